@@ -1,0 +1,1 @@
+//! Examples live in `quickstart.rs`; run `cargo run --example quickstart`.

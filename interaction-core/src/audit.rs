@@ -1,0 +1,100 @@
+//! The audit trail (spec §6.4): every modification writes one row in the same
+//! transaction as the change. Rows carry no foreign keys so they outlive what they describe.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::backend::{Sql, Ts, Tx};
+use crate::error::Result;
+
+/// One audit row as written by the library.
+pub(crate) struct AuditRecord<'a> {
+    pub actor: Option<i32>,
+    pub site: Option<i32>,
+    pub action: &'a str,
+    pub entity: &'a str,
+    pub entity_id: Option<i64>,
+    pub changes: serde_json::Value,
+}
+
+/// Writes `rec` inside `tx`: it commits together with the change or not at all.
+pub(crate) async fn record(tx: &mut Tx, rec: AuditRecord<'_>) -> Result<()> {
+    let mut q = Sql::new(
+        tx.backend(),
+        "INSERT INTO audit_log (occurred_at, actor_id, site_id, action, entity, entity_id, changes) VALUES (",
+    );
+    q.bind(Utc::now())
+        .push(", ")
+        .bind(rec.actor)
+        .push(", ")
+        .bind(rec.site)
+        .push(", ")
+        .bind(rec.action)
+        .push(", ")
+        .bind(rec.entity)
+        .push(", ")
+        .bind(rec.entity_id)
+        .push(", ")
+        .bind_json(rec.changes.to_string())
+        .push(")");
+    tx.execute(&q).await?;
+    Ok(())
+}
+
+/// A row of the audit trail.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditEntry {
+    /// Sequence number; later entries have larger ids.
+    pub id: i64,
+    /// When the change committed.
+    pub occurred_at: DateTime<Utc>,
+    /// Who did it; `None` for the host application or the migrator.
+    pub actor_id: Option<i64>,
+    /// The site concerned, if any.
+    pub site_id: Option<i64>,
+    /// `create`, `update`, `delete`, `restore`, `set_role`, `remove_member`, `migrate`, ...
+    pub action: String,
+    /// `interaction`, `user`, `site`, `membership`, `schema`.
+    pub entity: String,
+    /// Id of the entity concerned.
+    pub entity_id: Option<i64>,
+    /// Changed fields: `{"field": {"old": .., "new": ..}}` for updates, the values for
+    /// creations and the details of other actions.
+    pub changes: serde_json::Value,
+}
+
+/// A page of the audit trail, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditPage {
+    /// The entries.
+    pub entries: Vec<AuditEntry>,
+    /// Pass to the next call to continue; `None` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct AuditRow {
+    audit_id: i64,
+    occurred_at: Ts,
+    actor_id: Option<i32>,
+    site_id: Option<i32>,
+    action: String,
+    entity: String,
+    entity_id: Option<i64>,
+    changes: String,
+}
+
+impl AuditRow {
+    pub(crate) fn into_entry(self) -> AuditEntry {
+        AuditEntry {
+            id: self.audit_id,
+            occurred_at: self.occurred_at.0,
+            actor_id: self.actor_id.map(i64::from),
+            site_id: self.site_id.map(i64::from),
+            action: self.action,
+            entity: self.entity,
+            entity_id: self.entity_id,
+            changes: serde_json::from_str(&self.changes).unwrap_or(serde_json::Value::Null),
+        }
+    }
+}

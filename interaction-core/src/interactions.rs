@@ -1,0 +1,422 @@
+//! Interaction CRUD with validation, optimistic concurrency and audit (spec §2.2.4).
+
+use chrono::{DateTime, Duration, SubsecRound, Utc};
+use serde_json::{json, Map, Value};
+
+use crate::audit::{self, AuditRecord};
+use crate::backend::{Arg, Sql, Ts, Tx};
+use crate::error::{Error, Result};
+use crate::model::{Interaction, InteractionPatch, NewInteraction, Role};
+use crate::session::SiteSession;
+use crate::store::spawn;
+use crate::validate;
+
+/// How long a soft-deleted interaction can be restored (spec §4.3).
+pub const RESTORE_WINDOW: Duration = Duration::days(30);
+
+pub(crate) const COLUMNS: &str = "interactions.interaction_id, interactions.site_id, interactions.title, \
+    interactions.type, interactions.lead, interactions.start_datetime, interactions.end_datetime, \
+    interactions.timezone, interactions.location, interactions.description, interactions.notes, \
+    interactions.created_by, interactions.created_at, interactions.updated_by, interactions.updated_at, \
+    interactions.deleted_at, interactions.deleted_by, interactions.version";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct Row {
+    interaction_id: i32,
+    site_id: i32,
+    title: String,
+    #[sqlx(rename = "type")]
+    interaction_type: String,
+    lead: String,
+    start_datetime: Ts,
+    end_datetime: Ts,
+    timezone: String,
+    location: Option<String>,
+    description: Option<String>,
+    notes: Option<String>,
+    created_by: i32,
+    created_at: Ts,
+    updated_by: Option<i32>,
+    updated_at: Option<Ts>,
+    deleted_at: Option<Ts>,
+    deleted_by: Option<i32>,
+    version: i32,
+}
+
+impl Row {
+    pub(crate) fn id(&self) -> i64 {
+        self.interaction_id.into()
+    }
+
+    pub(crate) fn start_micros(&self) -> i64 {
+        self.start_datetime.0.timestamp_micros()
+    }
+
+    pub(crate) fn created_micros(&self) -> i64 {
+        self.created_at.0.timestamp_micros()
+    }
+}
+
+impl From<Row> for Interaction {
+    fn from(r: Row) -> Self {
+        Interaction {
+            id: r.interaction_id.into(),
+            site_id: r.site_id.into(),
+            title: r.title,
+            interaction_type: r.interaction_type,
+            lead: r.lead,
+            start_datetime: r.start_datetime.0,
+            end_datetime: r.end_datetime.0,
+            timezone: r.timezone,
+            location: r.location,
+            description: r.description,
+            notes: r.notes,
+            created_by: r.created_by.into(),
+            created_at: r.created_at.0,
+            updated_by: r.updated_by.map(i64::from),
+            updated_at: r.updated_at.map(|t| t.0),
+            deleted_at: r.deleted_at.map(|t| t.0),
+            deleted_by: r.deleted_by.map(i64::from),
+            version: r.version.into(),
+        }
+    }
+}
+
+fn check_fields(
+    title: Option<&str>,
+    interaction_type: Option<&str>,
+    lead: Option<&str>,
+    location: Option<&str>,
+    description: Option<&str>,
+    notes: Option<&str>,
+) -> Result<()> {
+    if let Some(v) = title {
+        validate::required("title", v, 255)?;
+    }
+    if let Some(v) = interaction_type {
+        validate::required("type", v, 50)?;
+    }
+    if let Some(v) = lead {
+        validate::required("lead", v, 100)?;
+    }
+    validate::optional("location", location, 255)?;
+    validate::long_text("description", description)?;
+    validate::long_text("notes", notes)
+}
+
+fn ts_json(t: DateTime<Utc>) -> Value {
+    Value::String(t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
+}
+
+impl SiteSession {
+    /// Creates an interaction in this site (editor or admin). The library sets
+    /// `created_by`, `created_at` and `version = 1`; the change and its audit row commit
+    /// together.
+    pub async fn create_interaction(&self, new: NewInteraction) -> Result<Interaction> {
+        self.require(Role::Editor, "creating interactions")?;
+        check_fields(
+            Some(&new.title),
+            Some(&new.interaction_type),
+            Some(&new.lead),
+            new.location.as_deref(),
+            new.description.as_deref(),
+            new.notes.as_deref(),
+        )?;
+        let tz = validate::timezone(&new.timezone)?;
+        let start = validate::instant("start_datetime", &new.start, tz)?;
+        let end = validate::instant("end_datetime", &new.end, tz)?;
+        validate::range(start, end)?;
+        let now = Utc::now().trunc_subsecs(6);
+        let changes = json!({
+            "title": new.title, "type": new.interaction_type, "lead": new.lead,
+            "start_datetime": ts_json(start), "end_datetime": ts_json(end),
+            "timezone": new.timezone, "location": new.location,
+            "description": new.description, "notes": new.notes,
+        });
+        let mut q = self.store.sql(
+            "INSERT INTO interactions (site_id, title, type, lead, start_datetime, end_datetime, \
+             timezone, location, description, notes, created_by, created_at, version) VALUES (",
+        );
+        let args: [Arg; 12] = [
+            Arg::I32(self.site_id),
+            new.title.into(),
+            new.interaction_type.into(),
+            new.lead.into(),
+            start.into(),
+            end.into(),
+            new.timezone.into(),
+            new.location.into(),
+            new.description.into(),
+            new.notes.into(),
+            Arg::I32(self.user_id),
+            now.into(),
+        ];
+        for (i, a) in args.into_iter().enumerate() {
+            if i > 0 {
+                q.push(", ");
+            }
+            q.bind(a);
+        }
+        q.push(", 1) RETURNING ").push(COLUMNS);
+        let (db, actor, site) = (self.store.db().clone(), self.user_id, self.site_id);
+        spawn(async move {
+            let mut tx = db.begin().await?;
+            let created: Interaction = tx.fetch_one::<Row>(&q).await?.into();
+            audit::record(
+                &mut tx,
+                AuditRecord {
+                    actor: Some(actor),
+                    site: Some(site),
+                    action: "create",
+                    entity: "interaction",
+                    entity_id: Some(created.id),
+                    changes,
+                },
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(created)
+        })
+        .await
+    }
+
+    /// Reads a live (not deleted) interaction of this site. Another site's interaction is
+    /// [`Error::NotFound`], exactly like a missing one.
+    pub async fn get_interaction(&self, id: i64) -> Result<Interaction> {
+        let iid = validate::id("id", id)?;
+        let mut q = self.scoped(|q| {
+            q.push("SELECT ").push(COLUMNS).push(" FROM interactions");
+        });
+        q.push(" AND interactions.interaction_id = ")
+            .bind(iid)
+            .push(" AND interactions.deleted_at IS NULL");
+        self.store
+            .db()
+            .fetch_optional::<Row>(&q)
+            .await?
+            .map(Interaction::from)
+            .ok_or_else(|| Error::not_found("interaction", id))
+    }
+
+    /// Applies a partial update (editor or admin). With `expected_version`, a record whose
+    /// version differs fails with [`Error::Conflict`] and nothing changes. A patch that
+    /// changes nothing returns the record as it is.
+    pub async fn update_interaction(
+        &self,
+        id: i64,
+        patch: InteractionPatch,
+        expected_version: Option<i64>,
+    ) -> Result<Interaction> {
+        self.require(Role::Editor, "updating interactions")?;
+        let iid = validate::id("id", id)?;
+        check_fields(
+            patch.title.as_deref(),
+            patch.interaction_type.as_deref(),
+            patch.lead.as_deref(),
+            patch.location.as_ref().and_then(|v| v.as_deref()),
+            patch.description.as_ref().and_then(|v| v.as_deref()),
+            patch.notes.as_ref().and_then(|v| v.as_deref()),
+        )?;
+        if let Some(tz) = &patch.timezone {
+            validate::timezone(tz)?;
+        }
+        let this = self.clone();
+        spawn(async move {
+            let mut tx = this.store.db().begin().await?;
+            let current = this.lock_row(&mut tx, iid, false, expected_version).await?;
+            let Some(q) = this.patch_sql(&current, patch)? else {
+                return Ok(current);
+            };
+            let (sql, changes) = q;
+            let updated: Interaction = tx.fetch_one::<Row>(&sql).await?.into();
+            this.audit(&mut tx, "update", updated.id, Value::Object(changes))
+                .await?;
+            tx.commit().await?;
+            Ok(updated)
+        })
+        .await
+    }
+
+    /// Soft-deletes an interaction (editor or admin). It disappears from reads and the
+    /// Finder; an admin can restore it within [`RESTORE_WINDOW`].
+    pub async fn delete_interaction(&self, id: i64, expected_version: Option<i64>) -> Result<()> {
+        self.require(Role::Editor, "deleting interactions")?;
+        let iid = validate::id("id", id)?;
+        let this = self.clone();
+        spawn(async move {
+            let mut tx = this.store.db().begin().await?;
+            this.lock_row(&mut tx, iid, false, expected_version).await?;
+            let now = Utc::now().trunc_subsecs(6);
+            let mut q = this.scoped(|q| {
+                q.push("UPDATE interactions SET deleted_at = ")
+                    .bind(now)
+                    .push(", deleted_by = ")
+                    .bind(this.user_id)
+                    .push(", version = version + 1");
+            });
+            q.push(" AND interaction_id = ").bind(iid);
+            tx.execute(&q).await?;
+            this.audit(&mut tx, "delete", id, json!({"deleted_at": ts_json(now)}))
+                .await?;
+            tx.commit().await
+        })
+        .await
+    }
+
+    /// Restores a soft-deleted interaction (admin only) deleted less than
+    /// [`RESTORE_WINDOW`] ago; older ones fail with [`Error::Conflict`].
+    pub async fn restore_interaction(&self, id: i64) -> Result<Interaction> {
+        self.require(Role::Admin, "restoring interactions")?;
+        let iid = validate::id("id", id)?;
+        let this = self.clone();
+        spawn(async move {
+            let mut tx = this.store.db().begin().await?;
+            let current = this.lock_row(&mut tx, iid, true, None).await?;
+            let deleted_at = current.deleted_at.expect("locked a deleted row");
+            let now = Utc::now().trunc_subsecs(6);
+            if now - deleted_at > RESTORE_WINDOW {
+                return Err(Error::Conflict(format!(
+                    "interaction {id} was deleted more than {} days ago and can no longer be restored",
+                    RESTORE_WINDOW.num_days()
+                )));
+            }
+            let mut q = this.scoped(|q| {
+                q.push("UPDATE interactions SET deleted_at = NULL, deleted_by = NULL, updated_at = ")
+                    .bind(now)
+                    .push(", updated_by = ")
+                    .bind(this.user_id)
+                    .push(", version = version + 1");
+            });
+            q.push(" AND interaction_id = ")
+                .bind(iid)
+                .push(" RETURNING ")
+                .push(COLUMNS);
+            let restored: Interaction = tx.fetch_one::<Row>(&q).await?.into();
+            this.audit(&mut tx, "restore", id, json!({"deleted_at": {"old": ts_json(deleted_at), "new": null}}))
+                .await?;
+            tx.commit().await?;
+            Ok(restored)
+        })
+        .await
+    }
+
+    /// Reads and locks the row for a read-modify-write, checking `expected_version`.
+    async fn lock_row(
+        &self,
+        tx: &mut Tx,
+        iid: i32,
+        deleted: bool,
+        expected_version: Option<i64>,
+    ) -> Result<Interaction> {
+        let b = tx.backend();
+        let mut q = self.scoped(|q| {
+            q.push("SELECT ").push(COLUMNS).push(" FROM interactions");
+        });
+        q.push(" AND interaction_id = ").bind(iid).push(if deleted {
+            " AND deleted_at IS NOT NULL"
+        } else {
+            " AND deleted_at IS NULL"
+        });
+        q.push(b.for_update());
+        let row: Interaction = tx
+            .fetch_optional::<Row>(&q)
+            .await?
+            .ok_or_else(|| Error::not_found("interaction", iid))?
+            .into();
+        if let Some(v) = expected_version {
+            if v != row.version {
+                return Err(Error::Conflict(format!(
+                    "interaction {iid} is at version {}, not {v}; reload and retry",
+                    row.version
+                )));
+            }
+        }
+        Ok(row)
+    }
+
+    /// The UPDATE for `patch` over `current` and the audit diff, or `None` if nothing
+    /// changes.
+    fn patch_sql(
+        &self,
+        current: &Interaction,
+        patch: InteractionPatch,
+    ) -> Result<Option<(Sql, Map<String, Value>)>> {
+        let tz_name = patch.timezone.clone().unwrap_or_else(|| current.timezone.clone());
+        let tz = validate::timezone(&tz_name)?;
+        let start = match &patch.start {
+            Some(w) => validate::instant("start_datetime", w, tz)?,
+            None => current.start_datetime,
+        };
+        let end = match &patch.end {
+            Some(w) => validate::instant("end_datetime", w, tz)?,
+            None => current.end_datetime,
+        };
+        validate::range(start, end)?;
+
+        let mut sets: Vec<(&str, Arg)> = Vec::new();
+        let mut diff = Map::new();
+        let mut text = |col: &'static str, old: &str, new: Option<String>| {
+            if let Some(new) = new.filter(|n| n != old) {
+                diff.insert(col.into(), json!({"old": old, "new": new}));
+                sets.push((col, new.into()));
+            }
+        };
+        text("title", &current.title, patch.title);
+        text("type", &current.interaction_type, patch.interaction_type);
+        text("lead", &current.lead, patch.lead);
+        text("timezone", &current.timezone, patch.timezone);
+        let mut opt = |col: &'static str, old: &Option<String>, new: Option<Option<String>>| {
+            if let Some(new) = new.filter(|n| n != old) {
+                diff.insert(col.into(), json!({"old": old, "new": new}));
+                sets.push((col, new.into()));
+            }
+        };
+        opt("location", &current.location, patch.location);
+        opt("description", &current.description, patch.description);
+        opt("notes", &current.notes, patch.notes);
+        for (col, old, new) in [
+            ("start_datetime", current.start_datetime, start),
+            ("end_datetime", current.end_datetime, end),
+        ] {
+            if old != new {
+                diff.insert(col.into(), json!({"old": ts_json(old), "new": ts_json(new)}));
+                sets.push((col, new.into()));
+            }
+        }
+        if sets.is_empty() {
+            return Ok(None);
+        }
+        let now = Utc::now().trunc_subsecs(6);
+        let mut q = self.scoped(|q| {
+            q.push("UPDATE interactions SET ");
+            for (col, arg) in sets {
+                q.push(col).push(" = ").bind(arg).push(", ");
+            }
+            q.push("updated_at = ")
+                .bind(now)
+                .push(", updated_by = ")
+                .bind(self.user_id)
+                .push(", version = version + 1");
+        });
+        q.push(" AND interaction_id = ")
+            .bind(current.id as i32)
+            .push(" RETURNING ")
+            .push(COLUMNS);
+        Ok(Some((q, diff)))
+    }
+
+    async fn audit(&self, tx: &mut Tx, action: &str, id: i64, changes: Value) -> Result<()> {
+        audit::record(
+            tx,
+            AuditRecord {
+                actor: Some(self.user_id),
+                site: Some(self.site_id),
+                action,
+                entity: "interaction",
+                entity_id: Some(id),
+                changes,
+            },
+        )
+        .await
+    }
+}

@@ -1,0 +1,25 @@
+#![doc = include_str!("../README.md")]
+
+pub mod audit;
+mod auth;
+mod backend;
+mod cursor;
+pub mod error;
+pub mod finder;
+pub mod interactions;
+pub mod migrate;
+pub mod model;
+mod session;
+mod sites;
+mod store;
+pub mod validate;
+
+pub use audit::{AuditEntry, AuditPage};
+pub use auth::{AccessLogEntry, LoginToken, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, TOKEN_LIFETIME};
+pub use backend::Backend;
+pub use error::{Error, ErrorKind, Result};
+pub use finder::{Finder, Page, RangeMode, Sort};
+pub use migrate::SchemaVersion;
+pub use model::{Interaction, InteractionPatch, Member, NewInteraction, Role, Site, User, When};
+pub use session::SiteSession;
+pub use store::{InteractionStore, StoreOptions, DEFAULT_URL};
