@@ -94,7 +94,10 @@ fn check_password(password: &str) -> Result<()> {
 
 fn check_username(username: &str) -> Result<()> {
     validate::required("username", username, 50)?;
-    if username.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    if username
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control())
+    {
         return Err(Error::validation(
             "username",
             "must not contain spaces or control characters",
@@ -146,7 +149,8 @@ impl InteractionStore {
         check_password(password)?;
         let hash = self.hash(password.to_string()).await?;
         let db = self.db().clone();
-        let mut q = self.sql("INSERT INTO users (username, email, password_hash, is_active) VALUES (");
+        let mut q =
+            self.sql("INSERT INTO users (username, email, password_hash, is_active) VALUES (");
         q.bind(username)
             .push(", ")
             .bind(email)
@@ -181,7 +185,9 @@ impl InteractionStore {
     pub async fn get_user(&self, user_id: i64) -> Result<User> {
         let id = validate::id("user_id", user_id)?;
         let mut q = self.sql("SELECT ");
-        q.push(USER_COLUMNS).push(" FROM users WHERE user_id = ").bind(id);
+        q.push(USER_COLUMNS)
+            .push(" FROM users WHERE user_id = ")
+            .bind(id);
         self.db()
             .fetch_optional::<UserRow>(&q)
             .await?
@@ -193,7 +199,9 @@ impl InteractionStore {
     pub async fn get_user_by_username(&self, username: &str) -> Result<User> {
         validate::no_nul("username", username)?;
         let mut q = self.sql("SELECT ");
-        q.push(USER_COLUMNS).push(" FROM users WHERE username = ").bind(username);
+        q.push(USER_COLUMNS)
+            .push(" FROM users WHERE username = ")
+            .bind(username);
         self.db()
             .fetch_optional::<UserRow>(&q)
             .await?
@@ -248,7 +256,10 @@ impl InteractionStore {
             let before: Option<(bool,)> = tx
                 .fetch_optional(&Sql::fixed(
                     b,
-                    &format!("SELECT is_active FROM users WHERE user_id = $1{}", b.for_update()),
+                    &format!(
+                        "SELECT is_active FROM users WHERE user_id = $1{}",
+                        b.for_update()
+                    ),
                     vec![Arg::I32(id)],
                 ))
                 .await?;
@@ -256,7 +267,11 @@ impl InteractionStore {
                 return Err(Error::not_found("user", user_id));
             };
             let mut q = Sql::new(b, "UPDATE users SET is_active = ");
-            q.bind(active).push(" WHERE user_id = ").bind(id).push(" RETURNING ").push(USER_COLUMNS);
+            q.bind(active)
+                .push(" WHERE user_id = ")
+                .bind(id)
+                .push(" RETURNING ")
+                .push(USER_COLUMNS);
             let user: User = tx.fetch_one::<UserRow>(&q).await?.into();
             if !active {
                 revoke_all(&mut tx, id).await?;
@@ -288,7 +303,8 @@ impl InteractionStore {
         if username.chars().count() > 255 || password.chars().count() > MAX_PASSWORD_CHARS {
             // Still logged, still slow: no shortcut that tells accounts apart.
             self.verify(password.to_string(), None).await?;
-            self.log_access(username, None, "login", false, "input too long").await?;
+            self.log_access(username, None, "login", false, "input too long")
+                .await?;
             return Err(Error::AuthenticationFailed);
         }
         let q = Sql::fixed(
@@ -308,7 +324,8 @@ impl InteractionStore {
                 (Some(_), false) => "wrong password",
                 (Some(_), true) => "inactive user",
             };
-            self.log_access(username, user_id, "login", false, why).await?;
+            self.log_access(username, user_id, "login", false, why)
+                .await?;
             return Err(Error::AuthenticationFailed);
         }
         let user_id = user_id.expect("verified user has an id");

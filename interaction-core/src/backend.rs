@@ -222,7 +222,9 @@ impl sqlx::Type<Postgres> for Ts {
 
 impl<'r> sqlx::Decode<'r, Postgres> for Ts {
     fn decode(value: sqlx::postgres::PgValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
-        Ok(Ts(<DateTime<Utc> as sqlx::Decode<Postgres>>::decode(value)?))
+        Ok(Ts(<DateTime<Utc> as sqlx::Decode<Postgres>>::decode(
+            value,
+        )?))
     }
 }
 
@@ -415,17 +417,21 @@ impl Tx {
         match self {
             Tx::Postgres(t) => {
                 let args = q.pg()?;
-                Ok(sqlx::query_with::<Postgres, _>(AssertSqlSafe(q.text.clone()), args)
-                    .execute(&mut **t)
-                    .await?
-                    .rows_affected())
+                Ok(
+                    sqlx::query_with::<Postgres, _>(AssertSqlSafe(q.text.clone()), args)
+                        .execute(&mut **t)
+                        .await?
+                        .rows_affected(),
+                )
             }
             Tx::Sqlite(t, _) => {
                 let args = q.sqlite()?;
-                Ok(sqlx::query_with::<Sqlite, _>(AssertSqlSafe(q.text.clone()), args)
-                    .execute(&mut **t)
-                    .await?
-                    .rows_affected())
+                Ok(
+                    sqlx::query_with::<Sqlite, _>(AssertSqlSafe(q.text.clone()), args)
+                        .execute(&mut **t)
+                        .await?
+                        .rows_affected(),
+                )
             }
         }
     }

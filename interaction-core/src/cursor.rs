@@ -80,7 +80,10 @@ mod tests {
         let m = encode(&f, Key::Micros(-5), 9);
         assert_eq!(decode(&m, &f).unwrap().k, Key::Micros(-5));
         let other = fingerprint(&serde_json::json!({"q": "y"}));
-        assert!(decode(&c, &other).unwrap_err().to_string().contains("different query"));
+        assert!(decode(&c, &other)
+            .unwrap_err()
+            .to_string()
+            .contains("different query"));
         for junk in ["", "!!!", "eyJ2IjoxfQ", &"a".repeat(2000)] {
             let e = decode(junk, &f).unwrap_err();
             assert_eq!(e.field(), Some("cursor"));

@@ -149,18 +149,28 @@ impl Error {
 impl From<sqlx::Error> for Error {
     fn from(e: sqlx::Error) -> Self {
         match &e {
-            sqlx::Error::PoolTimedOut => Error::Unavailable("timed out waiting for a pooled connection".into()),
+            sqlx::Error::PoolTimedOut => {
+                Error::Unavailable("timed out waiting for a pooled connection".into())
+            }
             sqlx::Error::PoolClosed => Error::Unavailable("the store is closed".into()),
             sqlx::Error::Io(io) => Error::Unavailable(io.to_string()),
             sqlx::Error::Tls(t) => Error::Unavailable(t.to_string()),
             sqlx::Error::Database(db) => {
                 if db.is_unique_violation() {
-                    Error::Conflict(format!("a record with the same unique value exists ({})", db.message()))
+                    Error::Conflict(format!(
+                        "a record with the same unique value exists ({})",
+                        db.message()
+                    ))
                 } else if db.is_foreign_key_violation() {
-                    Error::validation("reference", format!("unknown referenced record ({})", db.message()))
+                    Error::validation(
+                        "reference",
+                        format!("unknown referenced record ({})", db.message()),
+                    )
                 } else if db.is_check_violation() {
                     Error::validation("record", db.message().to_string())
-                } else if db.code().as_deref() == Some("57P01") || db.message().contains("database is locked") {
+                } else if db.code().as_deref() == Some("57P01")
+                    || db.message().contains("database is locked")
+                {
                     Error::Unavailable(db.message().to_string())
                 } else {
                     Error::Internal(db.to_string())

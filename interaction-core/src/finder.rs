@@ -178,28 +178,41 @@ impl Finder {
 
     fn validate(&self) -> Result<()> {
         if !(1..=MAX_LIMIT).contains(&self.limit) {
-            return Err(Error::validation("limit", format!("must be between 1 and {MAX_LIMIT}")));
+            return Err(Error::validation(
+                "limit",
+                format!("must be between 1 and {MAX_LIMIT}"),
+            ));
         }
         if self.include_deleted {
-            self.session.require(Role::Admin, "searching deleted interactions")?;
+            self.session
+                .require(Role::Admin, "searching deleted interactions")?;
         }
         if let Some(t) = &self.text {
             validate::required("text", t, MAX_TEXT_CHARS)?;
             parse_websearch(t)?;
         } else if self.sort == Sort::Relevance {
-            return Err(Error::validation("sort", "relevance needs a free-text query"));
+            return Err(Error::validation(
+                "sort",
+                "relevance needs a free-text query",
+            ));
         }
         validate::optional("title_contains", self.title.as_deref(), 255)?;
         validate::optional("lead_contains", self.lead.as_deref(), 100)?;
         if self.types.len() > MAX_TYPES {
-            return Err(Error::validation("types", format!("at most {MAX_TYPES} types")));
+            return Err(Error::validation(
+                "types",
+                format!("at most {MAX_TYPES} types"),
+            ));
         }
         for t in &self.types {
             validate::required("types", t, 50)?;
         }
         if let Some((from, to, _)) = self.range {
             if to < from {
-                return Err(Error::validation("date_range", "end must not be before start"));
+                return Err(Error::validation(
+                    "date_range",
+                    "end must not be before start",
+                ));
             }
         }
         if let Some(u) = self.created_by {
@@ -286,7 +299,11 @@ impl Finder {
     fn page_sql(&self) -> Result<Sql> {
         self.validate()?;
         let fp = self.fingerprint();
-        let after = self.after.as_deref().map(|c| cursor::decode(c, &fp)).transpose()?;
+        let after = self
+            .after
+            .as_deref()
+            .map(|c| cursor::decode(c, &fp))
+            .transpose()?;
         let b = self.session.store.backend();
         let fetch = i64::from(self.limit) + 1;
         if self.sort == Sort::Relevance {
@@ -325,7 +342,8 @@ impl Finder {
                     .bind(c.id)
                     .push("))");
             }
-            q.push(" ORDER BY rank DESC, interaction_id DESC LIMIT ").bind(fetch);
+            q.push(" ORDER BY rank DESC, interaction_id DESC LIMIT ")
+                .bind(fetch);
             return Ok(q);
         }
         let (col, dir, op) = match self.sort {
@@ -344,11 +362,13 @@ impl Finder {
             };
             let t = DateTime::from_timestamp_micros(m)
                 .ok_or_else(|| Error::validation("cursor", "is malformed"))?;
-            q.push(&format!(" AND (interactions.{col}, interactions.interaction_id) {op} ("))
-                .bind(t)
-                .push(", ")
-                .bind(c.id as i32)
-                .push(")");
+            q.push(&format!(
+                " AND (interactions.{col}, interactions.interaction_id) {op} ("
+            ))
+            .bind(t)
+            .push(", ")
+            .bind(c.id as i32)
+            .push(")");
         }
         q.push(&format!(
             " ORDER BY interactions.{col} {dir}, interactions.interaction_id {dir} LIMIT "
@@ -484,7 +504,10 @@ pub(crate) fn parse_websearch(input: &str) -> Result<String> {
     for t in toks {
         match t {
             Tok::Or => {
-                if groups.last().is_some_and(|(p, n)| !p.is_empty() || !n.is_empty()) {
+                if groups
+                    .last()
+                    .is_some_and(|(p, n)| !p.is_empty() || !n.is_empty())
+                {
                     groups.push((Vec::new(), Vec::new()));
                 }
             }
@@ -539,12 +562,18 @@ mod tests {
 
     #[test]
     fn websearch_translates_to_quoted_fts5() {
-        assert_eq!(parse_websearch("budget review").unwrap(), "((\"budget\" AND \"review\"))");
+        assert_eq!(
+            parse_websearch("budget review").unwrap(),
+            "((\"budget\" AND \"review\"))"
+        );
         assert_eq!(
             parse_websearch("\"annual budget\" -draft").unwrap(),
             "((\"annual budget\") NOT \"draft\")"
         );
-        assert_eq!(parse_websearch("cat or dog").unwrap(), "((\"cat\")) OR ((\"dog\"))");
+        assert_eq!(
+            parse_websearch("cat or dog").unwrap(),
+            "((\"cat\")) OR ((\"dog\"))"
+        );
         assert_eq!(parse_websearch("e-mail").unwrap(), "((\"e mail\"))");
         // FTS5 syntax in user input is quoted away.
         assert_eq!(
@@ -552,7 +581,11 @@ mod tests {
             "((\"title x\" AND \"near a\" AND \"b\" AND \"and\" AND \"c\"))"
         );
         for bad in ["-draft", "\"\"", "***", "or", "a or -b"] {
-            assert_eq!(parse_websearch(bad).unwrap_err().field(), Some("text"), "{bad}");
+            assert_eq!(
+                parse_websearch(bad).unwrap_err().field(),
+                Some("text"),
+                "{bad}"
+            );
         }
     }
 }

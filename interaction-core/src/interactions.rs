@@ -341,7 +341,10 @@ impl SiteSession {
         current: &Interaction,
         patch: InteractionPatch,
     ) -> Result<Option<(Sql, Map<String, Value>)>> {
-        let tz_name = patch.timezone.clone().unwrap_or_else(|| current.timezone.clone());
+        let tz_name = patch
+            .timezone
+            .clone()
+            .unwrap_or_else(|| current.timezone.clone());
         let tz = validate::timezone(&tz_name)?;
         let start = match &patch.start {
             Some(w) => validate::instant("start_datetime", w, tz)?,
@@ -379,7 +382,10 @@ impl SiteSession {
             ("end_datetime", current.end_datetime, end),
         ] {
             if old != new {
-                diff.insert(col.into(), json!({"old": ts_json(old), "new": ts_json(new)}));
+                diff.insert(
+                    col.into(),
+                    json!({"old": ts_json(old), "new": ts_json(new)}),
+                );
                 sets.push((col, new.into()));
             }
         }

@@ -15,7 +15,9 @@ mod store;
 pub mod validate;
 
 pub use audit::{AuditEntry, AuditPage};
-pub use auth::{AccessLogEntry, LoginToken, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, TOKEN_LIFETIME};
+pub use auth::{
+    AccessLogEntry, LoginToken, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, TOKEN_LIFETIME,
+};
 pub use backend::Backend;
 pub use error::{Error, ErrorKind, Result};
 pub use finder::{Finder, Page, RangeMode, Sort};

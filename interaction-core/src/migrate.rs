@@ -147,7 +147,10 @@ pub(crate) async fn run(db: &Db) -> Result<Vec<SchemaVersion>> {
         }
     }
     let mut done = Vec::new();
-    for m in MIGRATIONS.iter().filter(|m| !applied.iter().any(|(id, _)| *id == m.id)) {
+    for m in MIGRATIONS
+        .iter()
+        .filter(|m| !applied.iter().any(|(id, _)| *id == m.id))
+    {
         apply(&mut tx, m).await?;
         done.push(m.version);
     }

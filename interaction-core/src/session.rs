@@ -53,7 +53,11 @@ impl InteractionStore {
              LEFT JOIN user_site_mapping m ON m.user_id = u.user_id AND m.site_id = $2 \
              LEFT JOIN sites s ON s.site_id = m.site_id \
              WHERE a.token_hash = $1 AND a.revoked_at IS NULL AND a.expires_at > $3",
-            vec![Arg::Bytes(token_hash(token)), Arg::I32(site), Arg::Ts(Utc::now())],
+            vec![
+                Arg::Bytes(token_hash(token)),
+                Arg::I32(site),
+                Arg::Ts(Utc::now()),
+            ],
         );
         let row: Option<(i32, bool, Option<String>, Option<bool>)> =
             self.db().fetch_optional(&q).await?;
@@ -191,7 +195,10 @@ impl SiteSession {
         }
         let fp = cursor::fingerprint(&serde_json::json!({"audit": self.site_id}));
         let b = self.store.backend();
-        let mut q = Sql::new(b, "SELECT audit_id, occurred_at, actor_id, site_id, action, entity, entity_id, ");
+        let mut q = Sql::new(
+            b,
+            "SELECT audit_id, occurred_at, actor_id, site_id, action, entity, entity_id, ",
+        );
         q.push(&b.json_text("changes"))
             .push(" AS changes FROM audit_log WHERE site_id = ")
             .bind(self.site_id);
@@ -199,7 +206,8 @@ impl SiteSession {
             let c = cursor::decode(c, &fp)?;
             q.push(" AND audit_id < ").bind(c.id);
         }
-        q.push(" ORDER BY audit_id DESC LIMIT ").bind(i64::from(limit) + 1);
+        q.push(" ORDER BY audit_id DESC LIMIT ")
+            .bind(i64::from(limit) + 1);
         let mut rows: Vec<AuditRow> = self.store.db().fetch_all(&q).await?;
         let more = rows.len() > limit as usize;
         rows.truncate(limit as usize);

@@ -77,7 +77,9 @@ impl InteractionStore {
     pub async fn get_site(&self, site_id: i64) -> Result<Site> {
         let id = validate::id("site_id", site_id)?;
         let mut q = self.sql("SELECT ");
-        q.push(SITE_COLUMNS).push(" FROM sites WHERE site_id = ").bind(id);
+        q.push(SITE_COLUMNS)
+            .push(" FROM sites WHERE site_id = ")
+            .bind(id);
         self.db()
             .fetch_optional::<SiteRow>(&q)
             .await?
@@ -105,7 +107,11 @@ impl InteractionStore {
         spawn(async move {
             let mut tx = db.begin().await?;
             let mut q = Sql::new(tx.backend(), "UPDATE sites SET is_active = ");
-            q.bind(active).push(" WHERE site_id = ").bind(id).push(" RETURNING ").push(SITE_COLUMNS);
+            q.bind(active)
+                .push(" WHERE site_id = ")
+                .bind(id)
+                .push(" RETURNING ")
+                .push(SITE_COLUMNS);
             let site: Site = tx
                 .fetch_optional::<SiteRow>(&q)
                 .await?
@@ -154,7 +160,8 @@ impl InteractionStore {
              WHERE m.user_id = $1 ORDER BY s.name",
             vec![Arg::I32(id)],
         );
-        let rows: Vec<(i32, String, Option<String>, bool, String)> = self.db().fetch_all(&q).await?;
+        let rows: Vec<(i32, String, Option<String>, bool, String)> =
+            self.db().fetch_all(&q).await?;
         rows.into_iter()
             .map(|(site_id, name, description, is_active, role)| {
                 Ok((
@@ -222,7 +229,12 @@ pub(crate) async fn set_role(
 }
 
 /// Removes a membership and audits it.
-pub(crate) async fn remove_member(tx: &mut Tx, actor: Option<i32>, site: i32, user: i32) -> Result<()> {
+pub(crate) async fn remove_member(
+    tx: &mut Tx,
+    actor: Option<i32>,
+    site: i32,
+    user: i32,
+) -> Result<()> {
     let b = tx.backend();
     let old: Option<(String,)> = tx
         .fetch_optional(&Sql::fixed(
