@@ -31,11 +31,12 @@ svc_mask_url() { sed -E 's#(://[^:/@]+):[^@/]*@#\1:***@#' <<<"$1"; }
 
 # Print a currently free TCP port on 127.0.0.1 (small race window; callers retry).
 svc_free_port() {
-    if command -v python3 >/dev/null 2>&1; then
-        python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-        return
-    fi
     local p i
+    if command -v python3 >/dev/null 2>&1 &&
+        p=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()' 2>/dev/null) &&
+        [[ "$p" =~ ^[0-9]+$ ]]; then
+        echo "$p"; return
+    fi
     for i in $(seq 1 50); do
         p=$(( 20000 + RANDOM % 40000 ))
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
@@ -71,14 +72,16 @@ _svc_find_pg_bindir() {
 }
 
 # Run a command as the unprivileged postgres user (or directly when not root), from /.
+# fds 8/9 (test.sh keeps the original stdout/stderr there) are closed so that
+# daemons do not hold the caller's terminal/pipe open.
 _svc_as_pg() {
     if [[ -z "$_SVC_PG_USER" ]]; then
-        (cd / && "$@")
+        (cd / && exec 8>&- 9>&- && "$@")
     elif command -v runuser >/dev/null 2>&1; then
-        (cd / && runuser -u "$_SVC_PG_USER" -- "$@")
+        (cd / && exec 8>&- 9>&- && runuser -u "$_SVC_PG_USER" -- "$@")
     else
         local q; q=$(printf '%q ' "$@")
-        (cd / && su -s /bin/sh "$_SVC_PG_USER" -c "$q")
+        (cd / && exec 8>&- 9>&- && su -s /bin/sh "$_SVC_PG_USER" -c "$q")
     fi
 }
 
@@ -112,7 +115,7 @@ CONF
 }
 
 _svc_pg_ctl_start() { # dir -> 0 on success
-    _svc_as_pg "$_SVC_PG_BINDIR/pg_ctl" -D "$1/data" -l "$1/postgres.log" -w -t 60 start >/dev/null 2>&1
+    _svc_as_pg "$_SVC_PG_BINDIR/pg_ctl" -D "$1/data" -l "$1/postgres.log" -w -t 60 start </dev/null >/dev/null 2>&1
 }
 
 _svc_pg_stop_dir() { # dir
@@ -236,7 +239,7 @@ svc_start_redis() {
         rm -f "$dir/redis.pid"
         if (cd "$dir" && redis-server --bind 127.0.0.1 --port "$port" --save "" --appendonly no \
                 --dir "$dir" --daemonize yes --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" \
-                --protected-mode yes </dev/null >/dev/null 2>&1); then
+                --protected-mode yes </dev/null >/dev/null 2>&1 8>&- 9>&-); then
             for i in $(seq 1 100); do
                 if [[ -s "$dir/redis.pid" ]] && _svc_redis_ping "$port"; then
                     _SVC_REDIS_PORT=$port

@@ -1,0 +1,38 @@
+//! The contract suite: every behaviour test runs unchanged against SQLite and, with the
+//! `postgres-tests` feature, against PostgreSQL.
+
+mod harness;
+
+mod auth;
+mod crud;
+mod finder;
+mod isolation;
+mod lifecycle;
+#[cfg(feature = "postgres-tests")]
+mod postgres_only;
+mod schema;
+mod sqlite_only;
+
+/// Declares each listed `async fn(Harness)` as a test on every backend.
+#[macro_export]
+macro_rules! contract {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::harness::Harness::sqlite().await).await
+                }
+            )*
+        }
+        #[cfg(feature = "postgres-tests")]
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::harness::Harness::postgres().await).await
+                }
+            )*
+        }
+    };
+}
