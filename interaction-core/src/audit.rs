@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::backend::{Sql, Ts, Tx};
+use crate::backend::{Backend, Sql, Ts, Tx};
 use crate::error::Result;
 
 /// One audit row as written by the library.
@@ -39,6 +39,41 @@ pub(crate) async fn record(tx: &mut Tx, rec: AuditRecord<'_>) -> Result<()> {
         .push(")");
     tx.execute(&q).await?;
     Ok(())
+}
+
+/// Starts a write whose audit row rides in the same statement. On PostgreSQL the write
+/// becomes a data-modifying CTE, so change and audit are one atomic statement and one round
+/// trip; SQLite has no DML in CTEs and writes the audit row separately in the transaction.
+pub(crate) fn open_inline(q: &mut Sql) {
+    if q.backend() == Backend::Postgres {
+        q.push("WITH w AS (");
+    }
+}
+
+/// Ends a write started by [`open_inline`]; the write must `RETURNING` `id_column`.
+/// Returns whether the audit row is part of the statement (else call [`record`]).
+pub(crate) fn close_inline(q: &mut Sql, rec: &AuditRecord<'_>, id_column: &str) -> bool {
+    if q.backend() != Backend::Postgres {
+        return false;
+    }
+    q.push(
+        "), a AS (INSERT INTO audit_log (occurred_at, actor_id, site_id, action, entity, entity_id, changes) SELECT ",
+    )
+    .bind(Utc::now())
+    .push(", ")
+    .bind(rec.actor)
+    .push(", ")
+    .bind(rec.site)
+    .push(", ")
+    .bind(rec.action)
+    .push(", ")
+    .bind(rec.entity)
+    .push(", w.")
+    .push(id_column)
+    .push(", ")
+    .bind_json(rec.changes.to_string())
+    .push(" FROM w) SELECT * FROM w");
+    true
 }
 
 /// A row of the audit trail.

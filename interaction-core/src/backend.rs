@@ -335,6 +335,12 @@ impl Db {
         }
     }
 
+    /// One write statement in autocommit, never retried (a write may have applied).
+    pub(crate) async fn write_one<T: Rowable>(&self, q: &Sql) -> Result<T> {
+        let arm = self.arm();
+        Ok(run!(arm, self, q, fetch_one, T)?)
+    }
+
     /// Starts a write transaction (`BEGIN IMMEDIATE` on SQLite).
     pub(crate) async fn begin(&self) -> Result<Tx> {
         match self {

@@ -133,10 +133,13 @@ impl SiteSession {
             "timezone": new.timezone, "location": new.location,
             "description": new.description, "notes": new.notes,
         });
-        let mut q = self.store.sql(
+        let mut q = self.store.sql("");
+        audit::open_inline(&mut q);
+        q.push(
             "INSERT INTO interactions (site_id, title, type, lead, start_datetime, end_datetime, \
-             timezone, location, description, notes, created_by, created_at, version) VALUES (",
-        );
+             timezone, location, description, notes, created_by, created_at, version)",
+        )
+        .push(" VALUES (");
         let args: [Arg; 12] = [
             Arg::I32(self.site_id),
             new.title.into(),
@@ -158,22 +161,18 @@ impl SiteSession {
             q.bind(a);
         }
         q.push(", 1) RETURNING ").push(COLUMNS);
-        let (db, actor, site) = (self.store.db().clone(), self.user_id, self.site_id);
+        let mut rec = self.record("create", changes);
+        let inline = audit::close_inline(&mut q, &rec, "interaction_id");
+        let db = self.store.db().clone();
         spawn(async move {
+            if inline {
+                // One statement: atomic without BEGIN/COMMIT, one round trip.
+                return Ok(db.write_one::<Row>(&q).await?.into());
+            }
             let mut tx = db.begin().await?;
             let created: Interaction = tx.fetch_one::<Row>(&q).await?.into();
-            audit::record(
-                &mut tx,
-                AuditRecord {
-                    actor: Some(actor),
-                    site: Some(site),
-                    action: "create",
-                    entity: "interaction",
-                    entity_id: Some(created.id),
-                    changes,
-                },
-            )
-            .await?;
+            rec.entity_id = Some(created.id);
+            audit::record(&mut tx, rec).await?;
             tx.commit().await?;
             Ok(created)
         })
@@ -224,12 +223,11 @@ impl SiteSession {
         spawn(async move {
             let mut tx = this.store.db().begin().await?;
             let current = this.lock_row(&mut tx, iid, false, expected_version).await?;
-            let Some(q) = this.patch_sql(&current, patch)? else {
+            let Some((mut q, changes)) = this.patch_sql(&current, patch)? else {
                 return Ok(current);
             };
-            let (sql, changes) = q;
-            let updated: Interaction = tx.fetch_one::<Row>(&sql).await?.into();
-            this.audit(&mut tx, "update", updated.id, Value::Object(changes))
+            let updated = this
+                .write_audited(&mut tx, &mut q, "update", Value::Object(changes))
                 .await?;
             tx.commit().await?;
             Ok(updated)
@@ -248,16 +246,24 @@ impl SiteSession {
             this.lock_row(&mut tx, iid, false, expected_version).await?;
             let now = Utc::now().trunc_subsecs(6);
             let mut q = this.scoped(|q| {
+                audit::open_inline(q);
                 q.push("UPDATE interactions SET deleted_at = ")
                     .bind(now)
                     .push(", deleted_by = ")
                     .bind(this.user_id)
                     .push(", version = version + 1");
             });
-            q.push(" AND interaction_id = ").bind(iid);
-            tx.execute(&q).await?;
-            this.audit(&mut tx, "delete", id, json!({"deleted_at": ts_json(now)}))
-                .await?;
+            q.push(" AND interaction_id = ")
+                .bind(iid)
+                .push(" RETURNING ")
+                .push(COLUMNS);
+            this.write_audited(
+                &mut tx,
+                &mut q,
+                "delete",
+                json!({"deleted_at": ts_json(now)}),
+            )
+            .await?;
             tx.commit().await
         })
         .await
@@ -281,6 +287,7 @@ impl SiteSession {
                 )));
             }
             let mut q = this.scoped(|q| {
+                audit::open_inline(q);
                 q.push("UPDATE interactions SET deleted_at = NULL, deleted_by = NULL, updated_at = ")
                     .bind(now)
                     .push(", updated_by = ")
@@ -291,9 +298,8 @@ impl SiteSession {
                 .bind(iid)
                 .push(" RETURNING ")
                 .push(COLUMNS);
-            let restored: Interaction = tx.fetch_one::<Row>(&q).await?.into();
-            this.audit(&mut tx, "restore", id, json!({"deleted_at": {"old": ts_json(deleted_at), "new": null}}))
-                .await?;
+            let changes = json!({"deleted_at": {"old": ts_json(deleted_at), "new": null}});
+            let restored = this.write_audited(&mut tx, &mut q, "restore", changes).await?;
             tx.commit().await?;
             Ok(restored)
         })
@@ -394,6 +400,7 @@ impl SiteSession {
         }
         let now = Utc::now().trunc_subsecs(6);
         let mut q = self.scoped(|q| {
+            audit::open_inline(q);
             q.push("UPDATE interactions SET ");
             for (col, arg) in sets {
                 q.push(col).push(" = ").bind(arg).push(", ");
@@ -411,18 +418,33 @@ impl SiteSession {
         Ok(Some((q, diff)))
     }
 
-    async fn audit(&self, tx: &mut Tx, action: &str, id: i64, changes: Value) -> Result<()> {
-        audit::record(
-            tx,
-            AuditRecord {
-                actor: Some(self.user_id),
-                site: Some(self.site_id),
-                action,
-                entity: "interaction",
-                entity_id: Some(id),
-                changes,
-            },
-        )
-        .await
+    fn record(&self, action: &'static str, changes: Value) -> AuditRecord<'static> {
+        AuditRecord {
+            actor: Some(self.user_id),
+            site: Some(self.site_id),
+            action,
+            entity: "interaction",
+            entity_id: None,
+            changes,
+        }
+    }
+
+    /// Runs a write opened with [`audit::open_inline`] that returns the row, together
+    /// with its audit row: one statement on PostgreSQL, two in the transaction on SQLite.
+    async fn write_audited(
+        &self,
+        tx: &mut Tx,
+        q: &mut Sql,
+        action: &'static str,
+        changes: Value,
+    ) -> Result<Interaction> {
+        let mut rec = self.record(action, changes);
+        let inline = audit::close_inline(q, &rec, "interaction_id");
+        let row: Interaction = tx.fetch_one::<Row>(q).await?.into();
+        if !inline {
+            rec.entity_id = Some(row.id);
+            audit::record(tx, rec).await?;
+        }
+        Ok(row)
     }
 }
