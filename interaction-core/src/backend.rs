@@ -152,11 +152,6 @@ impl Sql {
         }
     }
 
-    #[cfg(test)]
-    pub(crate) fn text(&self) -> &str {
-        &self.text
-    }
-
     fn pg(&self) -> Result<PgArguments> {
         let mut a = PgArguments::default();
         for arg in &self.args {

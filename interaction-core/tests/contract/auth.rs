@@ -296,7 +296,47 @@ async fn members_are_managed_by_site_admins(h: Harness) {
     assert_eq!(trail.entries[1].changes["role"]["new"], "editor");
 }
 
+/// Password hashing runs on the blocking pool behind a cap: while a flood of logins
+/// queues for it, ordinary reads keep completing.
+async fn a_login_flood_does_not_starve_reads(h: Harness) {
+    let store = interaction_core::StoreOptions::new(&h.url)
+        .login_concurrency(1)
+        .min_connections(1)
+        .connect()
+        .await
+        .unwrap();
+    let w = h.world().await;
+    let i = w
+        .a_editor
+        .create_interaction(crate::harness::meeting("still readable", 0))
+        .await
+        .unwrap();
+    let logins: Vec<_> = (0..24)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.login("a_viewer", PASSWORD).await })
+        })
+        .collect();
+    tokio::task::yield_now().await;
+    let s = store
+        .session_for_user(w.a_viewer.user_id(), w.a.id)
+        .await
+        .unwrap();
+    for _ in 0..10 {
+        assert_eq!(s.get_interaction(i.id).await.unwrap().id, i.id);
+    }
+    let pending = logins.iter().filter(|l| !l.is_finished()).count();
+    assert!(
+        pending > 0,
+        "reads should finish while logins are still queued"
+    );
+    for l in logins {
+        l.await.unwrap().unwrap();
+    }
+}
+
 crate::contract!(
+    a_login_flood_does_not_starve_reads,
     users_are_unique_and_validated,
     login_logout_and_token_revocation,
     failed_logins_look_the_same_and_are_logged,
