@@ -1,0 +1,403 @@
+//! Populated bench databases, built once and reused.
+//!
+//! PostgreSQL: a database `interaction_bench_<rows>` on the server of `DATABASE_URL`.
+//! SQLite: `target/bench-data/interaction_bench_<rows>.db`. Both are built through the
+//! library for the schema, user, sites and roles, then bulk-loaded behind the library
+//! (multi-row `INSERT ... SELECT FROM unnest(...)` on PostgreSQL, multi-row INSERTs in one
+//! transaction on SQLite) and analysed. A `bench_meta` table records what was loaded; a
+//! database whose record does not match the generator and row count is rebuilt.
+//!
+//! Benchmarked writes go to a separate site ([`WRITE_SITE`]) so they never change what
+//! the read benches see.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use interaction_core::{Backend, InteractionStore, Role, SiteSession, StoreOptions};
+use sqlx::postgres::PgConnectOptions;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+use sqlx::{Connection, PgConnection, SqliteConnection};
+
+use crate::data::{Generator, GENERATOR_VERSION, SEED, SITES};
+
+/// Boxed error of the bench helpers.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+/// Result of the bench helpers.
+pub type Result<T> = std::result::Result<T, BoxError>;
+
+/// Username of the bench user (admin at every bench site).
+pub const USER: &str = "bench";
+/// Name of the site that benchmarked writes go to.
+pub const WRITE_SITE: &str = "bench-writes";
+
+/// `DATABASE_URL`, the PostgreSQL server to benchmark.
+///
+/// # Panics
+/// With instructions when `DATABASE_URL` is not set.
+pub fn database_url() -> String {
+    match std::env::var("DATABASE_URL") {
+        Ok(u) if !u.trim().is_empty() => u,
+        _ => panic!(
+            "DATABASE_URL is required for the PostgreSQL benches, e.g.\n  \
+             DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres cargo bench -p interaction-benches\n\
+             (a database interaction_bench_<rows> is created on that server and reused)"
+        ),
+    }
+}
+
+/// The workspace's target directory (`CARGO_TARGET_DIR` or `<workspace>/target`).
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"))
+}
+
+/// Where the SQLite bench database of `rows` rows lives.
+pub fn sqlite_path(rows: usize) -> PathBuf {
+    target_dir()
+        .join("bench-data")
+        .join(format!("interaction_bench_{rows}.db"))
+}
+
+/// `url` with its database name replaced by `db`.
+pub fn with_database(url: &str, db: &str) -> String {
+    let (base, query) = match url.find('?') {
+        Some(i) => (&url[..i], &url[i..]),
+        None => (url, ""),
+    };
+    let after_scheme = base.find("://").map_or(0, |i| i + 3);
+    let host_end = base[after_scheme..]
+        .find('/')
+        .map_or(base.len(), |i| after_scheme + i);
+    format!("{}/{db}{query}", &base[..host_end])
+}
+
+/// A dedicated PostgreSQL connection configured as the library configures its pool
+/// (`plan_cache_mode = force_custom_plan`); statements are prepared and cached by sqlx.
+pub async fn pg_connection(url: &str) -> Result<PgConnection> {
+    let opts = PgConnectOptions::from_str(url)?
+        .options([("plan_cache_mode", "force_custom_plan")])
+        .application_name("interaction-bench-raw");
+    Ok(PgConnection::connect_with(&opts).await?)
+}
+
+/// A dedicated SQLite connection with the library's settings (WAL, `synchronous =
+/// NORMAL`, foreign keys on).
+pub async fn sqlite_connection(path: &Path) -> Result<SqliteConnection> {
+    let opts = SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .foreign_keys(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(std::time::Duration::from_secs(30));
+    Ok(SqliteConnection::connect_with(&opts).await?)
+}
+
+/// A populated database opened through the library.
+#[derive(Debug, Clone)]
+pub struct Fixture {
+    /// Which backend.
+    pub backend: Backend,
+    /// Generated rows in the data sites.
+    pub rows: usize,
+    /// The URL the library opened.
+    pub url: String,
+    /// SQLite file (SQLite only).
+    pub path: Option<PathBuf>,
+    /// The store, with default [`StoreOptions`].
+    pub store: InteractionStore,
+    /// The bench user.
+    pub user_id: i64,
+    /// The data sites, in generator order.
+    pub site_ids: Vec<i64>,
+    /// The site benchmarked writes go to.
+    pub write_site_id: i64,
+    /// A session on the first data site (reads).
+    pub session: SiteSession,
+    /// A session on the write site.
+    pub write_session: SiteSession,
+}
+
+fn fingerprint(rows: usize) -> String {
+    format!("generator={GENERATOR_VERSION} seed={SEED} rows={rows} sites={SITES}")
+}
+
+fn site_name(i: usize) -> String {
+    format!("bench-site-{:02}", i + 1)
+}
+
+/// Creates the user, sites and roles through the library. Returns the data site ids.
+async fn setup_entities(store: &InteractionStore) -> Result<(i64, Vec<i64>)> {
+    let user = store
+        .create_user(USER, "bench@example.com", "bench-password-not-secret")
+        .await?;
+    let mut sites = Vec::new();
+    for i in 0..SITES {
+        let s = store.create_site(&site_name(i), None).await?;
+        store.grant_role(user.id, s.id, Role::Admin).await?;
+        sites.push(s.id);
+    }
+    let w = store.create_site(WRITE_SITE, Some("benchmarked writes")).await?;
+    store.grant_role(user.id, w.id, Role::Admin).await?;
+    Ok((user.id, sites))
+}
+
+async fn open(
+    backend: Backend,
+    url: String,
+    path: Option<PathBuf>,
+    rows: usize,
+) -> Result<Fixture> {
+    let store = StoreOptions::new(&url).connect().await?;
+    let user_id = store.get_user_by_username(USER).await?.id;
+    let sites = store.list_sites().await?;
+    let id_of = |name: &str| {
+        sites
+            .iter()
+            .find(|s| s.name == name)
+            .map(|s| s.id)
+            .ok_or_else(|| format!("site {name} missing"))
+    };
+    let site_ids = (0..SITES)
+        .map(|i| id_of(&site_name(i)))
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    let write_site_id = id_of(WRITE_SITE)?;
+    let session = store.session_for_user(user_id, site_ids[0]).await?;
+    let write_session = store.session_for_user(user_id, write_site_id).await?;
+    Ok(Fixture {
+        backend,
+        rows,
+        url,
+        path,
+        store,
+        user_id,
+        site_ids,
+        write_site_id,
+        session,
+        write_session,
+    })
+}
+
+/// Opens (building it first if needed) the PostgreSQL bench database of `rows` rows on
+/// the server of `server_url`.
+pub async fn postgres(server_url: &str, rows: usize) -> Result<Fixture> {
+    let name = format!("interaction_bench_{rows}");
+    let url = with_database(server_url, &name);
+    let mut admin = pg_connection(server_url).await?;
+    let exists: Option<(i32,)> = sqlx::query_as("SELECT 1 FROM pg_database WHERE datname = $1")
+        .bind(&name)
+        .fetch_optional(&mut admin)
+        .await?;
+    let mut ready = false;
+    if exists.is_some() {
+        let mut c = pg_connection(&url).await?;
+        let meta: Option<(String,)> = sqlx::query_as(
+            "SELECT value FROM bench_meta WHERE key = 'fingerprint'",
+        )
+        .fetch_optional(&mut c)
+        .await
+        .unwrap_or(None);
+        ready = meta.is_some_and(|(v,)| v == fingerprint(rows));
+        c.close().await?;
+        if !ready {
+            eprintln!("bench: {name} is stale or incomplete; rebuilding");
+            let drop = format!("DROP DATABASE \"{name}\" WITH (FORCE)");
+            sqlx::raw_sql(sqlx::AssertSqlSafe(drop))
+                .execute(&mut admin)
+                .await?;
+        }
+    }
+    if !ready {
+        let create = format!("CREATE DATABASE \"{name}\"");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(create))
+            .execute(&mut admin)
+            .await?;
+        let t0 = Instant::now();
+        let store = StoreOptions::new(&url).migrate(true).connect().await?;
+        let (user, sites) = setup_entities(&store).await?;
+        store.close().await;
+        let mut c = pg_connection(&url).await?;
+        load_postgres(&mut c, rows, user, &sites).await?;
+        sqlx::raw_sql("VACUUM (ANALYZE) interactions")
+            .execute(&mut c)
+            .await?;
+        sqlx::raw_sql("CREATE TABLE bench_meta (key text PRIMARY KEY, value text NOT NULL)")
+            .execute(&mut c)
+            .await?;
+        sqlx::query("INSERT INTO bench_meta VALUES ('fingerprint', $1)")
+            .bind(fingerprint(rows))
+            .execute(&mut c)
+            .await?;
+        c.close().await?;
+        eprintln!("bench: built {name} ({rows} rows) in {:.1?}", t0.elapsed());
+    }
+    admin.close().await?;
+    open(Backend::Postgres, url, None, rows).await
+}
+
+/// Bulk load through `unnest` arrays: one statement per 5000 rows.
+async fn load_postgres(c: &mut PgConnection, rows: usize, user: i64, sites: &[i64]) -> Result<()> {
+    const BATCH: usize = 5000;
+    let mut gen = Generator::new(rows).peekable();
+    while gen.peek().is_some() {
+        let batch: Vec<_> = gen.by_ref().take(BATCH).collect();
+        let col = |f: &dyn Fn(&crate::data::GenRow) -> String| -> Vec<String> {
+            batch.iter().map(f).collect()
+        };
+        let opt = |f: &dyn Fn(&crate::data::GenRow) -> Option<String>| -> Vec<Option<String>> {
+            batch.iter().map(f).collect()
+        };
+        let ts = |f: &dyn Fn(&crate::data::GenRow) -> DateTime<Utc>| -> Vec<DateTime<Utc>> {
+            batch.iter().map(f).collect()
+        };
+        let site: Vec<i32> = batch
+            .iter()
+            .map(|r| sites[r.site_index] as i32)
+            .collect();
+        sqlx::query(
+            "INSERT INTO interactions (site_id, title, type, lead, start_datetime, end_datetime, \
+             timezone, location, description, notes, created_by, created_at, version) \
+             SELECT s, ti, ty, le, st, en, tz, lo, de, no, $11, ca, 1 FROM unnest($1::int4[], \
+             $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[], \
+             $7::text[], $8::text[], $9::text[], $10::text[], $12::timestamptz[]) \
+             AS t(s, ti, ty, le, st, en, tz, lo, de, no, ca)",
+        )
+        .bind(site)
+        .bind(col(&|r| r.title.clone()))
+        .bind(col(&|r| r.interaction_type.to_string()))
+        .bind(col(&|r| r.lead.clone()))
+        .bind(ts(&|r| r.start))
+        .bind(ts(&|r| r.end))
+        .bind(col(&|r| r.timezone.to_string()))
+        .bind(opt(&|r| r.location.map(str::to_string)))
+        .bind(opt(&|r| r.description.clone()))
+        .bind(opt(&|r| r.notes.clone()))
+        .bind(user as i32)
+        .bind(ts(&|r| r.created_at))
+        .execute(&mut *c)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Opens (building it first if needed) the SQLite bench database of `rows` rows.
+pub async fn sqlite(rows: usize) -> Result<Fixture> {
+    let path = sqlite_path(rows);
+    let url = format!("sqlite://{}", path.display());
+    let mut ready = false;
+    if path.exists() {
+        let mut c = sqlite_connection(&path).await?;
+        let meta: Option<(String,)> =
+            sqlx::query_as("SELECT value FROM bench_meta WHERE key = 'fingerprint'")
+                .fetch_optional(&mut c)
+                .await
+                .unwrap_or(None);
+        ready = meta.is_some_and(|(v,)| v == fingerprint(rows));
+        c.close().await?;
+        if !ready {
+            eprintln!("bench: {} is stale or incomplete; rebuilding", path.display());
+            for ext in ["", "-wal", "-shm"] {
+                let mut p = path.clone().into_os_string();
+                p.push(ext);
+                let _ = std::fs::remove_file(p);
+            }
+        }
+    }
+    if !ready {
+        std::fs::create_dir_all(path.parent().expect("has a parent"))?;
+        let t0 = Instant::now();
+        let store = StoreOptions::new(&url).migrate(true).connect().await?;
+        let (user, sites) = setup_entities(&store).await?;
+        store.close().await;
+        let mut c = sqlite_connection(&path).await?;
+        load_sqlite(&mut c, rows, user, &sites).await?;
+        sqlx::raw_sql(
+            "INSERT INTO interactions_fts (interactions_fts) VALUES ('optimize'); ANALYZE; \
+             CREATE TABLE bench_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+        )
+        .execute(&mut c)
+        .await?;
+        sqlx::query("INSERT INTO bench_meta VALUES ('fingerprint', $1)")
+            .bind(fingerprint(rows))
+            .execute(&mut c)
+            .await?;
+        sqlx::raw_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&mut c)
+            .await?;
+        c.close().await?;
+        eprintln!(
+            "bench: built {} ({rows} rows) in {:.1?}",
+            path.display(),
+            t0.elapsed()
+        );
+    }
+    open(Backend::Sqlite, url, Some(path), rows).await
+}
+
+/// Multi-row INSERTs of 500 rows in one transaction (the FTS triggers fire per row).
+async fn load_sqlite(
+    c: &mut SqliteConnection,
+    rows: usize,
+    user: i64,
+    sites: &[i64],
+) -> Result<()> {
+    const BATCH: usize = 500;
+    const HEAD: &str = "INSERT INTO interactions (site_id, title, type, lead, start_datetime, \
+        end_datetime, timezone, location, description, notes, created_by, created_at, version) \
+        VALUES ";
+    let values = |n: usize| {
+        let one = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)";
+        format!("{HEAD}{}", vec![one; n].join(", "))
+    };
+    let full = values(BATCH);
+    let mut tx = c.begin().await?;
+    let mut gen = Generator::new(rows).peekable();
+    while gen.peek().is_some() {
+        let batch: Vec<_> = gen.by_ref().take(BATCH).collect();
+        let sql = if batch.len() == BATCH {
+            full.clone()
+        } else {
+            values(batch.len())
+        };
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for r in batch {
+            q = q
+                .bind(sites[r.site_index])
+                .bind(r.title)
+                .bind(r.interaction_type)
+                .bind(r.lead)
+                .bind(r.start.timestamp_micros())
+                .bind(r.end.timestamp_micros())
+                .bind(r.timezone)
+                .bind(r.location)
+                .bind(r.description)
+                .bind(r.notes)
+                .bind(user)
+                .bind(r.created_at.timestamp_micros());
+        }
+        q.execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_is_replaced_in_urls() {
+        assert_eq!(
+            with_database("postgres://postgres@127.0.0.1:5432/postgres", "b"),
+            "postgres://postgres@127.0.0.1:5432/b"
+        );
+        assert_eq!(
+            with_database("postgres://u:p@h/db?sslmode=disable", "b"),
+            "postgres://u:p@h/b?sslmode=disable"
+        );
+        assert_eq!(with_database("postgres://h:5432", "b"), "postgres://h:5432/b");
+    }
+}

@@ -1,0 +1,963 @@
+//! The benchmarked operations, each through the library and hand-written.
+//!
+//! The hand-written side runs the SAME SQL text the library builds (copied here from
+//! `interactions.rs`, `finder.rs` and `audit.rs`; [`Suite::check_same_sql`] checks it
+//! against what the library sent on PostgreSQL) with the same binds, on one dedicated
+//! connection configured like the library's pool. sqlx prepares and caches statements on
+//! both sides. Rows are decoded into [`Interaction`] on both sides, and writes do the same
+//! statements in the same transaction shape: `BEGIN` (`BEGIN IMMEDIATE` on SQLite),
+//! INSERT/UPDATE ... RETURNING, the audit INSERT, `COMMIT`. What remains is the library's
+//! own cost: pool acquire, argument boxing, validation, cursor encoding and, for writes,
+//! the spawned task.
+
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+
+use chrono::{DateTime, Duration, SubsecRound, Utc};
+use interaction_core::{
+    Backend, Finder, Interaction, InteractionPatch, NewInteraction, RangeMode, Sort,
+};
+use serde_json::json;
+use sqlx::{Connection, PgConnection, SqliteConnection};
+use tokio::sync::Mutex;
+
+use crate::data::{epoch, COMMON_TERM, FILTER_TYPE, RARE_TERM, SITES, TITLE_TERM};
+use crate::fixture::{self, Fixture, Result};
+
+/// A Finder query shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Shape {
+    /// The default listing: newest start first, page of 50.
+    Recent,
+    /// A keyset page deep in the listing (after ~5000 rows at 100k).
+    DeepKeyset,
+    /// Free text, the very common term, recency order.
+    TextCommon,
+    /// Free text, a rare term, recency order.
+    TextRare,
+    /// Free text, the very common term, relevance order (bounded candidate set).
+    RelevanceCommon,
+    /// Title contains a word of ~2.5% of titles.
+    TitleContains,
+    /// One type (~8% of rows).
+    TypeFilter,
+    /// Overlapping a one-week window (~90 matches per site at 100k).
+    DateRangeWeek,
+    /// Overlapping a one-day window (~14 matches per site at 100k: fewer than a page).
+    DateRangeDay,
+}
+
+impl Shape {
+    /// Every shape, in report order.
+    pub const ALL: [Shape; 9] = [
+        Shape::Recent,
+        Shape::DeepKeyset,
+        Shape::TextCommon,
+        Shape::TextRare,
+        Shape::RelevanceCommon,
+        Shape::TitleContains,
+        Shape::TypeFilter,
+        Shape::DateRangeWeek,
+        Shape::DateRangeDay,
+    ];
+
+    /// A short identifier (used in bench ids).
+    pub fn name(self) -> &'static str {
+        match self {
+            Shape::Recent => "find_recent",
+            Shape::DeepKeyset => "find_keyset_deep",
+            Shape::TextCommon => "find_text_common",
+            Shape::TextRare => "find_text_rare",
+            Shape::RelevanceCommon => "find_relevance_common",
+            Shape::TitleContains => "find_title_contains",
+            Shape::TypeFilter => "find_type",
+            Shape::DateRangeWeek => "find_range_week",
+            Shape::DateRangeDay => "find_range_day",
+        }
+    }
+}
+
+/// A benchmarked operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Op {
+    /// Read one interaction by id.
+    Get,
+    /// Create one interaction (with its audit row).
+    Create,
+    /// Update one field with `expected_version` (lock, update, audit).
+    Update,
+    /// One Finder page of 50.
+    Find(Shape),
+}
+
+impl Op {
+    /// Every operation, in report order.
+    pub fn all() -> Vec<Op> {
+        let mut v = vec![Op::Get, Op::Create, Op::Update];
+        v.extend(Shape::ALL.map(Op::Find));
+        v
+    }
+
+    /// A short identifier (used in bench ids).
+    pub fn name(self) -> &'static str {
+        match self {
+            Op::Get => "get_by_id",
+            Op::Create => "create",
+            Op::Update => "update",
+            Op::Find(s) => s.name(),
+        }
+    }
+}
+
+/// The library's column list (`interactions::COLUMNS`).
+macro_rules! columns {
+    () => {
+        "interactions.interaction_id, interactions.site_id, interactions.title, \
+         interactions.type, interactions.lead, interactions.start_datetime, \
+         interactions.end_datetime, interactions.timezone, interactions.location, \
+         interactions.description, interactions.notes, interactions.created_by, \
+         interactions.created_at, interactions.updated_by, interactions.updated_at, \
+         interactions.deleted_at, interactions.deleted_by, interactions.version"
+    };
+}
+
+/// `SELECT ... WHERE site AND live` of every recency-ordered Finder page.
+macro_rules! find_head {
+    () => {
+        concat!(
+            "SELECT ",
+            columns!(),
+            " FROM interactions WHERE interactions.site_id = $1 AND interactions.deleted_at IS NULL"
+        )
+    };
+}
+
+macro_rules! recency {
+    () => {
+        " ORDER BY interactions.start_datetime DESC, interactions.interaction_id DESC LIMIT "
+    };
+}
+
+macro_rules! relevance {
+    ($rank:literal, $filter:literal) => {
+        concat!(
+            "SELECT * FROM (SELECT ",
+            columns!(),
+            ", ",
+            $rank,
+            " AS rank FROM interactions WHERE interactions.site_id = $2 \
+             AND interactions.deleted_at IS NULL",
+            $filter,
+            recency!(),
+            "$4) ranked ORDER BY rank DESC, interaction_id DESC LIMIT $5"
+        )
+    };
+}
+
+const GET_SQL: &str = concat!(
+    "SELECT ",
+    columns!(),
+    " FROM interactions WHERE interactions.site_id = $1 AND interactions.interaction_id = $2 \
+     AND interactions.deleted_at IS NULL"
+);
+const CREATE_SQL: &str = concat!(
+    "INSERT INTO interactions (site_id, title, type, lead, start_datetime, end_datetime, \
+     timezone, location, description, notes, created_by, created_at, version) VALUES ($1, $2, \
+     $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1) RETURNING ",
+    columns!()
+);
+const AUDIT_PG: &str = "INSERT INTO audit_log (occurred_at, actor_id, site_id, action, entity, \
+    entity_id, changes) VALUES ($1, $2, $3, $4, $5, $6, CAST($7 AS jsonb))";
+const AUDIT_SQLITE: &str = "INSERT INTO audit_log (occurred_at, actor_id, site_id, action, \
+    entity, entity_id, changes) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+const LOCK_PG: &str = concat!(
+    "SELECT ",
+    columns!(),
+    " FROM interactions WHERE interactions.site_id = $1 AND interaction_id = $2 AND \
+     deleted_at IS NULL FOR UPDATE"
+);
+const LOCK_SQLITE: &str = concat!(
+    "SELECT ",
+    columns!(),
+    " FROM interactions WHERE interactions.site_id = $1 AND interaction_id = $2 AND \
+     deleted_at IS NULL"
+);
+const UPDATE_SQL: &str = concat!(
+    "UPDATE interactions SET title = $1, updated_at = $2, updated_by = $3, version = version \
+     + 1 WHERE interactions.site_id = $4 AND interaction_id = $5 RETURNING ",
+    columns!()
+);
+
+const RECENT: &str = concat!(find_head!(), recency!(), "$2");
+const KEYSET: &str = concat!(
+    find_head!(),
+    " AND (interactions.start_datetime, interactions.interaction_id) < ($2, $3)",
+    recency!(),
+    "$4"
+);
+const TEXT_PG: &str = concat!(
+    find_head!(),
+    " AND interactions.search_vector @@ websearch_to_tsquery('english', $2)",
+    recency!(),
+    "$3"
+);
+const TEXT_SQLITE: &str = concat!(
+    find_head!(),
+    " AND interactions.interaction_id IN (SELECT rowid FROM interactions_fts WHERE \
+     interactions_fts MATCH $2)",
+    recency!(),
+    "$3"
+);
+const RELEVANCE_PG: &str = relevance!(
+    "ts_rank(interactions.search_vector, websearch_to_tsquery('english', $1))::float8",
+    " AND interactions.search_vector @@ websearch_to_tsquery('english', $3)"
+);
+const RELEVANCE_SQLITE: &str = relevance!(
+    "(SELECT -bm25(interactions_fts, 10.0, 4.0, 1.0) FROM interactions_fts WHERE \
+     interactions_fts MATCH $1 AND interactions_fts.rowid = interactions.interaction_id)",
+    " AND interactions.interaction_id IN (SELECT rowid FROM interactions_fts WHERE \
+     interactions_fts MATCH $3)"
+);
+const TITLE_PG: &str = concat!(
+    find_head!(),
+    " AND interactions.title ILIKE $2 ESCAPE '\\'",
+    recency!(),
+    "$3"
+);
+const TITLE_SQLITE: &str = concat!(
+    find_head!(),
+    " AND interactions.title LIKE $2 ESCAPE '\\'",
+    recency!(),
+    "$3"
+);
+const TYPE_SQL: &str = concat!(
+    find_head!(),
+    " AND interactions.type IN ($2)",
+    recency!(),
+    "$3"
+);
+const RANGE_SQL: &str = concat!(
+    find_head!(),
+    " AND interactions.start_datetime <= $2 AND interactions.end_datetime >= $3",
+    recency!(),
+    "$4"
+);
+
+/// Page size of every Finder shape (the library's default).
+pub const PAGE: usize = 50;
+/// The library's relevance candidate bound.
+const CANDIDATES: i64 = 1000;
+
+/// A bind value of a hand-written query.
+#[derive(Debug, Clone)]
+enum Bind {
+    I32(i32),
+    I64(i64),
+    Text(String),
+    Ts(DateTime<Utc>),
+}
+
+macro_rules! hand_row {
+    ($name:ident, $ts:ty, $conv:expr) => {
+        #[derive(sqlx::FromRow)]
+        struct $name {
+            interaction_id: i32,
+            site_id: i32,
+            title: String,
+            #[sqlx(rename = "type")]
+            interaction_type: String,
+            lead: String,
+            start_datetime: $ts,
+            end_datetime: $ts,
+            timezone: String,
+            location: Option<String>,
+            description: Option<String>,
+            notes: Option<String>,
+            created_by: i32,
+            created_at: $ts,
+            updated_by: Option<i32>,
+            updated_at: Option<$ts>,
+            deleted_at: Option<$ts>,
+            deleted_by: Option<i32>,
+            version: i32,
+            #[sqlx(default)]
+            rank: Option<f64>,
+        }
+
+        impl $name {
+            fn into_interaction(self) -> (Interaction, Option<f64>) {
+                let conv = $conv;
+                (
+                    Interaction {
+                        id: self.interaction_id.into(),
+                        site_id: self.site_id.into(),
+                        title: self.title,
+                        interaction_type: self.interaction_type,
+                        lead: self.lead,
+                        start_datetime: conv(self.start_datetime),
+                        end_datetime: conv(self.end_datetime),
+                        timezone: self.timezone,
+                        location: self.location,
+                        description: self.description,
+                        notes: self.notes,
+                        created_by: self.created_by.into(),
+                        created_at: conv(self.created_at),
+                        updated_by: self.updated_by.map(i64::from),
+                        updated_at: self.updated_at.map(conv),
+                        deleted_at: self.deleted_at.map(conv),
+                        deleted_by: self.deleted_by.map(i64::from),
+                        version: self.version.into(),
+                    },
+                    self.rank,
+                )
+            }
+        }
+    };
+}
+
+hand_row!(PgRow, DateTime<Utc>, |t: DateTime<Utc>| t);
+hand_row!(SqliteRow, i64, |m: i64| {
+    DateTime::from_timestamp_micros(m).expect("instant in range")
+});
+
+fn pg_query<'q, O>(
+    sql: impl sqlx::SqlSafeStr,
+    binds: &'q [Bind],
+) -> sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments>
+where
+    O: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+{
+    let mut q = sqlx::query_as(sql);
+    for b in binds {
+        q = match b {
+            Bind::I32(v) => q.bind(*v),
+            Bind::I64(v) => q.bind(*v),
+            Bind::Text(v) => q.bind(v.as_str()),
+            Bind::Ts(v) => q.bind(*v),
+        };
+    }
+    q
+}
+
+fn sqlite_query<'q, O>(
+    sql: impl sqlx::SqlSafeStr,
+    binds: &'q [Bind],
+) -> sqlx::query::QueryAs<'q, sqlx::Sqlite, O, sqlx::sqlite::SqliteArguments>
+where
+    O: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>,
+{
+    let mut q = sqlx::query_as(sql);
+    for b in binds {
+        q = match b {
+            Bind::I32(v) => q.bind(*v),
+            Bind::I64(v) => q.bind(*v),
+            Bind::Text(v) => q.bind(v.as_str()),
+            Bind::Ts(v) => q.bind(v.timestamp_micros()),
+        };
+    }
+    q
+}
+
+/// The dedicated connection of the hand-written side.
+enum Raw {
+    Pg(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+/// A row updated by one side of the update bench, with its current version.
+struct UpdateTarget {
+    id: i64,
+    version: AtomicI64,
+    flips: AtomicUsize,
+}
+
+impl UpdateTarget {
+    fn next_title(&self) -> &'static str {
+        if self.flips.fetch_add(1, Ordering::Relaxed) % 2 == 0 {
+            "Bench update A"
+        } else {
+            "Bench update B"
+        }
+    }
+}
+
+/// Everything the benches run, on one backend: the library fixture, the hand-written
+/// side's connection and the parameters of every shape.
+pub struct Suite {
+    /// The populated database, opened through the library.
+    pub fx: Fixture,
+    raw: Mutex<Raw>,
+    read_ids: Vec<i64>,
+    lib_reads: AtomicUsize,
+    hand_reads: AtomicUsize,
+    creates: AtomicUsize,
+    deep_cursor: String,
+    /// Rows skipped before the deep keyset page.
+    pub deep_depth: usize,
+    deep_key: (DateTime<Utc>, i64),
+    week: (DateTime<Utc>, DateTime<Utc>),
+    day: (DateTime<Utc>, DateTime<Utc>),
+    lib_target: UpdateTarget,
+    hand_target: UpdateTarget,
+    /// Hand-written SQL and binds per shape, in [`Shape::ALL`] order.
+    hand: Vec<(&'static str, Vec<Bind>)>,
+}
+
+impl std::fmt::Debug for Suite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Suite").field("fx", &self.fx).finish_non_exhaustive()
+    }
+}
+
+fn new_interaction(n: usize) -> NewInteraction {
+    let start = epoch() + Duration::days(SPAN_FOR_WRITES) + Duration::minutes(n as i64);
+    NewInteraction::new(
+        format!("Weekly pricing sync {n}"),
+        "meeting",
+        "Alice Martin",
+        start,
+        start + Duration::hours(1),
+        "Europe/Berlin",
+    )
+    .location("Room 101")
+    .description(
+        "Customer asked about the renewal timeline; the team agreed next steps, the \
+         discount options and a follow-up with the vendor before the quarter closes.",
+    )
+    .notes("Send the revised quote and schedule the pilot review.")
+}
+
+/// Days after the epoch where benchmarked creations start (outside the data's span).
+const SPAN_FOR_WRITES: i64 = 800;
+
+fn instant(w: interaction_core::When) -> DateTime<Utc> {
+    match w {
+        interaction_core::When::Instant(t) => t,
+        interaction_core::When::Local(_) => unreachable!("benches pass instants"),
+    }
+}
+
+fn ts_json(t: DateTime<Utc>) -> serde_json::Value {
+    serde_json::Value::String(t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
+}
+
+impl Suite {
+    /// Prepares every operation on `fx`: opens the dedicated connection, picks ids to read,
+    /// walks the listing to the deep keyset position and creates the update targets.
+    pub async fn new(fx: Fixture) -> Result<Suite> {
+        let mut raw = match fx.backend {
+            Backend::Postgres => Raw::Pg(fixture::pg_connection(&fx.url).await?),
+            Backend::Sqlite => Raw::Sqlite(
+                fixture::sqlite_connection(fx.path.as_deref().expect("sqlite path")).await?,
+            ),
+        };
+        let site = fx.site_ids[0];
+        let ids_sql =
+            "SELECT CAST(interaction_id AS BIGINT) FROM interactions WHERE site_id = $1 \
+             ORDER BY interaction_id LIMIT 1000";
+        let read_ids: Vec<(i64,)> = match &mut raw {
+            Raw::Pg(c) => {
+                sqlx::query_as(ids_sql)
+                    .bind(site as i32)
+                    .fetch_all(c)
+                    .await?
+            }
+            Raw::Sqlite(c) => sqlx::query_as(ids_sql).bind(site).fetch_all(c).await?,
+        };
+        let read_ids: Vec<i64> = read_ids.into_iter().map(|r| r.0).collect();
+        // The keyset position: ~half of one site's rows, at most 5000, in pages of 500.
+        let deep_depth = (fx.rows / SITES / 2).clamp(500, 5000) / 500 * 500;
+        let mut cursor = None;
+        let mut last = None;
+        let mut seen = 0;
+        while seen < deep_depth {
+            let mut f = fx.session.finder().limit(500);
+            if let Some(c) = cursor.take() {
+                f = f.after(c);
+            }
+            let page = f.await?;
+            seen += page.items.len();
+            last = page.items.last().map(|i| (i.start_datetime, i.id));
+            cursor = page.next_cursor;
+            if cursor.is_none() {
+                break;
+            }
+        }
+        let deep_cursor = cursor.ok_or("the site has too few rows for the deep keyset page")?;
+        let deep_key = last.expect("a page");
+        let week_from = epoch() + Duration::days(365);
+        let week = (week_from, week_from + Duration::days(7));
+        let day_from = epoch() + Duration::days(400);
+        let day = (day_from, day_from + Duration::days(1));
+        let mut targets = Vec::new();
+        for _ in 0..2 {
+            let i = fx
+                .write_session
+                .create_interaction(new_interaction(0))
+                .await?;
+            targets.push(UpdateTarget {
+                id: i.id,
+                version: AtomicI64::new(i.version),
+                flips: AtomicUsize::new(0),
+            });
+        }
+        let hand_target = targets.pop().expect("two");
+        let lib_target = targets.pop().expect("two");
+
+        let pg = fx.backend == Backend::Postgres;
+        let site = Bind::I32(site as i32);
+        let limit = Bind::I64(PAGE as i64 + 1);
+        let text = |t: &str| {
+            Bind::Text(if pg {
+                t.to_string()
+            } else {
+                format!("((\"{t}\"))")
+            })
+        };
+        let hand = Shape::ALL
+            .iter()
+            .map(|s| match s {
+                Shape::Recent => (RECENT, vec![site.clone(), limit.clone()]),
+                Shape::DeepKeyset => (
+                    KEYSET,
+                    vec![
+                        site.clone(),
+                        Bind::Ts(deep_key.0),
+                        Bind::I32(deep_key.1 as i32),
+                        limit.clone(),
+                    ],
+                ),
+                Shape::TextCommon | Shape::TextRare => {
+                    let term = if *s == Shape::TextCommon {
+                        COMMON_TERM
+                    } else {
+                        RARE_TERM
+                    };
+                    (
+                        if pg { TEXT_PG } else { TEXT_SQLITE },
+                        vec![site.clone(), text(term), limit.clone()],
+                    )
+                }
+                Shape::RelevanceCommon => (
+                    if pg { RELEVANCE_PG } else { RELEVANCE_SQLITE },
+                    vec![
+                        text(COMMON_TERM),
+                        site.clone(),
+                        text(COMMON_TERM),
+                        Bind::I64(CANDIDATES),
+                        limit.clone(),
+                    ],
+                ),
+                Shape::TitleContains => (
+                    if pg { TITLE_PG } else { TITLE_SQLITE },
+                    vec![
+                        site.clone(),
+                        Bind::Text(format!("%{TITLE_TERM}%")),
+                        limit.clone(),
+                    ],
+                ),
+                Shape::TypeFilter => (
+                    TYPE_SQL,
+                    vec![site.clone(), Bind::Text(FILTER_TYPE.into()), limit.clone()],
+                ),
+                Shape::DateRangeWeek | Shape::DateRangeDay => {
+                    let (from, to) = if *s == Shape::DateRangeWeek { week } else { day };
+                    (
+                        RANGE_SQL,
+                        vec![site.clone(), Bind::Ts(to), Bind::Ts(from), limit.clone()],
+                    )
+                }
+            })
+            .collect();
+        Ok(Suite {
+            fx,
+            raw: Mutex::new(raw),
+            read_ids,
+            lib_reads: AtomicUsize::new(0),
+            hand_reads: AtomicUsize::new(0),
+            creates: AtomicUsize::new(1),
+            deep_cursor,
+            deep_depth,
+            deep_key,
+            week,
+            day,
+            lib_target,
+            hand_target,
+            hand,
+        })
+    }
+
+    /// The library Finder of `shape`.
+    pub fn finder(&self, shape: Shape) -> Finder {
+        let f = self.fx.session.finder();
+        match shape {
+            Shape::Recent => f,
+            Shape::DeepKeyset => f.after(self.deep_cursor.clone()),
+            Shape::TextCommon => f.text(COMMON_TERM),
+            Shape::TextRare => f.text(RARE_TERM),
+            Shape::RelevanceCommon => f.text(COMMON_TERM).sort(Sort::Relevance),
+            Shape::TitleContains => f.title_contains(TITLE_TERM),
+            Shape::TypeFilter => f.types([FILTER_TYPE]),
+            Shape::DateRangeWeek => f.date_range(self.week.0, self.week.1, RangeMode::Overlap),
+            Shape::DateRangeDay => f.date_range(self.day.0, self.day.1, RangeMode::Overlap),
+        }
+    }
+
+    /// The hand-written SQL of `shape` on this backend.
+    pub fn hand_sql(&self, shape: Shape) -> &'static str {
+        self.hand[shape_index(shape)].0
+    }
+
+    /// The (start, id) key after which the deep keyset page starts.
+    pub fn deep_key(&self) -> (DateTime<Utc>, i64) {
+        self.deep_key
+    }
+
+    /// Runs `op` through the library; returns the ids it read or wrote.
+    pub async fn run_lib(&self, op: Op) -> Result<Vec<i64>> {
+        match op {
+            Op::Get => {
+                let n = self.lib_reads.fetch_add(1, Ordering::Relaxed);
+                let id = self.read_ids[n % self.read_ids.len()];
+                Ok(vec![self.fx.session.get_interaction(id).await?.id])
+            }
+            Op::Create => {
+                let n = self.creates.fetch_add(1, Ordering::Relaxed);
+                let i = self
+                    .fx
+                    .write_session
+                    .create_interaction(new_interaction(n))
+                    .await?;
+                Ok(vec![i.id])
+            }
+            Op::Update => {
+                let t = &self.lib_target;
+                let patch = InteractionPatch {
+                    title: Some(t.next_title().to_string()),
+                    ..Default::default()
+                };
+                let v = t.version.load(Ordering::Relaxed);
+                let i = self
+                    .fx
+                    .write_session
+                    .update_interaction(t.id, patch, Some(v))
+                    .await?;
+                t.version.store(i.version, Ordering::Relaxed);
+                Ok(vec![i.id])
+            }
+            Op::Find(s) => {
+                let page = self.finder(s).await?;
+                Ok(page.items.iter().map(|i| i.id).collect())
+            }
+        }
+    }
+
+    /// Runs `op` hand-written on the dedicated connection; returns the ids it read or
+    /// wrote.
+    pub async fn run_hand(&self, op: Op) -> Result<Vec<i64>> {
+        let mut raw = self.raw.lock().await;
+        let site = self.fx.site_ids[0];
+        let wsite = self.fx.write_site_id as i32;
+        let user = self.fx.user_id as i32;
+        match (op, &mut *raw) {
+            (Op::Get, raw) => {
+                let n = self.hand_reads.fetch_add(1, Ordering::Relaxed);
+                let id = self.read_ids[n % self.read_ids.len()];
+                let binds = [Bind::I32(site as i32), Bind::I32(id as i32)];
+                let row = match raw {
+                    Raw::Pg(c) => pg_query::<PgRow>(GET_SQL, &binds)
+                        .fetch_optional(c)
+                        .await?
+                        .map(|r| r.into_interaction().0),
+                    Raw::Sqlite(c) => sqlite_query::<SqliteRow>(GET_SQL, &binds)
+                        .fetch_optional(c)
+                        .await?
+                        .map(|r| r.into_interaction().0),
+                };
+                Ok(vec![row.ok_or("not found")?.id])
+            }
+            (Op::Create, raw) => {
+                let n = self.creates.fetch_add(1, Ordering::Relaxed);
+                let new = new_interaction(n);
+                let (start, end) = (instant(new.start), instant(new.end));
+                let now = Utc::now().trunc_subsecs(6);
+                let changes = json!({
+                    "title": new.title, "type": new.interaction_type, "lead": new.lead,
+                    "start_datetime": ts_json(start), "end_datetime": ts_json(end),
+                    "timezone": new.timezone, "location": new.location,
+                    "description": new.description, "notes": new.notes,
+                });
+                let created = match raw {
+                    Raw::Pg(c) => {
+                        let mut tx = c.begin().await?;
+                        let row: PgRow = sqlx::query_as(CREATE_SQL)
+                            .bind(wsite)
+                            .bind(new.title)
+                            .bind(new.interaction_type)
+                            .bind(new.lead)
+                            .bind(start)
+                            .bind(end)
+                            .bind(new.timezone)
+                            .bind(new.location)
+                            .bind(new.description)
+                            .bind(new.notes)
+                            .bind(user)
+                            .bind(now)
+                            .fetch_one(&mut *tx)
+                            .await?;
+                        let created = row.into_interaction().0;
+                        sqlx::query(AUDIT_PG)
+                            .bind(Utc::now())
+                            .bind(Some(user))
+                            .bind(Some(wsite))
+                            .bind("create")
+                            .bind("interaction")
+                            .bind(Some(created.id))
+                            .bind(changes.to_string())
+                            .execute(&mut *tx)
+                            .await?;
+                        tx.commit().await?;
+                        created
+                    }
+                    Raw::Sqlite(c) => {
+                        let mut tx = c.begin_with("BEGIN IMMEDIATE").await?;
+                        let row: SqliteRow = sqlx::query_as(CREATE_SQL)
+                            .bind(wsite)
+                            .bind(new.title)
+                            .bind(new.interaction_type)
+                            .bind(new.lead)
+                            .bind(start.timestamp_micros())
+                            .bind(end.timestamp_micros())
+                            .bind(new.timezone)
+                            .bind(new.location)
+                            .bind(new.description)
+                            .bind(new.notes)
+                            .bind(user)
+                            .bind(now.timestamp_micros())
+                            .fetch_one(&mut *tx)
+                            .await?;
+                        let created = row.into_interaction().0;
+                        sqlx::query(AUDIT_SQLITE)
+                            .bind(Utc::now().timestamp_micros())
+                            .bind(Some(user))
+                            .bind(Some(wsite))
+                            .bind("create")
+                            .bind("interaction")
+                            .bind(Some(created.id))
+                            .bind(changes.to_string())
+                            .execute(&mut *tx)
+                            .await?;
+                        tx.commit().await?;
+                        created
+                    }
+                };
+                Ok(vec![created.id])
+            }
+            (Op::Update, raw) => {
+                let t = &self.hand_target;
+                let title = t.next_title();
+                let expected = t.version.load(Ordering::Relaxed);
+                let conflict = |v: i64| format!("version {v}, expected {expected}");
+                let updated = match raw {
+                    Raw::Pg(c) => {
+                        let mut tx = c.begin().await?;
+                        let cur = sqlx::query_as::<_, PgRow>(LOCK_PG)
+                            .bind(wsite)
+                            .bind(t.id as i32)
+                            .fetch_optional(&mut *tx)
+                            .await?
+                            .ok_or("not found")?
+                            .into_interaction()
+                            .0;
+                        if cur.version != expected {
+                            return Err(conflict(cur.version).into());
+                        }
+                        let now = Utc::now().trunc_subsecs(6);
+                        let updated = sqlx::query_as::<_, PgRow>(UPDATE_SQL)
+                            .bind(title)
+                            .bind(now)
+                            .bind(user)
+                            .bind(wsite)
+                            .bind(t.id as i32)
+                            .fetch_one(&mut *tx)
+                            .await?
+                            .into_interaction()
+                            .0;
+                        let changes = json!({"title": {"old": cur.title, "new": title}});
+                        sqlx::query(AUDIT_PG)
+                            .bind(Utc::now())
+                            .bind(Some(user))
+                            .bind(Some(wsite))
+                            .bind("update")
+                            .bind("interaction")
+                            .bind(Some(updated.id))
+                            .bind(changes.to_string())
+                            .execute(&mut *tx)
+                            .await?;
+                        tx.commit().await?;
+                        updated
+                    }
+                    Raw::Sqlite(c) => {
+                        let mut tx = c.begin_with("BEGIN IMMEDIATE").await?;
+                        let cur = sqlx::query_as::<_, SqliteRow>(LOCK_SQLITE)
+                            .bind(wsite)
+                            .bind(t.id as i32)
+                            .fetch_optional(&mut *tx)
+                            .await?
+                            .ok_or("not found")?
+                            .into_interaction()
+                            .0;
+                        if cur.version != expected {
+                            return Err(conflict(cur.version).into());
+                        }
+                        let now = Utc::now().trunc_subsecs(6);
+                        let updated = sqlx::query_as::<_, SqliteRow>(UPDATE_SQL)
+                            .bind(title)
+                            .bind(now.timestamp_micros())
+                            .bind(user)
+                            .bind(wsite)
+                            .bind(t.id as i32)
+                            .fetch_one(&mut *tx)
+                            .await?
+                            .into_interaction()
+                            .0;
+                        let changes = json!({"title": {"old": cur.title, "new": title}});
+                        sqlx::query(AUDIT_SQLITE)
+                            .bind(Utc::now().timestamp_micros())
+                            .bind(Some(user))
+                            .bind(Some(wsite))
+                            .bind("update")
+                            .bind("interaction")
+                            .bind(Some(updated.id))
+                            .bind(changes.to_string())
+                            .execute(&mut *tx)
+                            .await?;
+                        tx.commit().await?;
+                        updated
+                    }
+                };
+                t.version.store(updated.version, Ordering::Relaxed);
+                Ok(vec![updated.id])
+            }
+            (Op::Find(s), raw) => {
+                let (sql, binds) = &self.hand[shape_index(s)];
+                let mut rows: Vec<(Interaction, Option<f64>)> = match raw {
+                    Raw::Pg(c) => pg_query::<PgRow>(*sql, binds)
+                        .fetch_all(c)
+                        .await?
+                        .into_iter()
+                        .map(PgRow::into_interaction)
+                        .collect(),
+                    Raw::Sqlite(c) => sqlite_query::<SqliteRow>(*sql, binds)
+                        .fetch_all(c)
+                        .await?
+                        .into_iter()
+                        .map(SqliteRow::into_interaction)
+                        .collect(),
+                };
+                rows.truncate(PAGE);
+                Ok(rows.iter().map(|r| r.0.id).collect())
+            }
+        }
+    }
+
+    /// The plan of `shape` with actual times: `EXPLAIN (ANALYZE, BUFFERS)` of the
+    /// library's SQL and binds on PostgreSQL, `EXPLAIN QUERY PLAN` on SQLite.
+    pub async fn explain_analyze(&self, shape: Shape) -> Result<String> {
+        let (sql, binds) = &self.hand[shape_index(shape)];
+        let mut raw = self.raw.lock().await;
+        let lines: Vec<String> = match &mut *raw {
+            Raw::Pg(c) => {
+                let e = format!("EXPLAIN (ANALYZE, BUFFERS) {sql}");
+                pg_query::<(String,)>(sqlx::AssertSqlSafe(e), binds)
+                    .fetch_all(c)
+                    .await?
+                    .into_iter()
+                    .map(|r| r.0)
+                    .collect()
+            }
+            Raw::Sqlite(c) => {
+                let e = format!("EXPLAIN QUERY PLAN {sql}");
+                let rows: Vec<(i64, i64, i64, String)> =
+                    sqlite_query(sqlx::AssertSqlSafe(e), binds)
+                        .fetch_all(c)
+                        .await?;
+                // Indent children under their parents.
+                let mut depth = std::collections::HashMap::new();
+                rows.into_iter()
+                    .map(|(id, parent, _, detail)| {
+                        let d = depth.get(&parent).map_or(0, |d| d + 1);
+                        depth.insert(id, d);
+                        format!("{}{detail}", "  ".repeat(d))
+                    })
+                    .collect()
+            }
+        };
+        Ok(lines.join("\n"))
+    }
+
+    /// Compares the library's plan of `shape` (`Finder::explain`) with the plan of the
+    /// hand-written SQL, node by node without costs. Differences point at different SQL.
+    pub async fn same_plan(&self, shape: Shape) -> Result<bool> {
+        let lib = self.finder(shape).explain().await?;
+        let (sql, binds) = &self.hand[shape_index(shape)];
+        let mut raw = self.raw.lock().await;
+        let hand: Vec<String> = match &mut *raw {
+            Raw::Pg(c) => {
+                let e = format!("EXPLAIN {sql}");
+                pg_query::<(String,)>(sqlx::AssertSqlSafe(e), binds)
+                    .fetch_all(c)
+                    .await?
+                    .into_iter()
+                    .map(|r| r.0)
+                    .collect()
+            }
+            Raw::Sqlite(c) => {
+                let e = format!("EXPLAIN QUERY PLAN {sql}");
+                sqlite_query::<(i64, i64, i64, String)>(sqlx::AssertSqlSafe(e), binds)
+                    .fetch_all(c)
+                    .await?
+                    .into_iter()
+                    .map(|r| r.3)
+                    .collect()
+            }
+        };
+        let strip = |l: &str| l.split("  (cost=").next().unwrap_or("").to_string();
+        let a: Vec<String> = lib.lines().map(strip).collect();
+        let b: Vec<String> = hand.iter().map(|l| strip(l)).collect();
+        Ok(a == b)
+    }
+
+    /// PostgreSQL only: runs the library's Finder of `shape`, then reads the text of the
+    /// statement its connection ran last from `pg_stat_activity` and checks that the
+    /// hand-written SQL is the same (the view truncates long texts, so a prefix match
+    /// counts). `None` on SQLite.
+    pub async fn check_same_sql(&self, shape: Shape) -> Result<Option<bool>> {
+        if self.fx.backend != Backend::Postgres {
+            return Ok(None);
+        }
+        self.finder(shape).await?;
+        let mut raw = self.raw.lock().await;
+        let Raw::Pg(c) = &mut *raw else {
+            unreachable!("postgres")
+        };
+        let q: Option<(String,)> = sqlx::query_as(
+            "SELECT query FROM pg_stat_activity WHERE datname = current_database() \
+             AND application_name = 'interaction-store' AND pid <> pg_backend_pid() \
+             ORDER BY query_start DESC LIMIT 1",
+        )
+        .fetch_optional(c)
+        .await?;
+        let mine = self.hand_sql(shape);
+        Ok(Some(q.is_some_and(|(q,)| {
+            let q = q.trim_end_matches('\0');
+            !q.is_empty() && mine.starts_with(q)
+        })))
+    }
+}
+
+fn shape_index(s: Shape) -> usize {
+    Shape::ALL
+        .iter()
+        .position(|x| *x == s)
+        .expect("every shape is in ALL")
+}

@@ -1,0 +1,20 @@
+//! Node.js binding of interaction-store (napi-rs 3).
+//!
+//! Conversion and error mapping only: every rule lives in `interaction-core`. The classes
+//! here are exported as `InteractionStore` and `SiteSession`; the package's hand-written
+//! `index.js` wraps their async methods so that every rejection is an `Error` with a stable
+//! `code` (and `field` for validation errors), and adds the chainable `Finder`.
+//!
+//! Error mechanism: napi 3 async functions reject with the built-in `Status`, so a core
+//! error travels as the reason text `interaction-store-error:{"code":..,"field":..,"message":..}`
+//! ([`errors::to_js`]); `index.js` parses it and rethrows. Nothing matches on message text.
+
+mod convert;
+mod errors;
+mod session;
+mod store;
+mod types;
+
+pub use session::SiteSession;
+pub use store::InteractionStore;
+pub use types::*;

@@ -1,0 +1,257 @@
+//! `InteractionStore`: the handle on a pool. Async methods take `&self` over the core's
+//! cloneable handle (an `Arc` inside); nothing is `&mut self`.
+
+use interaction_core::{Backend, StoreOptions, DEFAULT_URL};
+use napi::bindgen_prelude::Undefined;
+use napi_derive::napi;
+
+use crate::convert::{int, millis, uint};
+use crate::errors::IntoJs;
+use crate::session::SiteSession;
+use crate::types::{
+    AccessLogEntry, ConnectOptions, LoginToken, SchemaVersion, Site, User, UserSite,
+};
+
+/// The entry point: a handle on a connection pool. Open one per process and share it;
+/// call `close()` when done.
+#[napi]
+pub struct InteractionStore {
+    pub(crate) inner: interaction_core::InteractionStore,
+}
+
+fn store_options(url: Option<String>, o: ConnectOptions) -> napi::Result<StoreOptions> {
+    let mut opts = StoreOptions::new(url.unwrap_or_else(|| DEFAULT_URL.to_string()));
+    if let Some(v) = o.migrate {
+        opts = opts.migrate(v);
+    }
+    if let Some(v) = o.min_connections {
+        opts = opts.min_connections(uint("min_connections", v)?);
+    }
+    if let Some(v) = o.max_connections {
+        opts = opts.max_connections(uint("max_connections", v)?);
+    }
+    if let Some(v) = o.acquire_timeout_ms {
+        opts = opts.acquire_timeout(millis("acquire_timeout_ms", v)?);
+    }
+    if let Some(v) = o.idle_timeout_ms {
+        opts = opts.idle_timeout(v.map(|v| millis("idle_timeout_ms", v)).transpose()?);
+    }
+    if let Some(v) = o.max_lifetime_ms {
+        opts = opts.max_lifetime(v.map(|v| millis("max_lifetime_ms", v)).transpose()?);
+    }
+    if let Some(v) = o.login_concurrency {
+        opts = opts.login_concurrency(uint("login_concurrency", v)? as usize);
+    }
+    Ok(opts)
+}
+
+#[napi]
+impl InteractionStore {
+    /// Opens `url` (`postgres://…`, `sqlite://path.db`, `sqlite::memory:`; default
+    /// `sqlite://interactions.db` in the working directory) and checks the schema version.
+    // Writable and configurable (napi makes statics neither by default): `index.js` wraps it.
+    #[napi(writable = true, configurable = true)]
+    pub async fn connect(
+        url: Option<String>,
+        options: Option<ConnectOptions>,
+    ) -> napi::Result<InteractionStore> {
+        let opts = store_options(url, options.unwrap_or_default())?;
+        let inner = opts.connect().await.js()?;
+        Ok(InteractionStore { inner })
+    }
+
+    /// `postgres` or `sqlite`.
+    #[napi(getter, ts_return_type = "'postgres' | 'sqlite'")]
+    pub fn backend(&self) -> &'static str {
+        match self.inner.backend() {
+            Backend::Postgres => "postgres",
+            Backend::Sqlite => "sqlite",
+        }
+    }
+
+    /// True after `close()`.
+    #[napi(getter)]
+    pub fn is_closed(&self) -> bool {
+        self.inner.is_closed()
+    }
+
+    /// Applies pending migrations (forward-only, safe from several processes at once).
+    /// Resolves to the versions applied now.
+    #[napi]
+    pub async fn migrate(&self) -> napi::Result<Vec<SchemaVersion>> {
+        let applied = self.inner.migrate().await.js()?;
+        Ok(applied.into_iter().map(Into::into).collect())
+    }
+
+    /// The schema version recorded in the database, `null` for an empty database.
+    #[napi]
+    pub async fn schema_version(&self) -> napi::Result<Option<SchemaVersion>> {
+        Ok(self.inner.schema_version().await.js()?.map(Into::into))
+    }
+
+    /// Rejects with `SCHEMA_VERSION` unless the database schema is one this library can use.
+    #[napi]
+    pub async fn check_schema(&self) -> napi::Result<Undefined> {
+        self.inner.check_schema().await.js()
+    }
+
+    /// Creates a user (password 8–1024 characters, stored as an argon2id hash).
+    #[napi]
+    pub async fn create_user(
+        &self,
+        username: String,
+        email: String,
+        password: String,
+    ) -> napi::Result<User> {
+        let u = self
+            .inner
+            .create_user(&username, &email, &password)
+            .await
+            .js()?;
+        Ok(u.into())
+    }
+
+    /// A user by id; `NOT_FOUND` if there is none.
+    #[napi]
+    pub async fn get_user(&self, user_id: f64) -> napi::Result<User> {
+        let id = int("user_id", user_id)?;
+        Ok(self.inner.get_user(id).await.js()?.into())
+    }
+
+    /// A user by username; `NOT_FOUND` if there is none.
+    #[napi]
+    pub async fn get_user_by_username(&self, username: String) -> napi::Result<User> {
+        Ok(self
+            .inner
+            .get_user_by_username(&username)
+            .await
+            .js()?
+            .into())
+    }
+
+    /// Replaces a user's password and revokes the user's login tokens.
+    #[napi]
+    pub async fn set_password(&self, user_id: f64, password: String) -> napi::Result<Undefined> {
+        let id = int("user_id", user_id)?;
+        self.inner.set_password(id, &password).await.js()
+    }
+
+    /// Activates or deactivates a user (deactivating revokes the user's tokens).
+    #[napi]
+    pub async fn set_user_active(&self, user_id: f64, active: bool) -> napi::Result<User> {
+        let id = int("user_id", user_id)?;
+        Ok(self.inner.set_user_active(id, active).await.js()?.into())
+    }
+
+    /// The sites where the user has a role, with that role.
+    #[napi]
+    pub async fn user_sites(&self, user_id: f64) -> napi::Result<Vec<UserSite>> {
+        let id = int("user_id", user_id)?;
+        let sites = self.inner.user_sites(id).await.js()?;
+        Ok(sites
+            .into_iter()
+            .map(|(site, role)| UserSite {
+                site: site.into(),
+                role: role.as_str().to_string(),
+            })
+            .collect())
+    }
+
+    /// Creates a site (unique name, at most 100 characters).
+    #[napi]
+    pub async fn create_site(
+        &self,
+        name: String,
+        description: Option<String>,
+    ) -> napi::Result<Site> {
+        let s = self
+            .inner
+            .create_site(&name, description.as_deref())
+            .await
+            .js()?;
+        Ok(s.into())
+    }
+
+    /// A site by id; `NOT_FOUND` if there is none.
+    #[napi]
+    pub async fn get_site(&self, site_id: f64) -> napi::Result<Site> {
+        let id = int("site_id", site_id)?;
+        Ok(self.inner.get_site(id).await.js()?.into())
+    }
+
+    /// Every site.
+    #[napi]
+    pub async fn list_sites(&self) -> napi::Result<Vec<Site>> {
+        let sites = self.inner.list_sites().await.js()?;
+        Ok(sites.into_iter().map(Into::into).collect())
+    }
+
+    /// Activates or deactivates a site.
+    #[napi]
+    pub async fn set_site_active(&self, site_id: f64, active: bool) -> napi::Result<Site> {
+        let id = int("site_id", site_id)?;
+        Ok(self.inner.set_site_active(id, active).await.js()?.into())
+    }
+
+    /// Gives a user a role (`viewer`, `editor`, `admin`) at a site, as the host application.
+    #[napi]
+    pub async fn grant_role(
+        &self,
+        user_id: f64,
+        site_id: f64,
+        #[napi(ts_arg_type = "Role")] role: String,
+    ) -> napi::Result<Undefined> {
+        let user = int("user_id", user_id)?;
+        let site = int("site_id", site_id)?;
+        let role = crate::convert::role(&role)?;
+        self.inner.grant_role(user, site, role).await.js()
+    }
+
+    /// Checks a password; resolves to a token valid for 24 hours. Every failure (unknown
+    /// user, wrong password, inactive user) is `AUTHENTICATION_FAILED`.
+    #[napi]
+    pub async fn login(&self, username: String, password: String) -> napi::Result<LoginToken> {
+        Ok(self.inner.login(&username, &password).await.js()?.into())
+    }
+
+    /// Revokes a login token.
+    #[napi]
+    pub async fn logout(&self, token: String) -> napi::Result<Undefined> {
+        self.inner.logout(&token).await.js()
+    }
+
+    /// The most recent access-log entries, newest first (`limit` 1–500, default 50).
+    #[napi]
+    pub async fn access_log(&self, limit: Option<f64>) -> napi::Result<Vec<AccessLogEntry>> {
+        let limit = uint("limit", limit.unwrap_or(50.0))?;
+        let entries = self.inner.access_log(limit).await.js()?;
+        Ok(entries.into_iter().map(Into::into).collect())
+    }
+
+    /// Opens a session on a site for the holder of a login token. An invalid token is
+    /// `AUTHENTICATION_FAILED`; no role at the site or an inactive site is
+    /// `PERMISSION_DENIED`.
+    #[napi]
+    pub async fn session(&self, token: String, site_id: f64) -> napi::Result<SiteSession> {
+        let site = int("site_id", site_id)?;
+        let inner = self.inner.session(&token, site).await.js()?;
+        Ok(SiteSession { inner })
+    }
+
+    /// Opens a session for a user the host application authenticated itself.
+    #[napi]
+    pub async fn session_for_user(&self, user_id: f64, site_id: f64) -> napi::Result<SiteSession> {
+        let user = int("user_id", user_id)?;
+        let site = int("site_id", site_id)?;
+        let inner = self.inner.session_for_user(user, site).await.js()?;
+        Ok(SiteSession { inner })
+    }
+
+    /// Closes the pool: waits for calls in flight; every later call rejects with
+    /// `UNAVAILABLE`. A process whose store is closed exits on its own.
+    #[napi]
+    pub async fn close(&self) -> napi::Result<Undefined> {
+        self.inner.close().await;
+        Ok(())
+    }
+}

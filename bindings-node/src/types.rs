@@ -1,0 +1,443 @@
+//! Plain JavaScript objects (`#[napi(object)]`): what the API returns and the option
+//! objects it takes. Date-times come out as `Date`; absent values are `null`.
+
+use chrono::{DateTime, Utc};
+use napi::bindgen_prelude::{Either, Either3};
+use napi_derive::napi;
+
+/// A wall-clock time in the interaction's `timezone`, e.g.
+/// `{ local: '2026-12-01T09:30:00' }`. A time skipped or repeated by a daylight-saving
+/// change is a `VALIDATION` error.
+#[napi(object)]
+pub struct LocalTime {
+    /// `YYYY-MM-DDTHH:MM[:SS[.fff]]`, no offset.
+    pub local: String,
+}
+
+/// How to open a store. Every field is optional; the defaults are the core's.
+#[napi(object)]
+#[derive(Default)]
+pub struct ConnectOptions {
+    /// Apply pending migrations while opening. Default `false`: opening a database that
+    /// is behind rejects with `SCHEMA_VERSION`.
+    pub migrate: Option<bool>,
+    /// Connections kept open even when idle. Default 5.
+    pub min_connections: Option<f64>,
+    /// Upper bound of the pool. Default 20.
+    pub max_connections: Option<f64>,
+    /// How long a call waits for a pooled connection before rejecting with
+    /// `UNAVAILABLE`, in milliseconds. Default 30000.
+    pub acquire_timeout_ms: Option<f64>,
+    /// Idle connections above the minimum are closed after this many milliseconds;
+    /// `null` keeps them. Default 600000 (10 min).
+    #[napi(ts_type = "number | null")]
+    pub idle_timeout_ms: Option<Option<f64>>,
+    /// Connections are replaced after this many milliseconds; `null` never replaces them.
+    /// Default 1800000 (30 min).
+    #[napi(ts_type = "number | null")]
+    pub max_lifetime_ms: Option<Option<f64>>,
+    /// Password hashes computed at once; further logins queue. Default: the number of CPUs.
+    pub login_concurrency: Option<f64>,
+}
+
+/// A schema version, `major.minor.patch`.
+#[napi(object)]
+pub struct SchemaVersion {
+    /// Breaking schema changes.
+    pub major: u32,
+    /// Backward-compatible additions.
+    pub minor: u32,
+    /// Non-structural changes.
+    pub patch: u32,
+}
+
+impl From<interaction_core::SchemaVersion> for SchemaVersion {
+    fn from(v: interaction_core::SchemaVersion) -> Self {
+        SchemaVersion {
+            major: v.major,
+            minor: v.minor,
+            patch: v.patch,
+        }
+    }
+}
+
+/// A user account. The password hash never leaves the library.
+#[napi(object, use_nullable = true)]
+pub struct User {
+    /// Primary key.
+    pub id: i64,
+    /// Unique login name (at most 50 characters).
+    pub username: String,
+    /// Unique (case-insensitively) email address.
+    pub email: String,
+    /// Inactive users cannot log in or open sessions.
+    pub is_active: bool,
+    /// The last successful login.
+    pub last_login: Option<DateTime<Utc>>,
+}
+
+impl From<interaction_core::User> for User {
+    fn from(u: interaction_core::User) -> Self {
+        User {
+            id: u.id,
+            username: u.username,
+            email: u.email,
+            is_active: u.is_active,
+            last_login: u.last_login,
+        }
+    }
+}
+
+/// A site: one tenant's set of interactions.
+#[napi(object, use_nullable = true)]
+pub struct Site {
+    /// Primary key.
+    pub id: i64,
+    /// Unique name (at most 100 characters).
+    pub name: String,
+    /// Free text.
+    pub description: Option<String>,
+    /// Inactive sites cannot be opened in a session.
+    pub is_active: bool,
+}
+
+impl From<interaction_core::Site> for Site {
+    fn from(s: interaction_core::Site) -> Self {
+        Site {
+            id: s.id,
+            name: s.name,
+            description: s.description,
+            is_active: s.is_active,
+        }
+    }
+}
+
+/// A site together with the user's role there (`userSites`).
+#[napi(object)]
+pub struct UserSite {
+    /// The site.
+    pub site: Site,
+    /// `viewer`, `editor` or `admin`.
+    #[napi(ts_type = "Role")]
+    pub role: String,
+}
+
+/// A user's membership of a site.
+#[napi(object)]
+pub struct Member {
+    /// The member.
+    pub user_id: i64,
+    /// The member's username.
+    pub username: String,
+    /// `viewer`, `editor` or `admin`.
+    #[napi(ts_type = "Role")]
+    pub role: String,
+    /// When the role was assigned.
+    pub assigned_at: DateTime<Utc>,
+}
+
+impl From<interaction_core::Member> for Member {
+    fn from(m: interaction_core::Member) -> Self {
+        Member {
+            user_id: m.user_id,
+            username: m.username,
+            role: m.role.as_str().to_string(),
+            assigned_at: m.assigned_at,
+        }
+    }
+}
+
+/// The result of a successful `login`.
+#[napi(object)]
+pub struct LoginToken {
+    /// The opaque bearer token for `session` and `logout`. Only its hash is stored.
+    pub token: String,
+    /// The user who logged in.
+    pub user_id: i64,
+    /// When the token stops being accepted.
+    pub expires_at: DateTime<Utc>,
+}
+
+impl From<interaction_core::LoginToken> for LoginToken {
+    fn from(t: interaction_core::LoginToken) -> Self {
+        LoginToken {
+            token: t.token,
+            user_id: t.user_id,
+            expires_at: t.expires_at,
+        }
+    }
+}
+
+/// An access-log entry.
+#[napi(object, use_nullable = true)]
+pub struct AccessLogEntry {
+    /// When the attempt happened.
+    pub occurred_at: DateTime<Utc>,
+    /// The username given.
+    pub username: String,
+    /// The user, when known.
+    pub user_id: Option<i64>,
+    /// `login` or `logout`.
+    pub action: String,
+    /// Whether it succeeded.
+    pub success: bool,
+}
+
+impl From<interaction_core::AccessLogEntry> for AccessLogEntry {
+    fn from(e: interaction_core::AccessLogEntry) -> Self {
+        AccessLogEntry {
+            occurred_at: e.occurred_at,
+            username: e.username,
+            user_id: e.user_id,
+            action: e.action,
+            success: e.success,
+        }
+    }
+}
+
+/// A stored interaction.
+#[napi(object, use_nullable = true)]
+pub struct Interaction {
+    /// Primary key.
+    pub id: i64,
+    /// The site it belongs to.
+    pub site_id: i64,
+    /// Title (1–255 characters).
+    pub title: String,
+    /// Type of interaction (1–50 characters), e.g. `meeting`.
+    pub interaction_type: String,
+    /// Person leading it (1–100 characters).
+    pub lead: String,
+    /// Start instant.
+    pub start_datetime: DateTime<Utc>,
+    /// End instant, never before the start.
+    pub end_datetime: DateTime<Utc>,
+    /// IANA zone the interaction was entered in, e.g. `Europe/Berlin`.
+    pub timezone: String,
+    /// Location (at most 255 characters).
+    pub location: Option<String>,
+    /// Description (at most 1 MiB).
+    pub description: Option<String>,
+    /// Notes (at most 1 MiB).
+    pub notes: Option<String>,
+    /// Creator.
+    pub created_by: i64,
+    /// Creation instant.
+    pub created_at: DateTime<Utc>,
+    /// Last updater.
+    pub updated_by: Option<i64>,
+    /// Last update instant.
+    pub updated_at: Option<DateTime<Utc>>,
+    /// Set when soft-deleted.
+    pub deleted_at: Option<DateTime<Utc>>,
+    /// Who soft-deleted it.
+    pub deleted_by: Option<i64>,
+    /// Optimistic-concurrency version: 1 on creation, +1 on every change. Pass it as
+    /// `expectedVersion` to refuse a stale write with `CONFLICT`.
+    pub version: i64,
+}
+
+impl From<interaction_core::Interaction> for Interaction {
+    fn from(i: interaction_core::Interaction) -> Self {
+        Interaction {
+            id: i.id,
+            site_id: i.site_id,
+            title: i.title,
+            interaction_type: i.interaction_type,
+            lead: i.lead,
+            start_datetime: i.start_datetime,
+            end_datetime: i.end_datetime,
+            timezone: i.timezone,
+            location: i.location,
+            description: i.description,
+            notes: i.notes,
+            created_by: i.created_by,
+            created_at: i.created_at,
+            updated_by: i.updated_by,
+            updated_at: i.updated_at,
+            deleted_at: i.deleted_at,
+            deleted_by: i.deleted_by,
+            version: i.version,
+        }
+    }
+}
+
+/// Input of `createInteraction`.
+#[napi(object)]
+pub struct NewInteraction {
+    /// Title (1–255 characters).
+    pub title: String,
+    /// Type (1–50 characters), e.g. `meeting`.
+    pub interaction_type: String,
+    /// Lead (1–100 characters).
+    pub lead: String,
+    /// Start: a `Date`, an ISO-8601 string with an offset, or `{ local: '...' }` in
+    /// `timezone`.
+    #[napi(ts_type = "When")]
+    pub start: Either3<DateTime<Utc>, String, LocalTime>,
+    /// End, not before `start`; same forms as `start`.
+    #[napi(ts_type = "When")]
+    pub end: Either3<DateTime<Utc>, String, LocalTime>,
+    /// IANA zone name, e.g. `Europe/Berlin`.
+    pub timezone: String,
+    /// Location (at most 255 characters).
+    #[napi(ts_type = "string | null")]
+    pub location: Option<Option<String>>,
+    /// Description (at most 1 MiB).
+    #[napi(ts_type = "string | null")]
+    pub description: Option<Option<String>>,
+    /// Notes (at most 1 MiB).
+    #[napi(ts_type = "string | null")]
+    pub notes: Option<Option<String>>,
+}
+
+/// A partial update: an absent (or `undefined`) field is left as it is; `null` clears
+/// one of the nullable fields (`location`, `description`, `notes`).
+#[napi(object)]
+#[derive(Default)]
+pub struct InteractionPatch {
+    /// New title.
+    pub title: Option<String>,
+    /// New type.
+    pub interaction_type: Option<String>,
+    /// New lead.
+    pub lead: Option<String>,
+    /// New start (a `{ local }` time is read in the new `timezone` if one is given).
+    #[napi(ts_type = "When")]
+    pub start: Option<Either3<DateTime<Utc>, String, LocalTime>>,
+    /// New end.
+    #[napi(ts_type = "When")]
+    pub end: Option<Either3<DateTime<Utc>, String, LocalTime>>,
+    /// New IANA zone. Changing it alone does not move the stored instants.
+    pub timezone: Option<String>,
+    /// New location, or `null` to clear it.
+    #[napi(ts_type = "string | null")]
+    pub location: Option<Option<String>>,
+    /// New description, or `null` to clear it.
+    #[napi(ts_type = "string | null")]
+    pub description: Option<Option<String>>,
+    /// New notes, or `null` to clear it.
+    #[napi(ts_type = "string | null")]
+    pub notes: Option<Option<String>>,
+}
+
+/// Options of `auditTrail`. `null` is the same as absent.
+#[napi(object)]
+#[derive(Default)]
+pub struct AuditOptions {
+    /// Page size, 1–500. Default 50.
+    #[napi(ts_type = "number | null")]
+    pub limit: Option<Option<f64>>,
+    /// The previous page's `nextCursor`, to continue.
+    #[napi(ts_type = "string | null")]
+    pub after: Option<Option<String>>,
+}
+
+/// A row of the audit trail.
+#[napi(object, use_nullable = true)]
+pub struct AuditEntry {
+    /// Sequence number; later entries have larger ids.
+    pub id: i64,
+    /// When the change committed.
+    pub occurred_at: DateTime<Utc>,
+    /// Who did it; `null` for the host application or the migrator.
+    pub actor_id: Option<i64>,
+    /// The site concerned, if any.
+    pub site_id: Option<i64>,
+    /// `create`, `update`, `delete`, `restore`, `set_role`, `remove_member`, `migrate`, ...
+    pub action: String,
+    /// `interaction`, `user`, `site`, `membership`, `schema`.
+    pub entity: String,
+    /// Id of the entity concerned.
+    pub entity_id: Option<i64>,
+    /// Changed fields: `{ field: { old, new } }` for updates, the values for creations,
+    /// the details of other actions.
+    #[napi(ts_type = "Record<string, any> | null")]
+    pub changes: serde_json::Value,
+}
+
+impl From<interaction_core::AuditEntry> for AuditEntry {
+    fn from(e: interaction_core::AuditEntry) -> Self {
+        AuditEntry {
+            id: e.id,
+            occurred_at: e.occurred_at,
+            actor_id: e.actor_id,
+            site_id: e.site_id,
+            action: e.action,
+            entity: e.entity,
+            entity_id: e.entity_id,
+            changes: e.changes,
+        }
+    }
+}
+
+/// A page of the audit trail, newest first.
+#[napi(object, use_nullable = true)]
+pub struct AuditPage {
+    /// The entries.
+    pub entries: Vec<AuditEntry>,
+    /// Pass as `after` to continue; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// An interval for the Finder's `dateRange`.
+#[napi(object)]
+pub struct DateRange {
+    /// Start of the range: a `Date` or an ISO-8601 string with an offset.
+    #[napi(ts_type = "Date | string")]
+    pub from: Either<DateTime<Utc>, String>,
+    /// End of the range, not before `from`.
+    #[napi(ts_type = "Date | string")]
+    pub to: Either<DateTime<Utc>, String>,
+    /// `overlap` (default): the interaction overlaps the range; `contained`: it lies
+    /// entirely within it.
+    #[napi(ts_type = "RangeMode | null")]
+    pub mode: Option<Option<String>>,
+}
+
+/// The filters, order and page of a Finder query (what `session.finder()` accumulates).
+/// `null` is the same as absent.
+#[napi(object)]
+#[derive(Default)]
+pub struct FindOptions {
+    /// Free text over title, description and notes, web-search syntax: `"exact phrase"`,
+    /// `or`, `-excluded`.
+    #[napi(ts_type = "string | null")]
+    pub text: Option<Option<String>>,
+    /// Title contains this, case-insensitively.
+    #[napi(ts_type = "string | null")]
+    pub title_contains: Option<Option<String>>,
+    /// Type is one of these.
+    #[napi(ts_type = "Array<string> | null")]
+    pub types: Option<Option<Vec<String>>>,
+    /// Lead contains this, case-insensitively.
+    #[napi(ts_type = "string | null")]
+    pub lead_contains: Option<Option<String>>,
+    /// Interactions overlapping (or contained in) a range.
+    #[napi(ts_type = "DateRange | null")]
+    pub date_range: Option<Option<DateRange>>,
+    /// Created by this user id.
+    #[napi(ts_type = "number | null")]
+    pub created_by: Option<Option<f64>>,
+    /// Include soft-deleted interactions (admin only).
+    #[napi(ts_type = "boolean | null")]
+    pub include_deleted: Option<Option<bool>>,
+    /// Order; default `start_desc`. `relevance` needs `text`.
+    #[napi(ts_type = "Sort | null")]
+    pub sort: Option<Option<String>>,
+    /// Page size, 1–500; default 50.
+    #[napi(ts_type = "number | null")]
+    pub limit: Option<Option<f64>>,
+    /// Continue after the page that returned this `nextCursor`.
+    #[napi(ts_type = "string | null")]
+    pub after: Option<Option<String>>,
+}
+
+/// One page of Finder results.
+#[napi(object, use_nullable = true)]
+pub struct Page {
+    /// The interactions of this page, in the requested order.
+    pub items: Vec<Interaction>,
+    /// Give to `after` to fetch the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}

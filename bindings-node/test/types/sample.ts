@@ -1,0 +1,62 @@
+// Compiled with `tsc --strict --noEmit` against the installed package (scripts/test.sh).
+import {
+  ErrorCode,
+  Finder,
+  InteractionStore,
+  InteractionStoreError,
+  type Interaction,
+  type InteractionPatch,
+  type NewInteraction,
+  type Page,
+  type Role,
+  type SiteSession,
+} from 'interaction-store'
+
+async function main(): Promise<void> {
+  const store: InteractionStore = await InteractionStore.connect('sqlite::memory:', { migrate: true, maxConnections: 4, idleTimeoutMs: null })
+  const backend: 'postgres' | 'sqlite' = store.backend
+  const site = await store.createSite('TS', null)
+  const user = await store.createUser('ts', 'ts@example.com', 'correct horse battery')
+  const role: Role = 'editor'
+  await store.grantRole(user.id, site.id, role)
+  const token = await store.login('ts', 'correct horse battery')
+  const expires: Date = token.expiresAt
+  const session: SiteSession = await store.session(token.token, site.id)
+  const input: NewInteraction = {
+    title: 'Typed',
+    interactionType: 'meeting',
+    lead: 'TS',
+    start: { local: '2026-12-01T09:30:00' },
+    end: new Date('2026-12-01T10:30:00Z'),
+    timezone: 'Europe/Berlin',
+    location: null,
+  }
+  const created: Interaction = await session.createInteraction(input)
+  const patch: InteractionPatch = { location: null, title: 'Typed 2' }
+  const updated = await session.updateInteraction(created.id, patch, created.version)
+  const start: Date = updated.startDatetime
+  const notes: string | null = updated.notes
+  const finder: Finder = session.finder().text('typed').types(['meeting']).sort('relevance').limit(10)
+  const page: Page = await finder.fetch()
+  const next: string | null = page.nextCursor
+  const n: number = await finder.count()
+  const plan: string = await finder.explain()
+  for await (const i of session.finder().dateRange('2026-01-01T00:00:00Z', new Date(), 'overlap')) {
+    const id: number = i.id
+    void id
+  }
+  const trail = await session.auditTrail({ limit: 5, after: null })
+  const first = trail.entries[0]?.changes
+  try {
+    await session.getInteraction(999)
+  } catch (e) {
+    if (e instanceof InteractionStoreError && e.code === ErrorCode.NOT_FOUND) {
+      const field: string | null = e.field
+      void field
+    }
+  }
+  await store.close()
+  void [backend, expires, start, notes, next, n, plan, first]
+}
+
+void main()

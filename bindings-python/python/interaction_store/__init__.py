@@ -1,0 +1,88 @@
+"""interaction_store: the embeddable data layer of an Interaction Management System,
+on PostgreSQL or embedded SQLite.
+
+Two parallel APIs over one Rust core:
+
+* blocking: ``InteractionStore``, ``SiteSession``, ``Finder`` (the GIL is released
+  while a call waits, so threads run concurrently);
+* asyncio: ``AsyncInteractionStore``, ``AsyncSiteSession``, ``AsyncFinder`` (the same
+  methods, returning awaitables).
+
+Values (``Interaction``, ``Page``, ``User``, ...) are immutable. Errors derive from
+``InteractionStoreError``, one subclass per kind.
+"""
+
+from __future__ import annotations
+
+from ._errors import (
+    AuthenticationError,
+    ConflictError,
+    InteractionStoreError,
+    InternalError,
+    NotFoundError,
+    PermissionDeniedError,
+    SchemaVersionError,
+    UnavailableError,
+    ValidationError,
+)
+from ._native import (
+    DEFAULT_URL,
+    SCHEMA_VERSION,
+    AccessLogEntry,
+    AsyncFinder,
+    AsyncFinderIter,
+    AsyncInteractionStore,
+    AsyncSiteSession,
+    AuditEntry,
+    AuditPage,
+    Finder,
+    FinderIter,
+    Interaction,
+    InteractionStore,
+    LocalTime,
+    LoginToken,
+    Member,
+    Page,
+    SchemaVersion,
+    Site,
+    SiteSession,
+    User,
+)
+from ._types import RangeMode, Role, Seconds, Sort
+
+__all__ = [
+    "DEFAULT_URL",
+    "SCHEMA_VERSION",
+    "AccessLogEntry",
+    "AsyncFinder",
+    "AsyncFinderIter",
+    "AsyncInteractionStore",
+    "AsyncSiteSession",
+    "AuditEntry",
+    "AuditPage",
+    "AuthenticationError",
+    "ConflictError",
+    "Finder",
+    "FinderIter",
+    "Interaction",
+    "InteractionStore",
+    "InteractionStoreError",
+    "InternalError",
+    "LocalTime",
+    "LoginToken",
+    "Member",
+    "NotFoundError",
+    "Page",
+    "PermissionDeniedError",
+    "RangeMode",
+    "Role",
+    "SchemaVersion",
+    "SchemaVersionError",
+    "Seconds",
+    "Site",
+    "SiteSession",
+    "Sort",
+    "UnavailableError",
+    "User",
+    "ValidationError",
+]

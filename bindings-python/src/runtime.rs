@@ -1,0 +1,86 @@
+//! The one tokio runtime of the process, and the two ways Python calls reach it: blocking
+//! (the GIL released around `block_on`) and awaitable (an asyncio future).
+//!
+//! The runtime is created lazily, once per process. Every pool is created and used on it
+//! (a sqlx pool is bound to the runtime that made it). A forked child inherits the
+//! parent's runtime object but none of its threads: using it would hang, so every call
+//! compares the PID recorded at creation with the current one and fails fast instead.
+
+use std::future::Future;
+use std::sync::OnceLock;
+
+use pyo3::prelude::*;
+use tokio::runtime::Runtime;
+
+use crate::errors::to_py_err;
+
+struct ProcessRuntime {
+    runtime: Runtime,
+    pid: u32,
+}
+
+static RUNTIME: OnceLock<ProcessRuntime> = OnceLock::new();
+
+/// The process's tokio runtime; an error in a process forked after it was created.
+pub(crate) fn rt() -> PyResult<&'static Runtime> {
+    let r = RUNTIME.get_or_init(|| {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .thread_name("interaction-store")
+            .build()
+            .expect("cannot start the tokio runtime");
+        ProcessRuntime {
+            runtime,
+            pid: std::process::id(),
+        }
+    });
+    if r.pid != std::process::id() {
+        return Err(crate::errors::unavailable(format!(
+            "interaction_store was used in a forked child process: its runtime and \
+             connections belong to the parent (pid {}). Open stores only after forking, \
+             or use the 'spawn' or 'forkserver' multiprocessing start method",
+            r.pid
+        )));
+    }
+    // The asyncio bridge spawns on the same runtime (ignored if already set).
+    let _ = pyo3_async_runtimes::tokio::init_with_runtime(&r.runtime);
+    Ok(&r.runtime)
+}
+
+/// Runs a core call to completion on the runtime with the GIL released, so that other
+/// Python threads run meanwhile.
+pub(crate) fn block<T, F>(py: Python<'_>, fut: F) -> PyResult<T>
+where
+    F: Future<Output = interaction_core::Result<T>> + Send,
+    T: Send,
+{
+    let rt = rt()?;
+    py.detach(|| rt.block_on(fut)).map_err(|e| to_py_err(py, e))
+}
+
+/// Wraps a core call as an asyncio awaitable running on the runtime. Cancelling the
+/// awaitable drops the call; core writes run on their own tasks, so a cancelled write
+/// still commits or rolls back whole.
+pub(crate) fn awaitable<'py, T, F>(py: Python<'py>, fut: F) -> PyResult<Bound<'py, PyAny>>
+where
+    F: Future<Output = interaction_core::Result<T>> + Send + 'static,
+    T: for<'a> IntoPyObject<'a> + Send + 'static,
+{
+    rt()?;
+    pyo3_async_runtimes::tokio::future_into_py(py, async move {
+        match fut.await {
+            Ok(v) => Ok(v),
+            Err(e) => Err(Python::attach(|py| to_py_err(py, e))),
+        }
+    })
+}
+
+/// Like [`awaitable`] for futures that already produce Python errors.
+pub(crate) fn awaitable_py<'py, T, F>(py: Python<'py>, fut: F) -> PyResult<Bound<'py, PyAny>>
+where
+    F: Future<Output = PyResult<T>> + Send + 'static,
+    T: for<'a> IntoPyObject<'a> + Send + 'static,
+{
+    rt()?;
+    pyo3_async_runtimes::tokio::future_into_py(py, fut)
+}

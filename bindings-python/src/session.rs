@@ -1,0 +1,241 @@
+//! `SiteSession` / `AsyncSiteSession`: a user's view of one site.
+
+use interaction_core as core;
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use crate::convert;
+use crate::errors::unavailable;
+use crate::finder::{AsyncFinder, Finder};
+use crate::values::{AuditPage, Interaction, Member};
+
+fn open_handle(session: &core::SiteSession) -> PyResult<core::SiteSession> {
+    if session.store().is_closed() {
+        return Err(unavailable("the store is closed"));
+    }
+    Ok(session.clone())
+}
+
+/// Converts `update_interaction(**fields)`: a key present sets the field (`None` clears
+/// the nullable `location`, `description` and `notes`); a key absent leaves it.
+fn patch(fields: Option<&Bound<'_, PyDict>>) -> PyResult<core::InteractionPatch> {
+    let mut p = core::InteractionPatch::default();
+    let Some(fields) = fields else {
+        return Ok(p);
+    };
+    for (k, v) in fields.iter() {
+        let key: String = k.extract()?;
+        match key.as_str() {
+            "title" => p.title = Some(convert::string(&key, &v)?),
+            "interaction_type" => p.interaction_type = Some(convert::string(&key, &v)?),
+            "lead" => p.lead = Some(convert::string(&key, &v)?),
+            "timezone" => p.timezone = Some(convert::string(&key, &v)?),
+            "start" => p.start = Some(convert::when("start_datetime", &v)?),
+            "end" => p.end = Some(convert::when("end_datetime", &v)?),
+            "location" => p.location = Some(convert::opt_string(&key, &v)?),
+            "description" => p.description = Some(convert::opt_string(&key, &v)?),
+            "notes" => p.notes = Some(convert::opt_string(&key, &v)?),
+            other => {
+                return Err(PyTypeError::new_err(format!(
+                    "update_interaction() got an unexpected keyword argument '{other}'"
+                )))
+            }
+        }
+    }
+    Ok(p)
+}
+
+fn session_repr(class: &str, s: &core::SiteSession) -> String {
+    format!(
+        "{class}(user_id={}, site_id={}, role='{}')",
+        s.user_id(),
+        s.site_id(),
+        s.role()
+    )
+}
+
+/// A user's view of one site with that user's role there (blocking API). Open one per
+/// request with `InteractionStore.session()` or `session_for_user()`.
+#[pyclass(frozen, module = "interaction_store")]
+pub struct SiteSession {
+    inner: core::SiteSession,
+}
+
+/// A user's view of one site (asyncio API).
+#[pyclass(frozen, module = "interaction_store")]
+pub struct AsyncSiteSession {
+    inner: core::SiteSession,
+}
+
+impl SiteSession {
+    pub(crate) fn new(inner: core::SiteSession) -> Self {
+        SiteSession { inner }
+    }
+
+    fn handle(&self) -> PyResult<core::SiteSession> {
+        open_handle(&self.inner)
+    }
+}
+
+impl AsyncSiteSession {
+    pub(crate) fn new(inner: core::SiteSession) -> Self {
+        AsyncSiteSession { inner }
+    }
+
+    fn handle(&self) -> PyResult<core::SiteSession> {
+        open_handle(&self.inner)
+    }
+}
+
+dual! {
+    SiteSession / AsyncSiteSession, |py, session|;
+    sync {
+        /// Starts a Finder over this site's interactions (no I/O until `fetch()`).
+        fn finder(&self) -> Finder {
+            Finder::new(self.inner.finder(), self.inner.store().clone())
+        }
+
+        /// The session's user.
+        #[getter]
+        fn user_id(&self) -> i64 {
+            self.inner.user_id()
+        }
+
+        /// The session's site.
+        #[getter]
+        fn site_id(&self) -> i64 {
+            self.inner.site_id()
+        }
+
+        /// The user's role at the site: `"viewer"`, `"editor"` or `"admin"`.
+        #[getter]
+        fn role(&self) -> &'static str {
+            self.inner.role().as_str()
+        }
+
+        fn __repr__(&self) -> String {
+            session_repr("SiteSession", &self.inner)
+        }
+    }
+    async {
+        /// Starts a Finder over this site's interactions (no I/O until `fetch()`).
+        fn finder(&self) -> AsyncFinder {
+            AsyncFinder::new(self.inner.finder(), self.inner.store().clone())
+        }
+
+        /// The session's user.
+        #[getter]
+        fn user_id(&self) -> i64 {
+            self.inner.user_id()
+        }
+
+        /// The session's site.
+        #[getter]
+        fn site_id(&self) -> i64 {
+            self.inner.site_id()
+        }
+
+        /// The user's role at the site: `"viewer"`, `"editor"` or `"admin"`.
+        #[getter]
+        fn role(&self) -> &'static str {
+            self.inner.role().as_str()
+        }
+
+        fn __repr__(&self) -> String {
+            session_repr("AsyncSiteSession", &self.inner)
+        }
+    }
+
+    /// Creates an interaction (editor or admin). `start`/`end` are aware datetimes
+    /// (instants) or `LocalTime`s (wall-clock times in `timezone`).
+    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (*, title, interaction_type, lead, start, end, timezone, location=None, description=None, notes=None))]
+    fn create_interaction(
+        title: String,
+        interaction_type: String,
+        lead: String,
+        start: &Bound<'_, PyAny>,
+        end: &Bound<'_, PyAny>,
+        timezone: String,
+        location: Option<String>,
+        description: Option<String>,
+        notes: Option<String>,
+    ) -> Interaction {
+        let mut new = core::NewInteraction::new(
+            title,
+            interaction_type,
+            lead,
+            convert::when("start_datetime", start)?,
+            convert::when("end_datetime", end)?,
+            timezone,
+        );
+        new.location = location;
+        new.description = description;
+        new.notes = notes;
+    } => async move { session.create_interaction(new).await.map(Interaction::from) };
+
+    /// Reads one interaction of this site.
+    fn get_interaction(id: &Bound<'_, PyAny>) -> Interaction {
+        let id = convert::int("id", id)?;
+    } => async move { session.get_interaction(id).await.map(Interaction::from) };
+
+    /// Partial update (editor or admin): pass only the fields to change. `location=None`
+    /// (or `description`, `notes`) clears the field; omitting it leaves it. With
+    /// `expected_version`, a concurrent change makes this a `ConflictError`.
+    #[pyo3(signature = (id, *, expected_version=None, **fields))]
+    fn update_interaction(
+        id: &Bound<'_, PyAny>,
+        expected_version: Option<&Bound<'_, PyAny>>,
+        fields: Option<&Bound<'_, PyDict>>,
+    ) -> Interaction {
+        let id = convert::int("id", id)?;
+        let expected = convert::opt_int("expected_version", expected_version)?;
+        let patch = patch(fields)?;
+    } => async move {
+        session
+            .update_interaction(id, patch, expected)
+            .await
+            .map(Interaction::from)
+    };
+
+    /// Soft-deletes an interaction (editor or admin).
+    #[pyo3(signature = (id, *, expected_version=None))]
+    fn delete_interaction(id: &Bound<'_, PyAny>, expected_version: Option<&Bound<'_, PyAny>>) -> () {
+        let id = convert::int("id", id)?;
+        let expected = convert::opt_int("expected_version", expected_version)?;
+    } => async move { session.delete_interaction(id, expected).await };
+
+    /// Restores a soft-deleted interaction (admin, within the restore window).
+    fn restore_interaction(id: &Bound<'_, PyAny>) -> Interaction {
+        let id = convert::int("id", id)?;
+    } => async move { session.restore_interaction(id).await.map(Interaction::from) };
+
+    /// Gives a user a role at this site (admin).
+    fn set_member_role(user_id: &Bound<'_, PyAny>, role: &Bound<'_, PyAny>) -> () {
+        let user = convert::int("user_id", user_id)?;
+        let role = convert::role(role)?;
+    } => async move { session.set_member_role(user, role).await };
+
+    /// Removes a user from this site (admin).
+    fn remove_member(user_id: &Bound<'_, PyAny>) -> () {
+        let user = convert::int("user_id", user_id)?;
+    } => async move { session.remove_member(user).await };
+
+    /// The site's members (admin).
+    fn members() -> Vec<Member> {} => async move {
+        Ok(session.members().await?.into_iter().map(Member::from).collect())
+    };
+
+    /// The site's audit trail, newest first (admin). `limit` 1-500; pass the previous
+    /// page's `next_cursor` as `after` to continue.
+    #[pyo3(signature = (limit=None, after=None), text_signature = "($self, limit=50, after=None)")]
+    fn audit_trail(limit: Option<&Bound<'_, PyAny>>, after: Option<String>) -> AuditPage {
+        let limit = convert::limit_or("limit", limit, 50)?;
+    } => async move {
+        session
+            .audit_trail(limit, after.as_deref())
+            .await
+            .map(AuditPage::from)
+    };
+}

@@ -1,0 +1,365 @@
+//! `InteractionStore` (blocking) and `AsyncInteractionStore` (asyncio): thin handles on
+//! one core store.
+
+use interaction_core as core;
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use crate::convert;
+use crate::errors::unavailable;
+use crate::runtime::{awaitable, block};
+use crate::session::{AsyncSiteSession, SiteSession};
+use crate::values::{AccessLogEntry, LoginToken, SchemaVersion, Site, User};
+
+/// Builds the core options from `connect()`'s arguments. Pool options present in
+/// `options` override the core defaults; `idle_timeout=None` / `max_lifetime=None`
+/// disable those limits.
+fn store_options(
+    url: Option<String>,
+    migrate: bool,
+    options: Option<&Bound<'_, PyDict>>,
+) -> PyResult<core::StoreOptions> {
+    let mut o = core::StoreOptions::new(url.unwrap_or_else(|| core::DEFAULT_URL.to_string()))
+        .migrate(migrate);
+    if let Some(options) = options {
+        for (k, v) in options.iter() {
+            let key: String = k.extract()?;
+            o = match key.as_str() {
+                "min_connections" => o.min_connections(convert::limit(&key, &v)?),
+                "max_connections" => o.max_connections(convert::limit(&key, &v)?),
+                "login_concurrency" => {
+                    let n = convert::limit(&key, &v)?;
+                    o.login_concurrency(usize::try_from(n).unwrap_or(usize::MAX))
+                }
+                "acquire_timeout" => o.acquire_timeout(convert::duration(&key, &v)?),
+                "idle_timeout" => o.idle_timeout(if v.is_none() {
+                    None
+                } else {
+                    Some(convert::duration(&key, &v)?)
+                }),
+                "max_lifetime" => o.max_lifetime(if v.is_none() {
+                    None
+                } else {
+                    Some(convert::duration(&key, &v)?)
+                }),
+                other => {
+                    return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+                        "connect() got an unexpected keyword argument '{other}'"
+                    )))
+                }
+            };
+        }
+    }
+    Ok(o)
+}
+
+fn open_handle(store: &core::InteractionStore) -> PyResult<core::InteractionStore> {
+    if store.is_closed() {
+        return Err(unavailable("the store is closed"));
+    }
+    Ok(store.clone())
+}
+
+fn backend_name(store: &core::InteractionStore) -> &'static str {
+    match store.backend() {
+        core::Backend::Postgres => "postgres",
+        core::Backend::Sqlite => "sqlite",
+    }
+}
+
+/// A connection pool on PostgreSQL or SQLite with the blocking API. Open one per process
+/// with `InteractionStore.connect()` and share it between threads: every call releases
+/// the GIL while it waits.
+#[pyclass(frozen, module = "interaction_store")]
+pub struct InteractionStore {
+    inner: core::InteractionStore,
+}
+
+/// The same store with the asyncio API: every I/O method returns an awaitable.
+#[pyclass(frozen, module = "interaction_store")]
+pub struct AsyncInteractionStore {
+    inner: core::InteractionStore,
+}
+
+impl InteractionStore {
+    fn handle(&self) -> PyResult<core::InteractionStore> {
+        open_handle(&self.inner)
+    }
+}
+
+impl AsyncInteractionStore {
+    fn handle(&self) -> PyResult<core::InteractionStore> {
+        open_handle(&self.inner)
+    }
+}
+
+dual! {
+    InteractionStore / AsyncInteractionStore, |py, store|;
+    sync {
+        /// Opens `url` (default: `sqlite://interactions.db` in the working directory),
+        /// applies migrations when `migrate=True`, and checks the schema version.
+        #[staticmethod]
+        #[pyo3(signature = (url=None, *, migrate=false, **options))]
+        fn connect(
+            py: Python<'_>,
+            url: Option<String>,
+            migrate: bool,
+            options: Option<&Bound<'_, PyDict>>,
+        ) -> PyResult<InteractionStore> {
+            let o = store_options(url, migrate, options)?;
+            let inner = block(py, o.connect())?;
+            Ok(InteractionStore { inner })
+        }
+
+        /// Opens a session on `site_id` for the user holding login `token`.
+        fn session(&self, py: Python<'_>, token: String, site_id: &Bound<'_, PyAny>) -> PyResult<SiteSession> {
+            let store = self.handle()?;
+            let site = convert::int("site_id", site_id)?;
+            let inner = block(py, async move { store.session(&token, site).await })?;
+            Ok(SiteSession::new(inner))
+        }
+
+        /// Opens a session for a user the host application authenticated itself.
+        fn session_for_user(
+            &self,
+            py: Python<'_>,
+            user_id: &Bound<'_, PyAny>,
+            site_id: &Bound<'_, PyAny>,
+        ) -> PyResult<SiteSession> {
+            let store = self.handle()?;
+            let user = convert::int("user_id", user_id)?;
+            let site = convert::int("site_id", site_id)?;
+            let inner = block(py, async move { store.session_for_user(user, site).await })?;
+            Ok(SiteSession::new(inner))
+        }
+
+        /// Closes the pool after the calls in flight; later calls raise
+        /// `UnavailableError`. Closing twice is allowed.
+        fn close(&self, py: Python<'_>) -> PyResult<()> {
+            let store = self.inner.clone();
+            block(py, async move {
+                store.close().await;
+                Ok(())
+            })
+        }
+
+        fn __enter__(slf: Py<Self>) -> Py<Self> {
+            slf
+        }
+
+        #[pyo3(signature = (*_exc))]
+        fn __exit__(&self, py: Python<'_>, _exc: &Bound<'_, pyo3::types::PyTuple>) -> PyResult<bool> {
+            self.close(py)?;
+            Ok(false)
+        }
+
+        /// `"postgres"` or `"sqlite"`.
+        #[getter]
+        fn backend(&self) -> &'static str {
+            backend_name(&self.inner)
+        }
+
+        /// True after `close()`.
+        #[getter]
+        fn closed(&self) -> bool {
+            self.inner.is_closed()
+        }
+
+        fn __repr__(&self) -> String {
+            format!(
+                "InteractionStore(backend='{}', closed={})",
+                backend_name(&self.inner),
+                if self.inner.is_closed() { "True" } else { "False" }
+            )
+        }
+    }
+    async {
+        /// Opens `url` (default: `sqlite://interactions.db` in the working directory),
+        /// applies migrations when `migrate=True`, and checks the schema version.
+        /// Returns an awaitable of the store.
+        #[staticmethod]
+        #[pyo3(signature = (url=None, *, migrate=false, **options))]
+        fn connect<'py>(
+            py: Python<'py>,
+            url: Option<String>,
+            migrate: bool,
+            options: Option<&Bound<'_, PyDict>>,
+        ) -> PyResult<Bound<'py, PyAny>> {
+            let o = store_options(url, migrate, options)?;
+            awaitable(py, async move {
+                let inner = o.connect().await?;
+                Ok(AsyncInteractionStore { inner })
+            })
+        }
+
+        /// Opens a session on `site_id` for the user holding login `token`.
+        fn session<'py>(&self, py: Python<'py>, token: String, site_id: &Bound<'_, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+            let store = self.handle()?;
+            let site = convert::int("site_id", site_id)?;
+            awaitable(py, async move {
+                store.session(&token, site).await.map(AsyncSiteSession::new)
+            })
+        }
+
+        /// Opens a session for a user the host application authenticated itself.
+        fn session_for_user<'py>(
+            &self,
+            py: Python<'py>,
+            user_id: &Bound<'_, PyAny>,
+            site_id: &Bound<'_, PyAny>,
+        ) -> PyResult<Bound<'py, PyAny>> {
+            let store = self.handle()?;
+            let user = convert::int("user_id", user_id)?;
+            let site = convert::int("site_id", site_id)?;
+            awaitable(py, async move {
+                store.session_for_user(user, site).await.map(AsyncSiteSession::new)
+            })
+        }
+
+        /// Closes the pool after the calls in flight; later calls raise
+        /// `UnavailableError`. Closing twice is allowed.
+        fn close<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+            let store = self.inner.clone();
+            awaitable(py, async move {
+                store.close().await;
+                Ok(())
+            })
+        }
+
+        fn __aenter__<'py>(slf: Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+            let py = slf.py();
+            let me = slf.unbind();
+            crate::runtime::awaitable_py(py, async move { Ok(me) })
+        }
+
+        #[pyo3(signature = (*_exc))]
+        fn __aexit__<'py>(&self, py: Python<'py>, _exc: &Bound<'_, pyo3::types::PyTuple>) -> PyResult<Bound<'py, PyAny>> {
+            let store = self.inner.clone();
+            awaitable(py, async move {
+                store.close().await;
+                Ok(false)
+            })
+        }
+
+        /// `"postgres"` or `"sqlite"`.
+        #[getter]
+        fn backend(&self) -> &'static str {
+            backend_name(&self.inner)
+        }
+
+        /// True after `close()`.
+        #[getter]
+        fn closed(&self) -> bool {
+            self.inner.is_closed()
+        }
+
+        fn __repr__(&self) -> String {
+            format!(
+                "AsyncInteractionStore(backend='{}', closed={})",
+                backend_name(&self.inner),
+                if self.inner.is_closed() { "True" } else { "False" }
+            )
+        }
+    }
+
+    /// Applies pending migrations; returns the versions applied now.
+    fn migrate() -> Vec<SchemaVersion> {} => async move {
+        Ok(store.migrate().await?.into_iter().map(SchemaVersion::from).collect())
+    };
+
+    /// The schema version recorded in the database, `None` for an empty database.
+    fn schema_version() -> Option<SchemaVersion> {} => async move {
+        Ok(store.schema_version().await?.map(SchemaVersion::from))
+    };
+
+    /// Raises `SchemaVersionError` unless the database schema is one this library can use.
+    fn check_schema() -> () {} => async move { store.check_schema().await };
+
+    /// Creates an active user; a duplicate username or email is a `ConflictError`.
+    fn create_user(username: String, email: String, password: String) -> User {} => async move {
+        store.create_user(&username, &email, &password).await.map(User::from)
+    };
+
+    /// Reads a user by id.
+    fn get_user(user_id: &Bound<'_, PyAny>) -> User {
+        let id = convert::int("user_id", user_id)?;
+    } => async move { store.get_user(id).await.map(User::from) };
+
+    /// Reads a user by username.
+    fn get_user_by_username(username: String) -> User {} => async move {
+        store.get_user_by_username(&username).await.map(User::from)
+    };
+
+    /// Sets a new password (revokes the user's login tokens).
+    fn set_password(user_id: &Bound<'_, PyAny>, password: String) -> () {
+        let id = convert::int("user_id", user_id)?;
+    } => async move { store.set_password(id, &password).await };
+
+    /// Activates or deactivates a user.
+    fn set_user_active(user_id: &Bound<'_, PyAny>, active: &Bound<'_, PyAny>) -> User {
+        let id = convert::int("user_id", user_id)?;
+        let active = convert::boolean("active", active)?;
+    } => async move { store.set_user_active(id, active).await.map(User::from) };
+
+    /// The sites the user belongs to, with the role at each: `[(Site, role), ...]`.
+    fn user_sites(user_id: &Bound<'_, PyAny>) -> Vec<(Site, &'static str)> {
+        let id = convert::int("user_id", user_id)?;
+    } => async move {
+        Ok(store
+            .user_sites(id)
+            .await?
+            .into_iter()
+            .map(|(s, r)| (Site::from(s), r.as_str()))
+            .collect())
+    };
+
+    /// Creates an active site; a duplicate name is a `ConflictError`.
+    #[pyo3(signature = (name, description=None))]
+    fn create_site(name: String, description: Option<String>) -> Site {} => async move {
+        store.create_site(&name, description.as_deref()).await.map(Site::from)
+    };
+
+    /// Reads a site.
+    fn get_site(site_id: &Bound<'_, PyAny>) -> Site {
+        let id = convert::int("site_id", site_id)?;
+    } => async move { store.get_site(id).await.map(Site::from) };
+
+    /// All sites, by name.
+    fn list_sites() -> Vec<Site> {} => async move {
+        Ok(store.list_sites().await?.into_iter().map(Site::from).collect())
+    };
+
+    /// Activates or deactivates a site.
+    fn set_site_active(site_id: &Bound<'_, PyAny>, active: &Bound<'_, PyAny>) -> Site {
+        let id = convert::int("site_id", site_id)?;
+        let active = convert::boolean("active", active)?;
+    } => async move { store.set_site_active(id, active).await.map(Site::from) };
+
+    /// Gives a user a role (`"viewer"`, `"editor"` or `"admin"`) at a site.
+    fn grant_role(user_id: &Bound<'_, PyAny>, site_id: &Bound<'_, PyAny>, role: &Bound<'_, PyAny>) -> () {
+        let user = convert::int("user_id", user_id)?;
+        let site = convert::int("site_id", site_id)?;
+        let role = convert::role(role)?;
+    } => async move { store.grant_role(user, site, role).await };
+
+    /// Checks a username and password; returns a new login token.
+    fn login(username: String, password: String) -> LoginToken {} => async move {
+        store.login(&username, &password).await.map(LoginToken::from)
+    };
+
+    /// Revokes a login token.
+    fn logout(token: String) -> () {} => async move { store.logout(&token).await };
+
+    /// The most recent access-log entries, newest first (`limit` 1-500).
+    #[pyo3(signature = (limit=None), text_signature = "($self, limit=50)")]
+    fn access_log(limit: Option<&Bound<'_, PyAny>>) -> Vec<AccessLogEntry> {
+        let limit = convert::limit_or("limit", limit, 50)?;
+    } => async move {
+        Ok(store
+            .access_log(limit)
+            .await?
+            .into_iter()
+            .map(AccessLogEntry::from)
+            .collect())
+    };
+}

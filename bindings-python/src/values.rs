@@ -1,0 +1,505 @@
+//! Immutable value classes: attributes, `__repr__` (no I/O), equality and `to_dict()`.
+//! Instants are timezone-aware `datetime`s in UTC.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use interaction_core as core;
+use pyo3::prelude::*;
+use pyo3::types::{PyDateTime, PyDict, PyList, PyTzInfoAccess};
+
+/// Defines a frozen value class with `get_all` attributes, `to_dict()` and a `__repr__`
+/// showing the listed fields.
+macro_rules! value_class {
+    (
+        $(#[$m:meta])*
+        $name:ident repr($($rf:ident),*) {
+            $( $(#[$fm:meta])* $field:ident : $ty:ty ),* $(,)?
+        }
+    ) => {
+        $(#[$m])*
+        #[pyclass(frozen, eq, get_all, module = "interaction_store")]
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct $name {
+            $( $(#[$fm])* pub $field: $ty ),*
+        }
+
+        #[pymethods]
+        impl $name {
+            /// Every attribute in a new dict.
+            fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+                let d = PyDict::new(py);
+                $( d.set_item(stringify!($field), self.$field.clone().into_pyobject(py)?)?; )*
+                Ok(d)
+            }
+
+            fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+                let parts: Vec<String> = vec![$(
+                    format!(
+                        "{}={}",
+                        stringify!($rf),
+                        self.$rf.clone().into_pyobject(py)?.repr()?
+                    )
+                ),*];
+                Ok(format!("{}({})", stringify!($name), parts.join(", ")))
+            }
+        }
+    };
+}
+
+value_class! {
+    /// A user account (the password hash never leaves the library).
+    User repr(id, username, email, is_active) {
+        /// Primary key.
+        id: i64,
+        /// Unique login name.
+        username: String,
+        /// Unique email address.
+        email: String,
+        /// Inactive users cannot log in or open sessions.
+        is_active: bool,
+        /// The last successful login.
+        last_login: Option<DateTime<Utc>>,
+    }
+}
+
+impl From<core::User> for User {
+    fn from(u: core::User) -> Self {
+        User {
+            id: u.id,
+            username: u.username,
+            email: u.email,
+            is_active: u.is_active,
+            last_login: u.last_login,
+        }
+    }
+}
+
+value_class! {
+    /// A site: one tenant's set of interactions.
+    Site repr(id, name, is_active) {
+        /// Primary key.
+        id: i64,
+        /// Unique name.
+        name: String,
+        /// Free text.
+        description: Option<String>,
+        /// Inactive sites cannot be opened in a session.
+        is_active: bool,
+    }
+}
+
+impl From<core::Site> for Site {
+    fn from(s: core::Site) -> Self {
+        Site {
+            id: s.id,
+            name: s.name,
+            description: s.description,
+            is_active: s.is_active,
+        }
+    }
+}
+
+value_class! {
+    /// A user's membership of a site.
+    Member repr(user_id, username, role) {
+        /// The member.
+        user_id: i64,
+        /// The member's username.
+        username: String,
+        /// `"viewer"`, `"editor"` or `"admin"`.
+        role: String,
+        /// When the role was assigned.
+        assigned_at: DateTime<Utc>,
+    }
+}
+
+impl From<core::Member> for Member {
+    fn from(m: core::Member) -> Self {
+        Member {
+            user_id: m.user_id,
+            username: m.username,
+            role: m.role.as_str().to_string(),
+            assigned_at: m.assigned_at,
+        }
+    }
+}
+
+value_class! {
+    /// A stored interaction.
+    Interaction repr(id, site_id, title, interaction_type, start_datetime, version) {
+        /// Primary key.
+        id: i64,
+        /// The site it belongs to.
+        site_id: i64,
+        /// Title.
+        title: String,
+        /// Type, e.g. `meeting`.
+        interaction_type: String,
+        /// Person leading it.
+        lead: String,
+        /// Start instant (UTC).
+        start_datetime: DateTime<Utc>,
+        /// End instant (UTC).
+        end_datetime: DateTime<Utc>,
+        /// IANA zone it was entered in.
+        timezone: String,
+        /// Location.
+        location: Option<String>,
+        /// Description.
+        description: Option<String>,
+        /// Notes.
+        notes: Option<String>,
+        /// Creator.
+        created_by: i64,
+        /// Creation instant.
+        created_at: DateTime<Utc>,
+        /// Last updater.
+        updated_by: Option<i64>,
+        /// Last update instant.
+        updated_at: Option<DateTime<Utc>>,
+        /// Set when soft-deleted.
+        deleted_at: Option<DateTime<Utc>>,
+        /// Who soft-deleted it.
+        deleted_by: Option<i64>,
+        /// Optimistic-concurrency version.
+        version: i64,
+    }
+}
+
+impl From<core::Interaction> for Interaction {
+    fn from(i: core::Interaction) -> Self {
+        Interaction {
+            id: i.id,
+            site_id: i.site_id,
+            title: i.title,
+            interaction_type: i.interaction_type,
+            lead: i.lead,
+            start_datetime: i.start_datetime,
+            end_datetime: i.end_datetime,
+            timezone: i.timezone,
+            location: i.location,
+            description: i.description,
+            notes: i.notes,
+            created_by: i.created_by,
+            created_at: i.created_at,
+            updated_by: i.updated_by,
+            updated_at: i.updated_at,
+            deleted_at: i.deleted_at,
+            deleted_by: i.deleted_by,
+            version: i.version,
+        }
+    }
+}
+
+value_class! {
+    /// A row of the audit trail.
+    AuditEntry repr(id, action, entity, entity_id, actor_id) {
+        /// Sequence number; later entries have larger ids.
+        id: i64,
+        /// When the change committed.
+        occurred_at: DateTime<Utc>,
+        /// Who did it; `None` for the host application or the migrator.
+        actor_id: Option<i64>,
+        /// The site concerned.
+        site_id: Option<i64>,
+        /// `create`, `update`, `delete`, `restore`, ...
+        action: String,
+        /// `interaction`, `user`, `site`, `membership`, `schema`.
+        entity: String,
+        /// Id of the entity concerned.
+        entity_id: Option<i64>,
+        /// Changed fields, as JSON values (dicts, lists, str, int, float, bool, None).
+        changes: Json,
+    }
+}
+
+impl From<core::AuditEntry> for AuditEntry {
+    fn from(e: core::AuditEntry) -> Self {
+        AuditEntry {
+            id: e.id,
+            occurred_at: e.occurred_at,
+            actor_id: e.actor_id,
+            site_id: e.site_id,
+            action: e.action,
+            entity: e.entity,
+            entity_id: e.entity_id,
+            changes: Json(e.changes),
+        }
+    }
+}
+
+value_class! {
+    /// An entry of the access log.
+    AccessLogEntry repr(occurred_at, username, action, success) {
+        /// When the attempt happened.
+        occurred_at: DateTime<Utc>,
+        /// The username given.
+        username: String,
+        /// The user, when known.
+        user_id: Option<i64>,
+        /// `login` or `logout`.
+        action: String,
+        /// Whether it succeeded.
+        success: bool,
+    }
+}
+
+impl From<core::AccessLogEntry> for AccessLogEntry {
+    fn from(e: core::AccessLogEntry) -> Self {
+        AccessLogEntry {
+            occurred_at: e.occurred_at,
+            username: e.username,
+            user_id: e.user_id,
+            action: e.action,
+            success: e.success,
+        }
+    }
+}
+
+value_class! {
+    /// The result of a successful login. The token is a credential: `repr()` hides it.
+    LoginToken repr(user_id, expires_at) {
+        /// The opaque bearer token, for `session()` and `logout()`.
+        token: String,
+        /// The user who logged in.
+        user_id: i64,
+        /// When the token stops being accepted.
+        expires_at: DateTime<Utc>,
+    }
+}
+
+impl From<core::LoginToken> for LoginToken {
+    fn from(t: core::LoginToken) -> Self {
+        LoginToken {
+            token: t.token,
+            user_id: t.user_id,
+            expires_at: t.expires_at,
+        }
+    }
+}
+
+/// A schema version `MAJOR.MINOR.PATCH`; ordered, hashable, `str()` gives `"1.0.0"`.
+#[pyclass(frozen, eq, ord, hash, get_all, module = "interaction_store")]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SchemaVersion {
+    /// Breaking schema changes.
+    pub major: u32,
+    /// Backward-compatible additions.
+    pub minor: u32,
+    /// Non-structural changes.
+    pub patch: u32,
+}
+
+impl From<core::SchemaVersion> for SchemaVersion {
+    fn from(v: core::SchemaVersion) -> Self {
+        SchemaVersion {
+            major: v.major,
+            minor: v.minor,
+            patch: v.patch,
+        }
+    }
+}
+
+#[pymethods]
+impl SchemaVersion {
+    /// `{"major": .., "minor": .., "patch": ..}`.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        d.set_item("major", self.major)?;
+        d.set_item("minor", self.minor)?;
+        d.set_item("patch", self.patch)?;
+        Ok(d)
+    }
+
+    fn __str__(&self) -> String {
+        format!("{}.{}.{}", self.major, self.minor, self.patch)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "SchemaVersion(major={}, minor={}, patch={})",
+            self.major, self.minor, self.patch
+        )
+    }
+}
+
+/// One page of Finder results.
+#[pyclass(frozen, eq, get_all, module = "interaction_store")]
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page {
+    /// The interactions of this page, in the requested order.
+    pub items: Vec<Interaction>,
+    /// Give to `Finder.after()` to fetch the next page; `None` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+impl From<core::Page> for Page {
+    fn from(p: core::Page) -> Self {
+        Page {
+            items: p.items.into_iter().map(Interaction::from).collect(),
+            next_cursor: p.next_cursor,
+        }
+    }
+}
+
+#[pymethods]
+impl Page {
+    /// `{"items": [interaction dicts], "next_cursor": ..}`.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let items = PyList::empty(py);
+        for i in &self.items {
+            items.append(i.to_dict(py)?)?;
+        }
+        let d = PyDict::new(py);
+        d.set_item("items", items)?;
+        d.set_item("next_cursor", &self.next_cursor)?;
+        Ok(d)
+    }
+
+    fn __len__(&self) -> usize {
+        self.items.len()
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Page(items=<{} interactions>, next_cursor={})",
+            self.items.len(),
+            match &self.next_cursor {
+                Some(c) => format!("'{c}'"),
+                None => "None".to_string(),
+            }
+        )
+    }
+}
+
+/// A page of the audit trail, newest first.
+#[pyclass(frozen, eq, get_all, module = "interaction_store")]
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditPage {
+    /// The entries.
+    pub entries: Vec<AuditEntry>,
+    /// Pass as `after` to continue; `None` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+impl From<core::AuditPage> for AuditPage {
+    fn from(p: core::AuditPage) -> Self {
+        AuditPage {
+            entries: p.entries.into_iter().map(AuditEntry::from).collect(),
+            next_cursor: p.next_cursor,
+        }
+    }
+}
+
+#[pymethods]
+impl AuditPage {
+    /// `{"entries": [entry dicts], "next_cursor": ..}`.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let entries = PyList::empty(py);
+        for e in &self.entries {
+            entries.append(e.to_dict(py)?)?;
+        }
+        let d = PyDict::new(py);
+        d.set_item("entries", entries)?;
+        d.set_item("next_cursor", &self.next_cursor)?;
+        Ok(d)
+    }
+
+    fn __len__(&self) -> usize {
+        self.entries.len()
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "AuditPage(entries=<{} entries>, next_cursor={})",
+            self.entries.len(),
+            match &self.next_cursor {
+                Some(c) => format!("'{c}'"),
+                None => "None".to_string(),
+            }
+        )
+    }
+}
+
+/// A wall-clock time in an interaction's time zone: wrap a naive `datetime` in it to
+/// say "09:30 in the interaction's `timezone`". Bare naive datetimes are refused.
+#[pyclass(frozen, eq, hash, module = "interaction_store")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct LocalTime {
+    pub(crate) value: NaiveDateTime,
+}
+
+#[pymethods]
+impl LocalTime {
+    #[new]
+    fn new(value: &Bound<'_, PyDateTime>) -> PyResult<Self> {
+        if value.get_tzinfo().is_some() {
+            return Err(crate::errors::invalid(
+                "local_time",
+                "LocalTime takes a naive datetime (no tzinfo); pass an aware datetime \
+                 directly for an exact instant",
+            ));
+        }
+        Ok(LocalTime {
+            value: value.extract()?,
+        })
+    }
+
+    /// The naive wall-clock time.
+    #[getter]
+    fn value(&self) -> NaiveDateTime {
+        self.value
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!(
+            "LocalTime({})",
+            self.value.into_pyobject(py)?.repr()?
+        ))
+    }
+}
+
+/// A JSON value, converted to plain Python objects on access.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Json(pub serde_json::Value);
+
+impl<'py> IntoPyObject<'py> for Json {
+    type Target = PyAny;
+    type Output = Bound<'py, PyAny>;
+    type Error = PyErr;
+
+    fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        json_to_py(py, &self.0)
+    }
+}
+
+fn json_to_py<'py>(py: Python<'py>, v: &serde_json::Value) -> PyResult<Bound<'py, PyAny>> {
+    use serde_json::Value;
+    Ok(match v {
+        Value::Null => py.None().into_bound(py),
+        Value::Bool(b) => b.into_pyobject(py)?.to_owned().into_any(),
+        Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                i.into_pyobject(py)?.into_any()
+            } else if let Some(u) = n.as_u64() {
+                u.into_pyobject(py)?.into_any()
+            } else {
+                n.as_f64().unwrap_or(f64::NAN).into_pyobject(py)?.into_any()
+            }
+        }
+        Value::String(s) => s.into_pyobject(py)?.into_any(),
+        Value::Array(a) => {
+            let l = PyList::empty(py);
+            for x in a {
+                l.append(json_to_py(py, x)?)?;
+            }
+            l.into_any()
+        }
+        Value::Object(o) => {
+            let d = PyDict::new(py);
+            for (k, x) in o {
+                d.set_item(k, json_to_py(py, x)?)?;
+            }
+            d.into_any()
+        }
+    })
+}
