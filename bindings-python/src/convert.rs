@@ -94,33 +94,18 @@ pub(crate) fn role(ob: &Bound<'_, PyAny>) -> PyResult<Role> {
         .map_err(|e| crate::errors::to_py_err(ob.py(), e))
 }
 
-/// A sort name.
+/// A sort name, parsed by the core.
 pub(crate) fn sort(ob: &Bound<'_, PyAny>) -> PyResult<Sort> {
-    match string("sort", ob)?.as_str() {
-        "start_desc" => Ok(Sort::StartDesc),
-        "start_asc" => Ok(Sort::StartAsc),
-        "created_desc" => Ok(Sort::CreatedDesc),
-        "relevance" => Ok(Sort::Relevance),
-        other => Err(invalid(
-            "sort",
-            format!(
-                "unknown sort {other:?} (expected start_desc, start_asc, created_desc or \
-                 relevance)"
-            ),
-        )),
-    }
+    let s = string("sort", ob)?;
+    s.parse::<Sort>()
+        .map_err(|e| crate::errors::to_py_err(ob.py(), e))
 }
 
-/// A date-range mode name.
+/// A date-range mode name, parsed by the core.
 pub(crate) fn range_mode(ob: &Bound<'_, PyAny>) -> PyResult<RangeMode> {
-    match string("mode", ob)?.as_str() {
-        "overlap" => Ok(RangeMode::Overlap),
-        "contained" => Ok(RangeMode::Contained),
-        other => Err(invalid(
-            "mode",
-            format!("unknown range mode {other:?} (expected overlap or contained)"),
-        )),
-    }
+    let s = string("mode", ob)?;
+    s.parse::<RangeMode>()
+        .map_err(|e| crate::errors::to_py_err(ob.py(), e))
 }
 
 fn is_aware(dt: &Bound<'_, PyDateTime>) -> PyResult<bool> {

@@ -71,7 +71,7 @@ def test_sorts_and_relevance(world: World) -> None:
     assert exc.value.field == "sort"
     with pytest.raises(ist.ValidationError) as exc:
         f.date_range(T0, T0, "inside")  # type: ignore[arg-type]
-    assert exc.value.field == "mode"
+    assert exc.value.field == "date_range"
 
 
 def test_paging_cursors_and_iter(world: World) -> None:

@@ -64,6 +64,58 @@ pub enum RangeMode {
     Contained,
 }
 
+impl Sort {
+    /// The name used by the bindings: `start_desc`, `start_asc`, `created_desc`, `relevance`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sort::StartDesc => "start_desc",
+            Sort::StartAsc => "start_asc",
+            Sort::CreatedDesc => "created_desc",
+            Sort::Relevance => "relevance",
+        }
+    }
+}
+
+impl std::str::FromStr for Sort {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        [Sort::StartDesc, Sort::StartAsc, Sort::CreatedDesc, Sort::Relevance]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+            .ok_or_else(|| {
+                Error::validation(
+                    "sort",
+                    format!("unknown sort {s:?} (expected start_desc, start_asc, created_desc or relevance)"),
+                )
+            })
+    }
+}
+
+impl RangeMode {
+    /// The name used by the bindings: `overlap` or `contained`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RangeMode::Overlap => "overlap",
+            RangeMode::Contained => "contained",
+        }
+    }
+}
+
+impl std::str::FromStr for RangeMode {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        [RangeMode::Overlap, RangeMode::Contained]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+            .ok_or_else(|| {
+                Error::validation(
+                    "date_range",
+                    format!("unknown range mode {s:?} (expected overlap or contained)"),
+                )
+            })
+    }
+}
+
 /// One page of Finder results.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Page {
@@ -554,6 +606,25 @@ struct RankedRow {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for s in [
+            Sort::StartDesc,
+            Sort::StartAsc,
+            Sort::CreatedDesc,
+            Sort::Relevance,
+        ] {
+            assert_eq!(s.as_str().parse::<Sort>().unwrap(), s);
+        }
+        for m in [RangeMode::Overlap, RangeMode::Contained] {
+            assert_eq!(m.as_str().parse::<RangeMode>().unwrap(), m);
+        }
+        assert_eq!(
+            "sideways".parse::<Sort>().unwrap_err().field(),
+            Some("sort")
+        );
+    }
 
     #[test]
     fn like_patterns_escape_metacharacters() {
