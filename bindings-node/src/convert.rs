@@ -42,30 +42,15 @@ pub(crate) fn role(v: &str) -> napi::Result<Role> {
     v.parse().map_err(crate::errors::to_js)
 }
 
-/// A Finder sort order: `start_desc`, `start_asc`, `created_desc` or `relevance`.
+/// A Finder sort order (`start_desc`, `start_asc`, `created_desc`, `relevance`), parsed
+/// by the core.
 pub(crate) fn sort(v: &str) -> napi::Result<Sort> {
-    match v {
-        "start_desc" => Ok(Sort::StartDesc),
-        "start_asc" => Ok(Sort::StartAsc),
-        "created_desc" => Ok(Sort::CreatedDesc),
-        "relevance" => Ok(Sort::Relevance),
-        other => Err(invalid(
-            "sort",
-            format!("unknown sort {other:?} (expected start_desc, start_asc, created_desc or relevance)"),
-        )),
-    }
+    v.parse().map_err(crate::errors::to_js)
 }
 
-/// A date-range mode: `overlap` or `contained`.
+/// A date-range mode (`overlap`, `contained`), parsed by the core.
 pub(crate) fn range_mode(v: &str) -> napi::Result<RangeMode> {
-    match v {
-        "overlap" => Ok(RangeMode::Overlap),
-        "contained" => Ok(RangeMode::Contained),
-        other => Err(invalid(
-            "date_range",
-            format!("unknown mode {other:?} (expected overlap or contained)"),
-        )),
-    }
+    v.parse().map_err(crate::errors::to_js)
 }
 
 /// An instant: a `Date`, or an ISO-8601 / RFC 3339 string with a UTC offset. A string
