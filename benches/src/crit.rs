@@ -49,10 +49,31 @@ pub fn criterion() -> Criterion {
         .configure_from_args()
 }
 
-/// Benchmarks every [`Op`] on both sides in the group `group`.
-pub fn bench_suite(c: &mut Criterion, rt: &Runtime, suite: &Suite, group: &str) {
-    let mut g = c.benchmark_group(group);
+/// Operations whose library call takes longer than `BENCH_SLOW_LIMIT_MS` (default 1000)
+/// once warm: criterion would need minutes for them, so the criterion groups skip them
+/// (the `compare` binary still times them, with fewer rounds).
+pub async fn too_slow(suite: &Suite) -> Result<Vec<(Op, Duration)>> {
+    let limit = std::env::var("BENCH_SLOW_LIMIT_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000);
+    let mut slow = Vec::new();
     for op in Op::all() {
+        suite.run_lib(op).await?;
+        let t = std::time::Instant::now();
+        suite.run_lib(op).await?;
+        let d = t.elapsed();
+        if d > Duration::from_millis(limit) {
+            slow.push((op, d));
+        }
+    }
+    Ok(slow)
+}
+
+/// Benchmarks every [`Op`] but `skip` on both sides in the group `group`.
+pub fn bench_suite(c: &mut Criterion, rt: &Runtime, suite: &Suite, group: &str, skip: &[Op]) {
+    let mut g = c.benchmark_group(group);
+    for op in Op::all().into_iter().filter(|o| !skip.contains(o)) {
         g.bench_function(BenchmarkId::new(op.name(), "library"), |b| {
             b.to_async(rt)
                 .iter(|| async { suite.run_lib(op).await.expect("library call") })
@@ -80,8 +101,17 @@ pub fn main(target: Target) {
         .block_on(report::print_checks(&suite, group))
         .expect("checks");
     assert!(ok, "the hand-written SQL no longer matches the library's");
+    let slow = rt.block_on(too_slow(&suite)).expect("probe");
+    for (op, d) in &slow {
+        eprintln!(
+            "{group}/{}: skipped by criterion, one library call took {d:.2?} \
+             (BENCH_SLOW_LIMIT_MS); the compare binary times it",
+            op.name()
+        );
+    }
+    let skip: Vec<Op> = slow.iter().map(|s| s.0).collect();
     let mut c = criterion();
-    bench_suite(&mut c, &rt, &suite, group);
+    bench_suite(&mut c, &rt, &suite, group, &skip);
     c.final_summary();
     report::print_criterion_ratios(group);
     if std::env::var("BENCH_EXPLAIN").is_ok_and(|v| v == "1") {

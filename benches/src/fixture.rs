@@ -140,7 +140,9 @@ async fn setup_entities(store: &InteractionStore) -> Result<(i64, Vec<i64>)> {
         store.grant_role(user.id, s.id, Role::Admin).await?;
         sites.push(s.id);
     }
-    let w = store.create_site(WRITE_SITE, Some("benchmarked writes")).await?;
+    let w = store
+        .create_site(WRITE_SITE, Some("benchmarked writes"))
+        .await?;
     store.grant_role(user.id, w.id, Role::Admin).await?;
     Ok((user.id, sites))
 }
@@ -194,12 +196,11 @@ pub async fn postgres(server_url: &str, rows: usize) -> Result<Fixture> {
     let mut ready = false;
     if exists.is_some() {
         let mut c = pg_connection(&url).await?;
-        let meta: Option<(String,)> = sqlx::query_as(
-            "SELECT value FROM bench_meta WHERE key = 'fingerprint'",
-        )
-        .fetch_optional(&mut c)
-        .await
-        .unwrap_or(None);
+        let meta: Option<(String,)> =
+            sqlx::query_as("SELECT value FROM bench_meta WHERE key = 'fingerprint'")
+                .fetch_optional(&mut c)
+                .await
+                .unwrap_or(None);
         ready = meta.is_some_and(|(v,)| v == fingerprint(rows));
         c.close().await?;
         if !ready {
@@ -253,10 +254,7 @@ async fn load_postgres(c: &mut PgConnection, rows: usize, user: i64, sites: &[i6
         let ts = |f: &dyn Fn(&crate::data::GenRow) -> DateTime<Utc>| -> Vec<DateTime<Utc>> {
             batch.iter().map(f).collect()
         };
-        let site: Vec<i32> = batch
-            .iter()
-            .map(|r| sites[r.site_index] as i32)
-            .collect();
+        let site: Vec<i32> = batch.iter().map(|r| sites[r.site_index] as i32).collect();
         sqlx::query(
             "INSERT INTO interactions (site_id, title, type, lead, start_datetime, end_datetime, \
              timezone, location, description, notes, created_by, created_at, version) \
@@ -298,7 +296,10 @@ pub async fn sqlite(rows: usize) -> Result<Fixture> {
         ready = meta.is_some_and(|(v,)| v == fingerprint(rows));
         c.close().await?;
         if !ready {
-            eprintln!("bench: {} is stale or incomplete; rebuilding", path.display());
+            eprintln!(
+                "bench: {} is stale or incomplete; rebuilding",
+                path.display()
+            );
             for ext in ["", "-wal", "-shm"] {
                 let mut p = path.clone().into_os_string();
                 p.push(ext);
@@ -398,6 +399,9 @@ mod tests {
             with_database("postgres://u:p@h/db?sslmode=disable", "b"),
             "postgres://u:p@h/b?sslmode=disable"
         );
-        assert_eq!(with_database("postgres://h:5432", "b"), "postgres://h:5432/b");
+        assert_eq!(
+            with_database("postgres://h:5432", "b"),
+            "postgres://h:5432/b"
+        );
     }
 }

@@ -41,8 +41,12 @@ impl Comparison {
     }
 }
 
+/// Time spent per side on an operation that takes more than 100 ms per call.
+const SLOW_BUDGET: Duration = Duration::from_secs(5);
+
 /// Times `iters` interleaved pairs of `op` after `warmup` untimed pairs (enough to get
-/// past PostgreSQL's switch to generic plans after five executions).
+/// past PostgreSQL's switch to generic plans after five executions). Operations slower
+/// than 100 ms per call get fewer pairs (about 5 s per side, at least 2).
 pub async fn interleaved(
     suite: &Suite,
     backend: &str,
@@ -50,6 +54,17 @@ pub async fn interleaved(
     warmup: usize,
     iters: usize,
 ) -> Result<Comparison> {
+    // A pathologically slow operation (seconds per call) gets fewer pairs: about
+    // SLOW_BUDGET per side, at least two pairs, one warm-up pair.
+    let t = Instant::now();
+    suite.run_lib(op).await?;
+    let once = t.elapsed();
+    let (warmup, iters) = if once > Duration::from_millis(100) {
+        let n = (SLOW_BUDGET.as_secs_f64() / once.as_secs_f64()) as usize;
+        (warmup.min(1), n.clamp(2, iters.max(2)))
+    } else {
+        (warmup, iters)
+    };
     for _ in 0..warmup {
         suite.run_lib(op).await?;
         suite.run_hand(op).await?;
@@ -57,7 +72,11 @@ pub async fn interleaved(
     let mut lib = Vec::with_capacity(iters);
     let mut hand = Vec::with_capacity(iters);
     for i in 0..iters {
-        let order = if i % 2 == 0 { [true, false] } else { [false, true] };
+        let order = if i % 2 == 0 {
+            [true, false]
+        } else {
+            [false, true]
+        };
         for is_lib in order {
             let t = Instant::now();
             if is_lib {

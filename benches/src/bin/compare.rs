@@ -48,7 +48,10 @@ fn main() {
             s.deep_depth
         );
         let ok = rt.block_on(report::print_checks(&s, b)).expect("checks");
-        assert!(ok, "the hand-written SQL no longer matches the library's ({b})");
+        assert!(
+            ok,
+            "the hand-written SQL no longer matches the library's ({b})"
+        );
         for op in Op::all() {
             let c = rt
                 .block_on(report::interleaved(&s, b, op, 10, iters))
