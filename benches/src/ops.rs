@@ -211,11 +211,15 @@ const RELEVANCE_PG: &str = relevance!(
     "ts_rank(interactions.search_vector, websearch_to_tsquery('english', $1))::float8",
     " AND interactions.search_vector @@ websearch_to_tsquery('english', $3)"
 );
-const RELEVANCE_SQLITE: &str = relevance!(
-    "(SELECT -bm25(interactions_fts, 10.0, 4.0, 1.0) FROM interactions_fts WHERE \
-     interactions_fts MATCH $1 AND interactions_fts.rowid = interactions.interaction_id)",
-    " AND interactions.interaction_id IN (SELECT rowid FROM interactions_fts WHERE \
-     interactions_fts MATCH $3)"
+const RELEVANCE_SQLITE: &str = concat!(
+    "SELECT * FROM (SELECT ",
+    columns!(),
+    ", m.rank AS rank FROM (SELECT rowid AS id, -bm25(interactions_fts, 10.0, 4.0, 1.0) AS rank \
+     FROM interactions_fts WHERE interactions_fts MATCH $1) m JOIN interactions ON \
+     interactions.interaction_id = m.id WHERE interactions.site_id = $2 \
+     AND interactions.deleted_at IS NULL",
+    recency!(),
+    "$3) ranked ORDER BY rank DESC, interaction_id DESC LIMIT $4"
 );
 const TITLE_PG: &str = concat!(
     find_head!(),
@@ -544,12 +548,22 @@ impl Suite {
                         vec![site.clone(), text(term), limit.clone()],
                     )
                 }
-                Shape::RelevanceCommon => (
-                    if pg { RELEVANCE_PG } else { RELEVANCE_SQLITE },
+                Shape::RelevanceCommon if pg => (
+                    RELEVANCE_PG,
                     vec![
                         text(COMMON_TERM),
                         site.clone(),
                         text(COMMON_TERM),
+                        Bind::I64(CANDIDATES),
+                        limit.clone(),
+                    ],
+                ),
+                // SQLite joins one FTS cursor instead of matching twice.
+                Shape::RelevanceCommon => (
+                    RELEVANCE_SQLITE,
+                    vec![
+                        text(COMMON_TERM),
+                        site.clone(),
                         Bind::I64(CANDIDATES),
                         limit.clone(),
                     ],
