@@ -156,7 +156,7 @@ macro_rules! relevance {
 const GET_SQL: &str = concat!(
     "SELECT ",
     columns!(),
-    " FROM interactions WHERE interactions.site_id = $1 AND interactions.interaction_id = $2 \
+    " FROM interactions WHERE interactions.interaction_id = $2 AND interactions.site_id + 0 = $1 \
      AND interactions.deleted_at IS NULL"
 );
 const CREATE_SQL: &str = concat!(
@@ -172,18 +172,18 @@ const AUDIT_SQLITE: &str = "INSERT INTO audit_log (occurred_at, actor_id, site_i
 const LOCK_PG: &str = concat!(
     "SELECT ",
     columns!(),
-    " FROM interactions WHERE interactions.site_id = $1 AND interaction_id = $2 AND \
-     deleted_at IS NULL FOR UPDATE"
+    " FROM interactions WHERE interactions.interaction_id = $2 AND interactions.site_id + 0 = $1 \
+     AND deleted_at IS NULL FOR UPDATE"
 );
 const LOCK_SQLITE: &str = concat!(
     "SELECT ",
     columns!(),
-    " FROM interactions WHERE interactions.site_id = $1 AND interaction_id = $2 AND \
-     deleted_at IS NULL"
+    " FROM interactions WHERE interactions.interaction_id = $2 AND interactions.site_id + 0 = $1 \
+     AND deleted_at IS NULL"
 );
 const UPDATE_SQL: &str = concat!(
     "UPDATE interactions SET title = $1, updated_at = $2, updated_by = $3, version = version \
-     + 1 WHERE interactions.site_id = $4 AND interaction_id = $5 RETURNING ",
+     + 1 WHERE interactions.interaction_id = $5 AND interactions.site_id + 0 = $4 RETURNING ",
     columns!()
 );
 

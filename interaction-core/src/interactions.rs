@@ -183,12 +183,10 @@ impl SiteSession {
     /// [`Error::NotFound`], exactly like a missing one.
     pub async fn get_interaction(&self, id: i64) -> Result<Interaction> {
         let iid = validate::id("id", id)?;
-        let mut q = self.scoped(|q| {
+        let mut q = self.scoped_row(iid, |q| {
             q.push("SELECT ").push(COLUMNS).push(" FROM interactions");
         });
-        q.push(" AND interactions.interaction_id = ")
-            .bind(iid)
-            .push(" AND interactions.deleted_at IS NULL");
+        q.push(" AND interactions.deleted_at IS NULL");
         self.store
             .db()
             .fetch_optional::<Row>(&q)
@@ -245,7 +243,7 @@ impl SiteSession {
             let mut tx = this.store.db().begin().await?;
             this.lock_row(&mut tx, iid, false, expected_version).await?;
             let now = Utc::now().trunc_subsecs(6);
-            let mut q = this.scoped(|q| {
+            let mut q = this.scoped_row(iid, |q| {
                 audit::open_inline(q);
                 q.push("UPDATE interactions SET deleted_at = ")
                     .bind(now)
@@ -253,10 +251,7 @@ impl SiteSession {
                     .bind(this.user_id)
                     .push(", version = version + 1");
             });
-            q.push(" AND interaction_id = ")
-                .bind(iid)
-                .push(" RETURNING ")
-                .push(COLUMNS);
+            q.push(" RETURNING ").push(COLUMNS);
             this.write_audited(
                 &mut tx,
                 &mut q,
@@ -286,7 +281,7 @@ impl SiteSession {
                     RESTORE_WINDOW.num_days()
                 )));
             }
-            let mut q = this.scoped(|q| {
+            let mut q = this.scoped_row(iid, |q| {
                 audit::open_inline(q);
                 q.push("UPDATE interactions SET deleted_at = NULL, deleted_by = NULL, updated_at = ")
                     .bind(now)
@@ -294,10 +289,7 @@ impl SiteSession {
                     .bind(this.user_id)
                     .push(", version = version + 1");
             });
-            q.push(" AND interaction_id = ")
-                .bind(iid)
-                .push(" RETURNING ")
-                .push(COLUMNS);
+            q.push(" RETURNING ").push(COLUMNS);
             let changes = json!({"deleted_at": {"old": ts_json(deleted_at), "new": null}});
             let restored = this.write_audited(&mut tx, &mut q, "restore", changes).await?;
             tx.commit().await?;
@@ -315,10 +307,10 @@ impl SiteSession {
         expected_version: Option<i64>,
     ) -> Result<Interaction> {
         let b = tx.backend();
-        let mut q = self.scoped(|q| {
+        let mut q = self.scoped_row(iid, |q| {
             q.push("SELECT ").push(COLUMNS).push(" FROM interactions");
         });
-        q.push(" AND interaction_id = ").bind(iid).push(if deleted {
+        q.push(if deleted {
             " AND deleted_at IS NOT NULL"
         } else {
             " AND deleted_at IS NULL"
@@ -399,7 +391,7 @@ impl SiteSession {
             return Ok(None);
         }
         let now = Utc::now().trunc_subsecs(6);
-        let mut q = self.scoped(|q| {
+        let mut q = self.scoped_row(current.id as i32, |q| {
             audit::open_inline(q);
             q.push("UPDATE interactions SET ");
             for (col, arg) in sets {
@@ -411,10 +403,7 @@ impl SiteSession {
                 .bind(self.user_id)
                 .push(", version = version + 1");
         });
-        q.push(" AND interaction_id = ")
-            .bind(current.id as i32)
-            .push(" RETURNING ")
-            .push(COLUMNS);
+        q.push(" RETURNING ").push(COLUMNS);
         Ok(Some((q, diff)))
     }
 

@@ -154,6 +154,20 @@ impl SiteSession {
         q
     }
 
+    /// [`scoped`](Self::scoped) for one row by primary key. The site predicate is written
+    /// `site_id + 0` so that no planner prefers a site index over the primary key: with
+    /// stale statistics (a new site that grew since the last ANALYZE) PostgreSQL otherwise
+    /// scanned the whole site for a single-row update (8.9 ms instead of a key lookup).
+    pub(crate) fn scoped_row(&self, id: i32, head: impl FnOnce(&mut Sql)) -> Sql {
+        let mut q = self.store.sql("");
+        head(&mut q);
+        q.push(" WHERE interactions.interaction_id = ")
+            .bind(id)
+            .push(" AND interactions.site_id + 0 = ")
+            .bind(self.site_id);
+        q
+    }
+
     /// Gives `user_id` a role at this site (admin only).
     pub async fn set_member_role(&self, user_id: i64, role: Role) -> Result<()> {
         self.require(Role::Admin, "managing members")?;
