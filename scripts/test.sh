@@ -205,6 +205,10 @@ else
     run_step "cargo test" cargo test --workspace ${EXCLUDES[@]+"${EXCLUDES[@]}"} "${FEATURES[@]}"
 fi
 run_step "cargo doctests" cargo test --workspace ${EXCLUDES[@]+"${EXCLUDES[@]}"} --doc
+# The README quickstart, as a user runs it: no server, no configuration, a fresh cwd.
+QUICKSTART_DIR=$(mktemp -d "${TMPDIR:-/tmp}/interaction-store-quickstart.XXXXXX")
+run_step "quickstart (Rust)" bash -c 'cd "$1" && env -u DATABASE_URL -u REDIS_URL cargo run -q --manifest-path "$2/Cargo.toml" --example quickstart && test -s interactions.db' _ "$QUICKSTART_DIR" "$REPO"
+rm -rf "$QUICKSTART_DIR"
 
 # -------------------------------------------------------------- 3. bindings
 if [[ $RUST_ONLY == 1 ]]; then
