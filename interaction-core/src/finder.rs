@@ -349,7 +349,7 @@ impl Finder {
     }
 
     /// Builds the page query (fetching `limit + 1` rows to know whether more follow).
-    fn page_sql(&self) -> Result<Sql> {
+    fn page_sql(&self) -> Result<(Sql, String)> {
         self.validate()?;
         let fp = self.fingerprint();
         let after = self
@@ -403,7 +403,7 @@ impl Finder {
             }
             q.push(" ORDER BY rank DESC, interaction_id DESC LIMIT ")
                 .bind(fetch);
-            return Ok(q);
+            return Ok((q, fp));
         }
         let (col, dir, op) = match self.sort {
             Sort::StartDesc => ("start_datetime", "DESC", "<"),
@@ -433,12 +433,12 @@ impl Finder {
             " ORDER BY interactions.{col} {dir}, interactions.interaction_id {dir} LIMIT "
         ))
         .bind(fetch);
-        Ok(q)
+        Ok((q, fp))
     }
 
     /// Runs the query and returns one page.
     pub async fn fetch(self) -> Result<Page> {
-        let q = self.page_sql()?;
+        let (q, fp) = self.page_sql()?;
         let mut rows: Vec<RankedRow> = self.session.store.db().fetch_all(&q).await?;
         let more = rows.len() > self.limit as usize;
         rows.truncate(self.limit as usize);
@@ -449,7 +449,7 @@ impl Finder {
                     Sort::CreatedDesc => Key::Micros(last.row.created_micros()),
                     Sort::Relevance => Key::Rank(last.rank.unwrap_or_default()),
                 };
-                Some(cursor::encode(&self.fingerprint(), k, last.row.id()))
+                Some(cursor::encode(&fp, k, last.row.id()))
             }
             _ => None,
         };
@@ -478,7 +478,7 @@ impl Finder {
     /// The database's plan for this page query (`EXPLAIN` on PostgreSQL, `EXPLAIN QUERY
     /// PLAN` on SQLite), one line per plan node. For checking index use.
     pub async fn explain(self) -> Result<String> {
-        let q = self.page_sql()?;
+        let (q, _) = self.page_sql()?;
         let prefix = match q.backend() {
             Backend::Postgres => "EXPLAIN ",
             Backend::Sqlite => "EXPLAIN QUERY PLAN ",
