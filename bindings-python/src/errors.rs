@@ -40,7 +40,7 @@ fn build(py: Python<'_>, e: &Error) -> PyResult<PyErr> {
 
 /// An `UnavailableError` raised by the binding itself (closed store, forked process).
 pub(crate) fn unavailable(message: impl Into<String>) -> PyErr {
-    Python::attach(|py| to_py_err(py, Error::Unavailable(message.into())))
+    Python::attach(|py| to_py_err(py, Error::unavailable(message)))
 }
 
 /// A `ValidationError` for a value of the right Python type that cannot be converted

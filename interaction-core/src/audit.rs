@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::backend::{Backend, Sql, Ts, Tx};
+use crate::backend::{Sql, Ts, Tx};
 use crate::error::Result;
 
 /// One audit row as written by the library.
@@ -41,19 +41,27 @@ pub(crate) async fn record(tx: &mut Tx, rec: AuditRecord<'_>) -> Result<()> {
     Ok(())
 }
 
-/// Starts a write whose audit row rides in the same statement. On PostgreSQL the write
-/// becomes a data-modifying CTE, so change and audit are one atomic statement and one round
-/// trip; SQLite has no DML in CTEs and writes the audit row separately in the transaction.
+/// Starts a write whose audit row rides in the same statement. Where the dialect allows
+/// writes in CTEs (PostgreSQL) the write becomes a data-modifying CTE, so change and audit
+/// are one atomic statement and one round trip; elsewhere (SQLite) the audit row is
+/// written separately in the transaction.
 pub(crate) fn open_inline(q: &mut Sql) {
-    if q.backend() == Backend::Postgres {
+    if q.dialect().writes_in_cte() {
         q.push("WITH w AS (");
     }
 }
 
 /// Ends a write started by [`open_inline`]; the write must `RETURNING` `id_column`.
-/// Returns whether the audit row is part of the statement (else call [`record`]).
-pub(crate) fn close_inline(q: &mut Sql, rec: &AuditRecord<'_>, id_column: &str) -> bool {
-    if q.backend() != Backend::Postgres {
+/// `keyed`: the (site, idempotency key) whose row must point at the new interaction.
+/// Returns whether the audit row (and key update) are part of the statement (else call
+/// [`record`] and update the key separately).
+pub(crate) fn close_inline(
+    q: &mut Sql,
+    rec: &AuditRecord<'_>,
+    id_column: &str,
+    keyed: Option<(i32, &str)>,
+) -> bool {
+    if !q.dialect().writes_in_cte() {
         return false;
     }
     q.push(
@@ -72,7 +80,17 @@ pub(crate) fn close_inline(q: &mut Sql, rec: &AuditRecord<'_>, id_column: &str) 
     .push(id_column)
     .push(", ")
     .bind_json(rec.changes.to_string())
-    .push(" FROM w) SELECT * FROM w");
+    .push(" FROM w)");
+    if let Some((site, key)) = keyed {
+        q.push(", k AS (UPDATE idempotency_keys SET interaction_id = w.")
+            .push(id_column)
+            .push(" FROM w WHERE idempotency_keys.site_id = ")
+            .bind(site)
+            .push(" AND idempotency_keys.idempotency_key = ")
+            .bind(key)
+            .push(")");
+    }
+    q.push(" SELECT * FROM w");
     true
 }
 

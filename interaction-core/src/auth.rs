@@ -16,8 +16,9 @@ use sha2::{Digest, Sha256};
 use crate::audit::{self, AuditRecord};
 use crate::backend::{Arg, Sql, Ts};
 use crate::error::{Error, Result};
+use crate::exec::{Fresh, Op};
 use crate::model::User;
-use crate::store::{spawn, InteractionStore};
+use crate::store::InteractionStore;
 use crate::validate;
 
 /// How long a login token stays valid.
@@ -61,7 +62,7 @@ fn hash_password(password: &str) -> Result<String> {
     argon()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
-        .map_err(|e| Error::Internal(format!("password hashing failed: {e}")))
+        .map_err(|e| Error::internal(format!("password hashing failed: {e}")))
 }
 
 fn verify_password(password: &str, phc: &str) -> bool {
@@ -148,7 +149,6 @@ impl InteractionStore {
         check_email(email)?;
         check_password(password)?;
         let hash = self.hash(password.to_string()).await?;
-        let db = self.db().clone();
         let mut q =
             self.sql("INSERT INTO users (username, email, password_hash, is_active) VALUES (");
         q.bind(username)
@@ -160,11 +160,11 @@ impl InteractionStore {
             .bind(true)
             .push(") RETURNING ")
             .push(USER_COLUMNS);
-        spawn(async move {
-            let mut tx = db.begin().await?;
-            let user: User = tx.fetch_one::<UserRow>(&q).await?.into();
-            audit::record(
-                &mut tx,
+        self.write(Op::new("create_user"), move |tx| {
+            Box::pin(async move {
+                let user: User = tx.fetch_one::<UserRow>(&q).await?.into();
+                audit::record(
+                tx,
                 AuditRecord {
                     actor: None,
                     site: None,
@@ -175,8 +175,8 @@ impl InteractionStore {
                 },
             )
             .await?;
-            tx.commit().await?;
-            Ok(user)
+                Ok(user)
+            })
         })
         .await
     }
@@ -188,8 +188,7 @@ impl InteractionStore {
         q.push(USER_COLUMNS)
             .push(" FROM users WHERE user_id = ")
             .bind(id);
-        self.db()
-            .fetch_optional::<UserRow>(&q)
+        self.read_opt::<UserRow>(Op::new("get_user"), Fresh::Latest, q)
             .await?
             .map(User::from)
             .ok_or_else(|| Error::not_found("user", user_id))
@@ -202,8 +201,7 @@ impl InteractionStore {
         q.push(USER_COLUMNS)
             .push(" FROM users WHERE username = ")
             .bind(username);
-        self.db()
-            .fetch_optional::<UserRow>(&q)
+        self.read_opt::<UserRow>(Op::new("get_user_by_username"), Fresh::Latest, q)
             .await?
             .map(User::from)
             .ok_or_else(|| Error::not_found("user", username))
@@ -214,34 +212,34 @@ impl InteractionStore {
         let id = validate::id("user_id", user_id)?;
         check_password(password)?;
         let hash = self.hash(password.to_string()).await?;
-        let db = self.db().clone();
-        spawn(async move {
-            let mut tx = db.begin().await?;
-            let b = tx.backend();
-            let n = tx
-                .execute(&Sql::fixed(
-                    b,
-                    "UPDATE users SET password_hash = $1 WHERE user_id = $2",
-                    vec![hash.into(), Arg::I32(id)],
-                ))
+        self.write(Op::new("set_password"), move |tx| {
+            Box::pin(async move {
+                let b = tx.backend();
+                let n = tx
+                    .execute(&Sql::fixed(
+                        b,
+                        "UPDATE users SET password_hash = $1 WHERE user_id = $2",
+                        vec![hash.into(), Arg::I32(id)],
+                    ))
+                    .await?;
+                if n == 0 {
+                    return Err(Error::not_found("user", user_id));
+                }
+                let revoked = revoke_all(tx, id).await?;
+                audit::record(
+                    tx,
+                    AuditRecord {
+                        actor: None,
+                        site: None,
+                        action: "set_password",
+                        entity: "user",
+                        entity_id: Some(user_id),
+                        changes: serde_json::json!({"tokens_revoked": revoked}),
+                    },
+                )
                 .await?;
-            if n == 0 {
-                return Err(Error::not_found("user", user_id));
-            }
-            let revoked = revoke_all(&mut tx, id).await?;
-            audit::record(
-                &mut tx,
-                AuditRecord {
-                    actor: None,
-                    site: None,
-                    action: "set_password",
-                    entity: "user",
-                    entity_id: Some(user_id),
-                    changes: serde_json::json!({"tokens_revoked": revoked}),
-                },
-            )
-            .await?;
-            tx.commit().await
+                Ok(())
+            })
         })
         .await
     }
@@ -249,47 +247,46 @@ impl InteractionStore {
     /// Activates or deactivates a user. Deactivation revokes every login token.
     pub async fn set_user_active(&self, user_id: i64, active: bool) -> Result<User> {
         let id = validate::id("user_id", user_id)?;
-        let db = self.db().clone();
-        spawn(async move {
-            let mut tx = db.begin().await?;
-            let b = tx.backend();
-            let before: Option<(bool,)> = tx
-                .fetch_optional(&Sql::fixed(
-                    b,
-                    &format!(
-                        "SELECT is_active FROM users WHERE user_id = $1{}",
-                        b.for_update()
-                    ),
-                    vec![Arg::I32(id)],
-                ))
+        self.write(Op::new("set_user_active"), move |tx| {
+            Box::pin(async move {
+                let b = tx.backend();
+                let before: Option<(bool,)> = tx
+                    .fetch_optional(&Sql::fixed(
+                        b,
+                        &format!(
+                            "SELECT is_active FROM users WHERE user_id = $1{}",
+                            b.dialect().for_update()
+                        ),
+                        vec![Arg::I32(id)],
+                    ))
+                    .await?;
+                let Some((was,)) = before else {
+                    return Err(Error::not_found("user", user_id));
+                };
+                let mut q = Sql::new(b, "UPDATE users SET is_active = ");
+                q.bind(active)
+                    .push(" WHERE user_id = ")
+                    .bind(id)
+                    .push(" RETURNING ")
+                    .push(USER_COLUMNS);
+                let user: User = tx.fetch_one::<UserRow>(&q).await?.into();
+                if !active {
+                    revoke_all(tx, id).await?;
+                }
+                audit::record(
+                    tx,
+                    AuditRecord {
+                        actor: None,
+                        site: None,
+                        action: if active { "activate" } else { "deactivate" },
+                        entity: "user",
+                        entity_id: Some(user_id),
+                        changes: serde_json::json!({"is_active": {"old": was, "new": active}}),
+                    },
+                )
                 .await?;
-            let Some((was,)) = before else {
-                return Err(Error::not_found("user", user_id));
-            };
-            let mut q = Sql::new(b, "UPDATE users SET is_active = ");
-            q.bind(active)
-                .push(" WHERE user_id = ")
-                .bind(id)
-                .push(" RETURNING ")
-                .push(USER_COLUMNS);
-            let user: User = tx.fetch_one::<UserRow>(&q).await?.into();
-            if !active {
-                revoke_all(&mut tx, id).await?;
-            }
-            audit::record(
-                &mut tx,
-                AuditRecord {
-                    actor: None,
-                    site: None,
-                    action: if active { "activate" } else { "deactivate" },
-                    entity: "user",
-                    entity_id: Some(user_id),
-                    changes: serde_json::json!({"is_active": {"old": was, "new": active}}),
-                },
-            )
-            .await?;
-            tx.commit().await?;
-            Ok(user)
+                Ok(user)
+            })
         })
         .await
     }
@@ -312,7 +309,8 @@ impl InteractionStore {
             "SELECT user_id, password_hash, is_active FROM users WHERE username = $1",
             vec![username.into()],
         );
-        let row: Option<(i32, String, bool)> = self.db().fetch_optional(&q).await?;
+        let row: Option<(i32, String, bool)> =
+            self.read_opt(Op::new("login"), Fresh::Latest, q).await?;
         let (user_id, hash, active) = match row {
             Some((id, hash, active)) => (Some(id), Some(hash), active),
             None => (None, None, false),
@@ -332,11 +330,9 @@ impl InteractionStore {
         let token = new_token();
         let now = Utc::now();
         let expires_at = now + TOKEN_LIFETIME;
-        let db = self.db().clone();
         let hash = token_hash(&token);
         let username = username.to_string();
-        spawn(async move {
-            let mut tx = db.begin().await?;
+        self.write(Op::new("login"), move |tx| Box::pin(async move {
             let b = tx.backend();
             tx.execute(&Sql::fixed(
                 b,
@@ -352,8 +348,8 @@ impl InteractionStore {
             .await?;
             tx.execute(&access_sql(b, &username, Some(user_id), "login", true, "ok"))
                 .await?;
-            tx.commit().await
-        })
+            Ok(())
+        }))
         .await?;
         Ok(LoginToken {
             token,
@@ -367,9 +363,7 @@ impl InteractionStore {
     pub async fn logout(&self, token: &str) -> Result<()> {
         validate::no_nul("token", token)?;
         let hash = token_hash(token);
-        let db = self.db().clone();
-        spawn(async move {
-            let mut tx = db.begin().await?;
+        self.write(Op::new("logout"), move |tx| Box::pin(async move {
             let b = tx.backend();
             let row: Option<(i32,)> = tx
                 .fetch_optional(&Sql::fixed(
@@ -384,8 +378,8 @@ impl InteractionStore {
             };
             tx.execute(&access_sql(b, "", Some(user_id), "logout", true, "ok"))
                 .await?;
-            tx.commit().await
-        })
+            Ok(())
+        }))
         .await
     }
 
@@ -395,10 +389,10 @@ impl InteractionStore {
             .login_gate
             .acquire()
             .await
-            .map_err(|_| Error::Unavailable("the store is closed".into()))?;
+            .map_err(|_| Error::unavailable("the store is closed"))?;
         tokio::task::spawn_blocking(move || hash_password(&password))
             .await
-            .map_err(|e| Error::Internal(e.to_string()))?
+            .map_err(|e| Error::internal(format!("password hashing task failed: {e}")))?
     }
 
     /// Verifies `password` against `hash`, or against a dummy hash when there is none so
@@ -417,10 +411,10 @@ impl InteractionStore {
             .login_gate
             .acquire()
             .await
-            .map_err(|_| Error::Unavailable("the store is closed".into()))?;
+            .map_err(|_| Error::unavailable("the store is closed"))?;
         let ok = tokio::task::spawn_blocking(move || verify_password(&password, &phc))
             .await
-            .map_err(|e| Error::Internal(e.to_string()))?;
+            .map_err(|e| Error::internal(format!("password hashing task failed: {e}")))?;
         Ok(ok && real)
     }
 
@@ -433,11 +427,11 @@ impl InteractionStore {
         detail: &str,
     ) -> Result<()> {
         let q = access_sql(self.backend(), username, user_id, action, success, detail);
-        let db = self.db().clone();
-        spawn(async move {
-            let mut tx = db.begin().await?;
-            tx.execute(&q).await?;
-            tx.commit().await
+        self.write(Op::new("log_access"), move |tx| {
+            Box::pin(async move {
+                tx.execute(&q).await?;
+                Ok(())
+            })
         })
         .await
     }
@@ -515,8 +509,7 @@ impl InteractionStore {
             vec![Arg::I64(limit.into())],
         );
         Ok(self
-            .db()
-            .fetch_all::<AccessRow>(&q)
+            .read_all::<AccessRow>(Op::new("access_log"), Fresh::Latest, q)
             .await?
             .into_iter()
             .map(|r| AccessLogEntry {

@@ -47,12 +47,46 @@ pub enum Error {
         /// The version this library requires.
         required: String,
     },
-    /// The database is unreachable, the pool timed out, or the store is closed.
-    #[error("database unavailable: {0}")]
-    Unavailable(String),
+    /// The database is unreachable, every pooled connection stayed busy, or the store is
+    /// closed. Retrying later may help.
+    #[error("database unavailable: {message}")]
+    Unavailable {
+        /// What happened, e.g. `connection refused by 127.0.0.1:5432`.
+        message: String,
+        /// The driver error, when there is one.
+        #[source]
+        source: Option<Cause>,
+    },
+    /// A statement, a lock wait or the whole call ran out of time. Retrying may help; a
+    /// write that timed out may still have committed (see
+    /// [`NewInteraction::idempotency_key`](crate::NewInteraction::idempotency_key)).
+    #[error("timed out: {message}")]
+    Timeout {
+        /// What ran out of time, and after how long.
+        message: String,
+        /// The driver error, when there is one.
+        #[source]
+        source: Option<Cause>,
+    },
+    /// The server rejected the store's settings: unknown database, role or password, a
+    /// missing extension. Retrying will not help until the configuration is fixed.
+    #[error("configuration rejected: {message}")]
+    Configuration {
+        /// What the server refused.
+        message: String,
+        /// The driver error, when there is one.
+        #[source]
+        source: Option<Cause>,
+    },
     /// A bug or an unexpected database error.
-    #[error("internal error: {0}")]
-    Internal(String),
+    #[error("internal error: {message}")]
+    Internal {
+        /// What went wrong.
+        message: String,
+        /// The driver error, when there is one.
+        #[source]
+        source: Option<Cause>,
+    },
 }
 
 /// The kind of an [`Error`]: a stable, matchable code for bindings and callers.
@@ -73,6 +107,10 @@ pub enum ErrorKind {
     SchemaVersion,
     /// See [`Error::Unavailable`].
     Unavailable,
+    /// See [`Error::Timeout`].
+    Timeout,
+    /// See [`Error::Configuration`].
+    Configuration,
     /// See [`Error::Internal`].
     Internal,
 }
@@ -88,8 +126,31 @@ impl ErrorKind {
             ErrorKind::Conflict => "CONFLICT",
             ErrorKind::SchemaVersion => "SCHEMA_VERSION",
             ErrorKind::Unavailable => "UNAVAILABLE",
+            ErrorKind::Timeout => "TIMEOUT",
+            ErrorKind::Configuration => "CONFIGURATION",
             ErrorKind::Internal => "INTERNAL",
         }
+    }
+
+    /// Every kind, in declaration order (for bindings that declare one exception each).
+    pub const ALL: [ErrorKind; 10] = [
+        ErrorKind::Validation,
+        ErrorKind::NotFound,
+        ErrorKind::PermissionDenied,
+        ErrorKind::AuthenticationFailed,
+        ErrorKind::Conflict,
+        ErrorKind::SchemaVersion,
+        ErrorKind::Unavailable,
+        ErrorKind::Timeout,
+        ErrorKind::Configuration,
+        ErrorKind::Internal,
+    ];
+
+    /// Whether the same call may succeed if retried later (the one place that answers
+    /// it): `UNAVAILABLE` and `TIMEOUT`. A retried write needs an idempotency key to be
+    /// safe.
+    pub fn is_retryable(self) -> bool {
+        matches!(self, ErrorKind::Unavailable | ErrorKind::Timeout)
     }
 }
 
@@ -109,8 +170,10 @@ impl Error {
             Error::AuthenticationFailed => ErrorKind::AuthenticationFailed,
             Error::Conflict(_) => ErrorKind::Conflict,
             Error::SchemaVersion { .. } => ErrorKind::SchemaVersion,
-            Error::Unavailable(_) => ErrorKind::Unavailable,
-            Error::Internal(_) => ErrorKind::Internal,
+            Error::Unavailable { .. } => ErrorKind::Unavailable,
+            Error::Timeout { .. } => ErrorKind::Timeout,
+            Error::Configuration { .. } => ErrorKind::Configuration,
+            Error::Internal { .. } => ErrorKind::Internal,
         }
     }
 
@@ -140,43 +203,35 @@ impl Error {
         Error::PermissionDenied(message.into())
     }
 
-    /// True when retrying on a fresh connection may succeed (a broken socket).
-    pub(crate) fn from_broken_connection(e: &sqlx::Error) -> bool {
-        matches!(e, sqlx::Error::Io(_) | sqlx::Error::Protocol(_))
+    /// A [`Error::Unavailable`] without a driver cause.
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Error::Unavailable {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// A [`Error::Internal`] without a driver cause.
+    pub fn internal(message: impl Into<String>) -> Self {
+        Error::Internal {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// A [`Error::Timeout`] without a driver cause.
+    pub fn timeout(message: impl Into<String>) -> Self {
+        Error::Timeout {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// Whether the same call may succeed if retried: see [`ErrorKind::is_retryable`].
+    pub fn is_retryable(&self) -> bool {
+        self.kind().is_retryable()
     }
 }
 
-impl From<sqlx::Error> for Error {
-    fn from(e: sqlx::Error) -> Self {
-        match &e {
-            sqlx::Error::PoolTimedOut => {
-                Error::Unavailable("timed out waiting for a pooled connection".into())
-            }
-            sqlx::Error::PoolClosed => Error::Unavailable("the store is closed".into()),
-            sqlx::Error::Io(io) => Error::Unavailable(io.to_string()),
-            sqlx::Error::Tls(t) => Error::Unavailable(t.to_string()),
-            sqlx::Error::Database(db) => {
-                if db.is_unique_violation() {
-                    Error::Conflict(format!(
-                        "a record with the same unique value exists ({})",
-                        db.message()
-                    ))
-                } else if db.is_foreign_key_violation() {
-                    Error::validation(
-                        "reference",
-                        format!("unknown referenced record ({})", db.message()),
-                    )
-                } else if db.is_check_violation() {
-                    Error::validation("record", db.message().to_string())
-                } else if db.code().as_deref() == Some("57P01")
-                    || db.message().contains("database is locked")
-                {
-                    Error::Unavailable(db.message().to_string())
-                } else {
-                    Error::Internal(db.to_string())
-                }
-            }
-            _ => Error::Internal(e.to_string()),
-        }
-    }
-}
+/// The driver error behind an [`Error`], kept as its `source()`.
+pub type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;

@@ -19,9 +19,10 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
 
-use crate::backend::{Backend, Sql};
+use crate::backend::Sql;
 use crate::cursor::{self, Key};
 use crate::error::{Error, Result};
+use crate::exec::{Fresh, Op};
 use crate::interactions::{Row, COLUMNS};
 use crate::model::{Interaction, Role};
 use crate::session::SiteSession;
@@ -286,34 +287,23 @@ impl Finder {
     /// Appends every filter to a scoped query.
     /// `text_joined`: the free-text match is already a join of the query.
     fn push_filters(&self, q: &mut Sql, text_joined: bool) -> Result<()> {
-        let b = q.backend();
+        let ilike = q.dialect().ilike();
         if !self.include_deleted {
             q.push(" AND interactions.deleted_at IS NULL");
         }
         if let Some(t) = self.text.as_ref().filter(|_| !text_joined) {
-            match b {
-                Backend::Postgres => {
-                    q.push(" AND interactions.search_vector @@ websearch_to_tsquery('english', ")
-                        .bind(t.as_str())
-                        .push(")");
-                }
-                Backend::Sqlite => {
-                    q.push(" AND interactions.interaction_id IN (SELECT rowid FROM interactions_fts WHERE interactions_fts MATCH ")
-                        .bind(parse_websearch(t)?)
-                        .push(")");
-                }
-            }
+            q.dialect().text_match(q, t)?;
         }
         if let Some(s) = &self.title {
             q.push(" AND interactions.title ")
-                .push(b.ilike())
+                .push(ilike)
                 .push(" ")
                 .bind(like_pattern(s))
                 .push(" ESCAPE '\\'");
         }
         if let Some(s) = &self.lead {
             q.push(" AND interactions.lead ")
-                .push(b.ilike())
+                .push(ilike)
                 .push(" ")
                 .bind(like_pattern(s))
                 .push(" ESCAPE '\\'");
@@ -357,35 +347,15 @@ impl Finder {
             .as_deref()
             .map(|c| cursor::decode(c, &fp))
             .transpose()?;
-        let b = self.session.store.backend();
         let fetch = i64::from(self.limit) + 1;
         if self.sort == Sort::Relevance {
             let text = self.text.as_deref().expect("validated");
+            let mut text_joined = Ok(false);
             let mut q = self.session.scoped(|q| {
                 q.push("SELECT * FROM (SELECT ").push(COLUMNS).push(", ");
-                match b {
-                    Backend::Postgres => {
-                        q.push("ts_rank(interactions.search_vector, websearch_to_tsquery('english', ")
-                            .bind(text)
-                            .push("))::float8 AS rank");
-                    }
-                    Backend::Sqlite => {
-                        // One FTS cursor ranks every match once and is joined to the rows;
-                        // a per-row bm25 subquery re-reads the term's doclist per candidate
-                        // (20 s at 100k rows). bm25 is lower-is-better; weights title 10,
-                        // description 4, notes 1.
-                        q.push("m.rank AS rank FROM (SELECT rowid AS id, \
-                                -bm25(interactions_fts, 10.0, 4.0, 1.0) AS rank FROM interactions_fts \
-                                WHERE interactions_fts MATCH ")
-                            .bind(parse_websearch(text).unwrap_or_default())
-                            .push(") m JOIN interactions ON interactions.interaction_id = m.id");
-                    }
-                }
-                if b == Backend::Postgres {
-                    q.push(" FROM interactions");
-                }
+                text_joined = q.dialect().ranked_from(q, text);
             });
-            self.push_filters(&mut q, b == Backend::Sqlite)?;
+            self.push_filters(&mut q, text_joined?)?;
             q.push(" ORDER BY interactions.start_datetime DESC, interactions.interaction_id DESC LIMIT ")
                 .bind(RELEVANCE_CANDIDATES)
                 .push(") ranked");
@@ -402,7 +372,8 @@ impl Finder {
                     .push("))");
             }
             q.push(" ORDER BY rank DESC, interaction_id DESC LIMIT ")
-                .bind(fetch);
+                .bind(fetch)
+                .custom_plan();
             return Ok((q, fp));
         }
         let (col, dir, op) = match self.sort {
@@ -432,14 +403,16 @@ impl Finder {
         q.push(&format!(
             " ORDER BY interactions.{col} {dir}, interactions.interaction_id {dir} LIMIT "
         ))
-        .bind(fetch);
+        .bind(fetch)
+        .custom_plan();
         Ok((q, fp))
     }
 
     /// Runs the query and returns one page.
     pub async fn fetch(self) -> Result<Page> {
         let (q, fp) = self.page_sql()?;
-        let mut rows: Vec<RankedRow> = self.session.store.db().fetch_all(&q).await?;
+        let op = Op::site("finder", self.session.site_id);
+        let mut rows: Vec<RankedRow> = self.session.store.read_all(op, Fresh::Recent, q).await?;
         let more = rows.len() > self.limit as usize;
         rows.truncate(self.limit as usize);
         let next_cursor = match rows.last() {
@@ -465,11 +438,12 @@ impl Finder {
             q.push("SELECT count(*) FROM interactions");
         });
         self.push_filters(&mut q, false)?;
+        q.custom_plan();
+        let op = Op::site("finder_count", self.session.site_id);
         let (n,): (i64,) = self
             .session
             .store
-            .db()
-            .fetch_optional(&q)
+            .read_opt(op, Fresh::Recent, q)
             .await?
             .unwrap_or((0,));
         Ok(n as u64)
@@ -479,11 +453,8 @@ impl Finder {
     /// PLAN` on SQLite), one line per plan node. For checking index use.
     pub async fn explain(self) -> Result<String> {
         let (q, _) = self.page_sql()?;
-        let prefix = match q.backend() {
-            Backend::Postgres => "EXPLAIN ",
-            Backend::Sqlite => "EXPLAIN QUERY PLAN ",
-        };
-        self.session.store.db().explain(prefix, &q).await
+        let op = Op::site("finder_explain", self.session.site_id);
+        self.session.store.explain(op, q).await
     }
 }
 

@@ -4,15 +4,20 @@ use chrono::{DateTime, Duration, SubsecRound, Utc};
 use serde_json::{json, Map, Value};
 
 use crate::audit::{self, AuditRecord};
+use sha2::{Digest, Sha256};
+
 use crate::backend::{Arg, Sql, Ts, Tx};
 use crate::error::{Error, Result};
+use crate::exec::{Fresh, Op};
 use crate::model::{Interaction, InteractionPatch, NewInteraction, Role};
 use crate::session::SiteSession;
-use crate::store::spawn;
 use crate::validate;
 
 /// How long a soft-deleted interaction can be restored (spec §4.3).
 pub const RESTORE_WINDOW: Duration = Duration::days(30);
+
+/// How long an idempotency key of [`NewInteraction::idempotency_key`] is remembered.
+pub const IDEMPOTENCY_WINDOW: Duration = Duration::hours(24);
 
 pub(crate) const COLUMNS: &str = "interactions.interaction_id, interactions.site_id, interactions.title, \
     interactions.type, interactions.lead, interactions.start_datetime, interactions.end_datetime, \
@@ -122,6 +127,9 @@ impl SiteSession {
             new.description.as_deref(),
             new.notes.as_deref(),
         )?;
+        if let Some(key) = &new.idempotency_key {
+            validate::required("idempotency_key", key, 255)?;
+        }
         let tz = validate::timezone(&new.timezone)?;
         let start = validate::instant("start_datetime", &new.start, tz)?;
         let end = validate::instant("end_datetime", &new.end, tz)?;
@@ -161,22 +169,125 @@ impl SiteSession {
             q.bind(a);
         }
         q.push(", 1) RETURNING ").push(COLUMNS);
-        let mut rec = self.record("create", changes);
-        let inline = audit::close_inline(&mut q, &rec, "interaction_id");
-        let db = self.store.db().clone();
-        spawn(async move {
-            if inline {
+        let rec = self.record("create", changes);
+        match new.idempotency_key {
+            None if q.dialect().writes_in_cte() => {
                 // One statement: atomic without BEGIN/COMMIT, one round trip.
-                return Ok(db.write_one::<Row>(&q).await?.into());
+                audit::close_inline(&mut q, &rec, "interaction_id", None);
+                let op = Op::site("create_interaction", self.site_id);
+                Ok(self.store.write_one::<Row>(op, q).await?.into())
             }
-            let mut tx = db.begin().await?;
-            let created: Interaction = tx.fetch_one::<Row>(&q).await?.into();
+            key => {
+                let this = self.clone();
+                self.store
+                    .write(Op::site("create_interaction", self.site_id), move |tx| {
+                        Box::pin(async move { this.create_in(tx, q, rec, key, now).await })
+                    })
+                    .await
+            }
+        }
+    }
+
+    /// The transactional create: claims the idempotency key first (a concurrent create
+    /// with the same key waits on it, then sees it taken), then writes the row, its audit
+    /// row and the key's target.
+    async fn create_in(
+        &self,
+        tx: &mut Tx,
+        mut q: Sql,
+        mut rec: AuditRecord<'static>,
+        key: Option<String>,
+        now: DateTime<Utc>,
+    ) -> Result<Interaction> {
+        let hash = Sha256::digest(rec.changes.to_string().as_bytes()).to_vec();
+        if let Some(key) = &key {
+            if let Some(first) = self.claim_key(tx, key, &hash, now).await? {
+                return Ok(first);
+            }
+        }
+        let keyed = key.as_deref().map(|k| (self.site_id, k));
+        let inline = audit::close_inline(&mut q, &rec, "interaction_id", keyed);
+        let created: Interaction = tx.fetch_one::<Row>(&q).await?.into();
+        if !inline {
             rec.entity_id = Some(created.id);
-            audit::record(&mut tx, rec).await?;
-            tx.commit().await?;
-            Ok(created)
-        })
-        .await
+            audit::record(tx, rec).await?;
+            if let Some(key) = &key {
+                tx.execute(&Sql::fixed(
+                    tx.backend(),
+                    "UPDATE idempotency_keys SET interaction_id = $1 \
+                     WHERE site_id = $2 AND idempotency_key = $3",
+                    vec![
+                        Arg::I32(created.id as i32),
+                        Arg::I32(self.site_id),
+                        key.as_str().into(),
+                    ],
+                ))
+                .await?;
+            }
+        }
+        Ok(created)
+    }
+
+    /// Claims `key` for a new create. `None`: claimed, go on. `Some`: the key was used
+    /// within [`IDEMPOTENCY_WINDOW`] with the same content: the interaction it created.
+    /// The same key with other content is [`Error::Conflict`].
+    async fn claim_key(
+        &self,
+        tx: &mut Tx,
+        key: &str,
+        hash: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<Option<Interaction>> {
+        let b = tx.backend();
+        let claim = Sql::fixed(
+            b,
+            "INSERT INTO idempotency_keys (site_id, idempotency_key, request_hash, created_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (site_id, idempotency_key) DO NOTHING",
+            vec![
+                Arg::I32(self.site_id),
+                key.into(),
+                Arg::Bytes(hash.to_vec()),
+                Arg::Ts(now),
+            ],
+        );
+        for _ in 0..2 {
+            if tx.execute(&claim).await? == 1 {
+                return Ok(None);
+            }
+            let (first_hash, id, at): (Vec<u8>, Option<i32>, Ts) = tx
+                .fetch_one(&Sql::fixed(
+                    b,
+                    "SELECT request_hash, interaction_id, created_at FROM idempotency_keys \
+                     WHERE site_id = $1 AND idempotency_key = $2",
+                    vec![Arg::I32(self.site_id), key.into()],
+                ))
+                .await?;
+            if now - at.0 >= IDEMPOTENCY_WINDOW {
+                // Expired: the key is free again.
+                tx.execute(&Sql::fixed(
+                    b,
+                    "DELETE FROM idempotency_keys WHERE site_id = $1 AND idempotency_key = $2",
+                    vec![Arg::I32(self.site_id), key.into()],
+                ))
+                .await?;
+                continue;
+            }
+            if first_hash != hash {
+                return Err(Error::Conflict(format!(
+                    "idempotency key {key:?} was used in this site for a create with other content"
+                )));
+            }
+            let id =
+                id.ok_or_else(|| Error::internal("idempotency key without its interaction"))?;
+            let q = self.scoped_row(id, |q| {
+                q.push("SELECT ").push(COLUMNS).push(" FROM interactions");
+            });
+            let row = tx.fetch_optional::<Row>(&q).await?;
+            return row
+                .map(|r| Some(Interaction::from(r)))
+                .ok_or_else(|| Error::not_found("interaction", id));
+        }
+        Err(Error::internal("could not claim the idempotency key"))
     }
 
     /// Reads a live (not deleted) interaction of this site. Another site's interaction is
@@ -188,8 +299,7 @@ impl SiteSession {
         });
         q.push(" AND interactions.deleted_at IS NULL");
         self.store
-            .db()
-            .fetch_optional::<Row>(&q)
+            .read_opt::<Row>(Op::site("get_interaction", self.site_id), Fresh::Latest, q)
             .await?
             .map(Interaction::from)
             .ok_or_else(|| Error::not_found("interaction", id))
@@ -218,19 +328,20 @@ impl SiteSession {
             validate::timezone(tz)?;
         }
         let this = self.clone();
-        spawn(async move {
-            let mut tx = this.store.db().begin().await?;
-            let current = this.lock_row(&mut tx, iid, false, expected_version).await?;
-            let Some((mut q, changes)) = this.patch_sql(&current, patch)? else {
-                return Ok(current);
-            };
-            let updated = this
-                .write_audited(&mut tx, &mut q, "update", Value::Object(changes))
-                .await?;
-            tx.commit().await?;
-            Ok(updated)
-        })
-        .await
+        self.store
+            .write(Op::site("update_interaction", self.site_id), move |tx| {
+                Box::pin(async move {
+                    let current = this.lock_row(tx, iid, false, expected_version).await?;
+                    let Some((mut q, changes)) = this.patch_sql(&current, patch)? else {
+                        return Ok(current);
+                    };
+                    let updated = this
+                        .write_audited(tx, &mut q, "update", Value::Object(changes))
+                        .await?;
+                    Ok(updated)
+                })
+            })
+            .await
     }
 
     /// Soft-deletes an interaction (editor or admin). It disappears from reads and the
@@ -239,29 +350,26 @@ impl SiteSession {
         self.require(Role::Editor, "deleting interactions")?;
         let iid = validate::id("id", id)?;
         let this = self.clone();
-        spawn(async move {
-            let mut tx = this.store.db().begin().await?;
-            this.lock_row(&mut tx, iid, false, expected_version).await?;
-            let now = Utc::now().trunc_subsecs(6);
-            let mut q = this.scoped_row(iid, |q| {
-                audit::open_inline(q);
-                q.push("UPDATE interactions SET deleted_at = ")
-                    .bind(now)
-                    .push(", deleted_by = ")
-                    .bind(this.user_id)
-                    .push(", version = version + 1");
-            });
-            q.push(" RETURNING ").push(COLUMNS);
-            this.write_audited(
-                &mut tx,
-                &mut q,
-                "delete",
-                json!({"deleted_at": ts_json(now)}),
-            )
-            .await?;
-            tx.commit().await
-        })
-        .await
+        self.store
+            .write(Op::site("delete_interaction", self.site_id), move |tx| {
+                Box::pin(async move {
+                    this.lock_row(tx, iid, false, expected_version).await?;
+                    let now = Utc::now().trunc_subsecs(6);
+                    let mut q = this.scoped_row(iid, |q| {
+                        audit::open_inline(q);
+                        q.push("UPDATE interactions SET deleted_at = ")
+                            .bind(now)
+                            .push(", deleted_by = ")
+                            .bind(this.user_id)
+                            .push(", version = version + 1");
+                    });
+                    q.push(" RETURNING ").push(COLUMNS);
+                    this.write_audited(tx, &mut q, "delete", json!({"deleted_at": ts_json(now)}))
+                        .await?;
+                    Ok(())
+                })
+            })
+            .await
     }
 
     /// Restores a soft-deleted interaction (admin only) deleted less than
@@ -270,9 +378,8 @@ impl SiteSession {
         self.require(Role::Admin, "restoring interactions")?;
         let iid = validate::id("id", id)?;
         let this = self.clone();
-        spawn(async move {
-            let mut tx = this.store.db().begin().await?;
-            let current = this.lock_row(&mut tx, iid, true, None).await?;
+        self.store.write(Op::site("restore_interaction", self.site_id), move |tx| Box::pin(async move {
+            let current = this.lock_row(tx, iid, true, None).await?;
             let deleted_at = current.deleted_at.expect("locked a deleted row");
             let now = Utc::now().trunc_subsecs(6);
             if now - deleted_at > RESTORE_WINDOW {
@@ -291,10 +398,9 @@ impl SiteSession {
             });
             q.push(" RETURNING ").push(COLUMNS);
             let changes = json!({"deleted_at": {"old": ts_json(deleted_at), "new": null}});
-            let restored = this.write_audited(&mut tx, &mut q, "restore", changes).await?;
-            tx.commit().await?;
+            let restored = this.write_audited(tx, &mut q, "restore", changes).await?;
             Ok(restored)
-        })
+        }))
         .await
     }
 
@@ -315,7 +421,7 @@ impl SiteSession {
         } else {
             " AND deleted_at IS NULL"
         });
-        q.push(b.for_update());
+        q.push(b.dialect().for_update());
         let row: Interaction = tx
             .fetch_optional::<Row>(&q)
             .await?
@@ -428,7 +534,7 @@ impl SiteSession {
         changes: Value,
     ) -> Result<Interaction> {
         let mut rec = self.record(action, changes);
-        let inline = audit::close_inline(q, &rec, "interaction_id");
+        let inline = audit::close_inline(q, &rec, "interaction_id", None);
         let row: Interaction = tx.fetch_one::<Row>(q).await?.into();
         if !inline {
             rec.entity_id = Some(row.id);

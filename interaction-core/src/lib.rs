@@ -5,6 +5,7 @@ mod auth;
 mod backend;
 mod cursor;
 pub mod error;
+mod exec;
 pub mod finder;
 pub mod interactions;
 pub mod migrate;
@@ -19,8 +20,9 @@ pub use auth::{
     AccessLogEntry, LoginToken, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, TOKEN_LIFETIME,
 };
 pub use backend::Backend;
-pub use error::{Error, ErrorKind, Result};
+pub use error::{Cause, Error, ErrorKind, Result};
 pub use finder::{Finder, Page, RangeMode, Sort};
+pub use interactions::IDEMPOTENCY_WINDOW;
 pub use migrate::SchemaVersion;
 pub use model::{Interaction, InteractionPatch, Member, NewInteraction, Role, Site, User, When};
 pub use session::SiteSession;

@@ -8,8 +8,10 @@ use chrono::Utc;
 use sha2::{Digest, Sha256};
 
 use crate::audit::{self, AuditRecord};
-use crate::backend::{Arg, Backend, Db, Sql, Tx};
+use crate::backend::{Arg, Backend, Sql, Tx};
 use crate::error::{Error, Result};
+use crate::exec::{Fresh, Op};
+use crate::store::InteractionStore;
 
 /// A schema version, `MAJOR.MINOR.PATCH` (spec §4.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -64,21 +66,41 @@ impl Migration {
     }
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    id: 1,
-    name: "initial",
-    version: SchemaVersion {
-        major: 1,
-        minor: 0,
-        patch: 0,
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        id: 1,
+        name: "initial",
+        version: SchemaVersion {
+            major: 1,
+            minor: 0,
+            patch: 0,
+        },
+        postgres: include_str!("../../migrations/postgres/0001_initial.sql"),
+        sqlite: include_str!("../../migrations/sqlite/0001_initial.sql"),
     },
-    postgres: include_str!("../../migrations/postgres/0001_initial.sql"),
-    sqlite: include_str!("../../migrations/sqlite/0001_initial.sql"),
-}];
+    Migration {
+        id: 2,
+        name: "idempotency_keys",
+        version: SchemaVersion {
+            major: 1,
+            minor: 1,
+            patch: 0,
+        },
+        postgres: include_str!("../../migrations/postgres/0002_idempotency_keys.sql"),
+        sqlite: include_str!("../../migrations/sqlite/0002_idempotency_keys.sql"),
+    },
+];
 
 /// The schema version this library requires: that of its newest migration.
 pub fn required() -> SchemaVersion {
     MIGRATIONS.last().expect("at least one migration").version
+}
+
+/// Whether a library requiring `required` can use a database at `found` (spec §4.2):
+/// the same MAJOR, and at least the required version. Newer MINOR/PATCH versions only
+/// add, so an older library keeps working on them.
+pub fn compatible(found: SchemaVersion, required: SchemaVersion) -> bool {
+    found.major == required.major && found >= required
 }
 
 fn checksum(sql: &str) -> Vec<u8> {
@@ -86,43 +108,54 @@ fn checksum(sql: &str) -> Vec<u8> {
 }
 
 /// The recorded version, `None` when the database has no schema yet.
-pub(crate) async fn current_version(db: &Db) -> Result<Option<SchemaVersion>> {
-    let exists = Sql::new(db.backend(), table_exists_sql(db.backend()));
-    if db.fetch_optional::<(i32,)>(&exists).await?.is_none() {
+pub(crate) async fn current_version(store: &InteractionStore) -> Result<Option<SchemaVersion>> {
+    let op = Op::new("schema_version");
+    let exists = store.backend().dialect().table_exists("schema_metadata");
+    if store
+        .read_opt::<(i32,)>(op, Fresh::Latest, exists)
+        .await?
+        .is_none()
+    {
         return Ok(None);
     }
-    let q = Sql::new(
-        db.backend(),
-        "SELECT value FROM schema_metadata WHERE key = 'schema_version'",
-    );
-    match db.fetch_optional::<(String,)>(&q).await? {
+    let q = store.sql("SELECT value FROM schema_metadata WHERE key = 'schema_version'");
+    match store.read_opt::<(String,)>(op, Fresh::Latest, q).await? {
         Some((v,)) => Ok(Some(v.parse()?)),
         None => Ok(None),
     }
 }
 
-fn table_exists_sql(backend: Backend) -> &'static str {
-    match backend {
-        Backend::Postgres => "SELECT 1 WHERE to_regclass('schema_migrations') IS NOT NULL",
-        Backend::Sqlite => {
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
+/// Applies pending migrations up to `target` (all when `None`) in one transaction,
+/// serialised against concurrent migrators (PostgreSQL: a transaction-scoped advisory
+/// lock; SQLite: `BEGIN IMMEDIATE`).
+pub(crate) async fn run(
+    store: &InteractionStore,
+    target: Option<SchemaVersion>,
+) -> Result<Vec<SchemaVersion>> {
+    if let Some(t) = target {
+        if !MIGRATIONS.iter().any(|m| m.version == t) {
+            let known: Vec<String> = MIGRATIONS.iter().map(|m| m.version.to_string()).collect();
+            return Err(Error::validation(
+                "version",
+                format!("no migration leads to {t} (known: {})", known.join(", ")),
+            ));
         }
     }
+    store
+        .write(Op::new("migrate"), move |tx| {
+            Box::pin(async move { run_in(tx, target).await })
+        })
+        .await
 }
 
-/// Applies pending migrations in one transaction. PostgreSQL: a transaction-scoped
-/// advisory lock serialises concurrent migrators (released by COMMIT/ROLLBACK, so it
-/// can never leak on a pooled connection). SQLite: `BEGIN IMMEDIATE` does the same.
-pub(crate) async fn run(db: &Db) -> Result<Vec<SchemaVersion>> {
-    let backend = db.backend();
-    let mut tx = db.begin().await?;
-    if backend == Backend::Postgres {
-        // Arbitrary constant: "interaction-store migrate".
-        let lock = Sql::new(backend, "SELECT pg_advisory_xact_lock(7283054911)");
-        tx.execute(&lock).await?;
+async fn run_in(tx: &mut Tx, target: Option<SchemaVersion>) -> Result<Vec<SchemaVersion>> {
+    let backend = tx.backend();
+    let dialect = backend.dialect();
+    if let Some(lock) = dialect.migration_lock() {
+        tx.execute(&Sql::new(backend, lock)).await?;
     }
     let applied: Vec<(i32, Vec<u8>)> = if tx
-        .fetch_optional::<(i32,)>(&Sql::new(backend, table_exists_sql(backend)))
+        .fetch_optional::<(i32,)>(&dialect.table_exists("schema_migrations"))
         .await?
         .is_some()
     {
@@ -140,7 +173,7 @@ pub(crate) async fn run(db: &Db) -> Result<Vec<SchemaVersion>> {
             continue;
         };
         if *sum != checksum(m.sql(backend)) {
-            return Err(Error::Internal(format!(
+            return Err(Error::internal(format!(
                 "migration {id} ({}) was changed after it was applied; migrations are forward-only",
                 m.name
             )));
@@ -149,12 +182,12 @@ pub(crate) async fn run(db: &Db) -> Result<Vec<SchemaVersion>> {
     let mut done = Vec::new();
     for m in MIGRATIONS
         .iter()
+        .filter(|m| target.is_none_or(|t| m.version <= t))
         .filter(|m| !applied.iter().any(|(id, _)| *id == m.id))
     {
-        apply(&mut tx, m).await?;
+        apply(tx, m).await?;
         done.push(m.version);
     }
-    tx.commit().await?;
     Ok(done)
 }
 
@@ -211,6 +244,18 @@ mod tests {
         assert!(v > "1.2.0".parse().unwrap());
         assert!("1.x.0".parse::<SchemaVersion>().is_err());
         assert!("1.2".parse::<SchemaVersion>().is_err());
+    }
+
+    #[test]
+    fn newer_minor_and_patch_versions_are_compatible() {
+        let v = |s: &str| s.parse::<SchemaVersion>().unwrap();
+        assert!(
+            compatible(v("1.1.0"), v("1.0.0")),
+            "a 1.0 library opens 1.1.0"
+        );
+        assert!(compatible(v("1.1.3"), v("1.1.0")));
+        assert!(!compatible(v("1.0.0"), v("1.1.0")), "behind: migrate first");
+        assert!(!compatible(v("2.0.0"), v("1.1.0")), "another MAJOR");
     }
 
     #[test]

@@ -178,6 +178,13 @@ pub struct NewInteraction {
     pub description: Option<String>,
     /// Optional notes (at most 1 MiB).
     pub notes: Option<String>,
+    /// Makes retrying this create safe (1–255 characters, chosen by the caller, e.g. a
+    /// UUID per form submission). A create that failed with a timeout or lost connection
+    /// may have committed; retried with the same key in the same site within 24 hours
+    /// ([`IDEMPOTENCY_WINDOW`](crate::interactions::IDEMPOTENCY_WINDOW)), it returns the
+    /// interaction the first call created, with no second row and no second audit row.
+    /// The same key with other content is [`Error::Conflict`](crate::Error::Conflict).
+    pub idempotency_key: Option<String>,
 }
 
 impl NewInteraction {
@@ -200,6 +207,7 @@ impl NewInteraction {
             location: None,
             description: None,
             notes: None,
+            idempotency_key: None,
         }
     }
 
@@ -218,6 +226,12 @@ impl NewInteraction {
     /// Sets the notes.
     pub fn notes(mut self, v: impl Into<String>) -> Self {
         self.notes = Some(v.into());
+        self
+    }
+
+    /// Sets the idempotency key (see [`idempotency_key`](Self::idempotency_key)).
+    pub fn idempotency_key(mut self, v: impl Into<String>) -> Self {
+        self.idempotency_key = Some(v.into());
         self
     }
 }

@@ -12,8 +12,9 @@ use crate::auth::token_hash;
 use crate::backend::{Arg, Sql};
 use crate::cursor::{self, Key};
 use crate::error::{Error, Result};
+use crate::exec::{Fresh, Op};
 use crate::model::{Member, Role};
-use crate::store::{spawn, InteractionStore};
+use crate::store::InteractionStore;
 use crate::{sites, validate};
 
 /// A user's view of one site, with that user's role there. Cheap to clone.
@@ -59,8 +60,9 @@ impl InteractionStore {
                 Arg::Ts(Utc::now()),
             ],
         );
-        let row: Option<(i32, bool, Option<String>, Option<bool>)> =
-            self.db().fetch_optional(&q).await?;
+        let row: Option<(i32, bool, Option<String>, Option<bool>)> = self
+            .read_opt(Op::site("session", site), Fresh::Latest, q)
+            .await?;
         match row {
             None | Some((_, false, _, _)) => Err(Error::AuthenticationFailed),
             Some((user, true, role, site_active)) => self.open(user, site, role, site_active),
@@ -81,8 +83,9 @@ impl InteractionStore {
              LEFT JOIN sites s ON s.site_id = m.site_id WHERE u.user_id = $1",
             vec![Arg::I32(user), Arg::I32(site)],
         );
-        let row: Option<(bool, Option<String>, Option<bool>)> =
-            self.db().fetch_optional(&q).await?;
+        let row: Option<(bool, Option<String>, Option<bool>)> = self
+            .read_opt(Op::site("session_for_user", site), Fresh::Latest, q)
+            .await?;
         match row {
             None => Err(Error::not_found("user", user_id)),
             Some((false, _, _)) => Err(Error::denied("the user is inactive")),
@@ -172,26 +175,30 @@ impl SiteSession {
     pub async fn set_member_role(&self, user_id: i64, role: Role) -> Result<()> {
         self.require(Role::Admin, "managing members")?;
         let user = validate::id("user_id", user_id)?;
-        let (db, actor, site) = (self.store.db().clone(), self.user_id, self.site_id);
-        spawn(async move {
-            let mut tx = db.begin().await?;
-            sites::set_role(&mut tx, Some(actor), site, user, role).await?;
-            tx.commit().await
-        })
-        .await
+        let (actor, site) = (self.user_id, self.site_id);
+        self.store
+            .write(Op::site("set_member_role", self.site_id), move |tx| {
+                Box::pin(async move {
+                    sites::set_role(tx, Some(actor), site, user, role).await?;
+                    Ok(())
+                })
+            })
+            .await
     }
 
     /// Removes `user_id` from this site (admin only).
     pub async fn remove_member(&self, user_id: i64) -> Result<()> {
         self.require(Role::Admin, "managing members")?;
         let user = validate::id("user_id", user_id)?;
-        let (db, actor, site) = (self.store.db().clone(), self.user_id, self.site_id);
-        spawn(async move {
-            let mut tx = db.begin().await?;
-            sites::remove_member(&mut tx, Some(actor), site, user).await?;
-            tx.commit().await
-        })
-        .await
+        let (actor, site) = (self.user_id, self.site_id);
+        self.store
+            .write(Op::site("remove_member", self.site_id), move |tx| {
+                Box::pin(async move {
+                    sites::remove_member(tx, Some(actor), site, user).await?;
+                    Ok(())
+                })
+            })
+            .await
     }
 
     /// The site's members (admin only).
@@ -213,7 +220,7 @@ impl SiteSession {
             b,
             "SELECT audit_id, occurred_at, actor_id, site_id, action, entity, entity_id, ",
         );
-        q.push(&b.json_text("changes"))
+        q.push(&b.dialect().json_text("changes"))
             .push(" AS changes FROM audit_log WHERE site_id = ")
             .bind(self.site_id);
         if let Some(c) = after {
@@ -222,7 +229,10 @@ impl SiteSession {
         }
         q.push(" ORDER BY audit_id DESC LIMIT ")
             .bind(i64::from(limit) + 1);
-        let mut rows: Vec<AuditRow> = self.store.db().fetch_all(&q).await?;
+        let mut rows: Vec<AuditRow> = self
+            .store
+            .read_all(Op::site("audit_trail", self.site_id), Fresh::Latest, q)
+            .await?;
         let more = rows.len() > limit as usize;
         rows.truncate(limit as usize);
         let entries: Vec<_> = rows.into_iter().map(AuditRow::into_entry).collect();

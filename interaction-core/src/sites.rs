@@ -5,8 +5,9 @@ use chrono::Utc;
 use crate::audit::{self, AuditRecord};
 use crate::backend::{Arg, Sql, Ts, Tx};
 use crate::error::{Error, Result};
+use crate::exec::{Fresh, Op};
 use crate::model::{Member, Role, Site};
-use crate::store::{spawn, InteractionStore};
+use crate::store::InteractionStore;
 use crate::validate;
 
 #[derive(sqlx::FromRow)]
@@ -51,12 +52,10 @@ impl InteractionStore {
             .bind(true)
             .push(") RETURNING ")
             .push(SITE_COLUMNS);
-        let db = self.db().clone();
-        spawn(async move {
-            let mut tx = db.begin().await?;
+        self.write(Op::new("create_site"), move |tx| Box::pin(async move {
             let site: Site = tx.fetch_one::<SiteRow>(&q).await?.into();
             audit::record(
-                &mut tx,
+                tx,
                 AuditRecord {
                     actor: None,
                     site: Some(site.id as i32),
@@ -67,9 +66,8 @@ impl InteractionStore {
                 },
             )
             .await?;
-            tx.commit().await?;
             Ok(site)
-        })
+        }))
         .await
     }
 
@@ -80,8 +78,7 @@ impl InteractionStore {
         q.push(SITE_COLUMNS)
             .push(" FROM sites WHERE site_id = ")
             .bind(id);
-        self.db()
-            .fetch_optional::<SiteRow>(&q)
+        self.read_opt::<SiteRow>(Op::new("get_site"), Fresh::Latest, q)
             .await?
             .map(Site::from)
             .ok_or_else(|| Error::not_found("site", site_id))
@@ -92,8 +89,7 @@ impl InteractionStore {
         let mut q = self.sql("SELECT ");
         q.push(SITE_COLUMNS).push(" FROM sites ORDER BY name");
         Ok(self
-            .db()
-            .fetch_all::<SiteRow>(&q)
+            .read_all::<SiteRow>(Op::new("list_sites"), Fresh::Latest, q)
             .await?
             .into_iter()
             .map(Site::from)
@@ -103,34 +99,33 @@ impl InteractionStore {
     /// Activates or deactivates a site. Sessions cannot be opened on an inactive site.
     pub async fn set_site_active(&self, site_id: i64, active: bool) -> Result<Site> {
         let id = validate::id("site_id", site_id)?;
-        let db = self.db().clone();
-        spawn(async move {
-            let mut tx = db.begin().await?;
-            let mut q = Sql::new(tx.backend(), "UPDATE sites SET is_active = ");
-            q.bind(active)
-                .push(" WHERE site_id = ")
-                .bind(id)
-                .push(" RETURNING ")
-                .push(SITE_COLUMNS);
-            let site: Site = tx
-                .fetch_optional::<SiteRow>(&q)
-                .await?
-                .ok_or_else(|| Error::not_found("site", site_id))?
-                .into();
-            audit::record(
-                &mut tx,
-                AuditRecord {
-                    actor: None,
-                    site: Some(id),
-                    action: if active { "activate" } else { "deactivate" },
-                    entity: "site",
-                    entity_id: Some(site_id),
-                    changes: serde_json::json!({"is_active": active}),
-                },
-            )
-            .await?;
-            tx.commit().await?;
-            Ok(site)
+        self.write(Op::new("set_site_active"), move |tx| {
+            Box::pin(async move {
+                let mut q = Sql::new(tx.backend(), "UPDATE sites SET is_active = ");
+                q.bind(active)
+                    .push(" WHERE site_id = ")
+                    .bind(id)
+                    .push(" RETURNING ")
+                    .push(SITE_COLUMNS);
+                let site: Site = tx
+                    .fetch_optional::<SiteRow>(&q)
+                    .await?
+                    .ok_or_else(|| Error::not_found("site", site_id))?
+                    .into();
+                audit::record(
+                    tx,
+                    AuditRecord {
+                        actor: None,
+                        site: Some(id),
+                        action: if active { "activate" } else { "deactivate" },
+                        entity: "site",
+                        entity_id: Some(site_id),
+                        changes: serde_json::json!({"is_active": active}),
+                    },
+                )
+                .await?;
+                Ok(site)
+            })
         })
         .await
     }
@@ -141,11 +136,11 @@ impl InteractionStore {
     pub async fn grant_role(&self, user_id: i64, site_id: i64, role: Role) -> Result<()> {
         let user = validate::id("user_id", user_id)?;
         let site = validate::id("site_id", site_id)?;
-        let db = self.db().clone();
-        spawn(async move {
-            let mut tx = db.begin().await?;
-            set_role(&mut tx, None, site, user, role).await?;
-            tx.commit().await
+        self.write(Op::new("grant_role"), move |tx| {
+            Box::pin(async move {
+                set_role(tx, None, site, user, role).await?;
+                Ok(())
+            })
         })
         .await
     }
@@ -160,8 +155,9 @@ impl InteractionStore {
              WHERE m.user_id = $1 ORDER BY s.name",
             vec![Arg::I32(id)],
         );
-        let rows: Vec<(i32, String, Option<String>, bool, String)> =
-            self.db().fetch_all(&q).await?;
+        let rows: Vec<(i32, String, Option<String>, bool, String)> = self
+            .read_all(Op::new("user_sites"), Fresh::Latest, q)
+            .await?;
         rows.into_iter()
             .map(|(site_id, name, description, is_active, role)| {
                 Ok((
@@ -202,7 +198,7 @@ pub(crate) async fn set_role(
             b,
             &format!(
                 "SELECT role FROM user_site_mapping WHERE user_id = $1 AND site_id = $2{}",
-                b.for_update()
+                b.dialect().for_update()
             ),
             vec![Arg::I32(user), Arg::I32(site)],
         ))
@@ -269,8 +265,7 @@ pub(crate) async fn members(store: &InteractionStore, site: i32) -> Result<Vec<M
         vec![Arg::I32(site)],
     );
     store
-        .db()
-        .fetch_all::<MemberRow>(&q)
+        .read_all::<MemberRow>(Op::site("members", site), Fresh::Latest, q)
         .await?
         .into_iter()
         .map(|r| {

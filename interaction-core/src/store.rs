@@ -1,16 +1,14 @@
 //! Opening a store: options, pools, the schema-version check, closing.
 
 use std::path::Path;
-use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use tokio::sync::{Mutex, OnceCell, Semaphore};
+use tokio::sync::{OnceCell, Semaphore};
 
-use crate::backend::{Backend, Db, Sql};
+use crate::backend::{Backend, Db, Limits, Sql};
 use crate::error::{Error, Result};
+use crate::exec::DEFAULT_CALL_TIMEOUT;
 use crate::migrate::{self, SchemaVersion};
 
 /// The database a store opens when no URL is given: `interactions.db` in the working
@@ -27,6 +25,11 @@ pub struct StoreOptions {
     acquire_timeout: Duration,
     idle_timeout: Option<Duration>,
     max_lifetime: Option<Duration>,
+    connect_timeout: Duration,
+    statement_timeout: Duration,
+    lock_timeout: Duration,
+    call_timeout: Duration,
+    slow_statement_threshold: Option<Duration>,
     migrate: bool,
     login_concurrency: usize,
 }
@@ -48,6 +51,11 @@ impl StoreOptions {
             acquire_timeout: Duration::from_secs(30),
             idle_timeout: Some(Duration::from_secs(600)),
             max_lifetime: Some(Duration::from_secs(1800)),
+            connect_timeout: Duration::from_secs(10),
+            statement_timeout: Duration::from_secs(30),
+            lock_timeout: Duration::from_secs(10),
+            call_timeout: DEFAULT_CALL_TIMEOUT,
+            slow_statement_threshold: Some(Duration::from_secs(1)),
             migrate: false,
             login_concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
         }
@@ -65,8 +73,8 @@ impl StoreOptions {
         self
     }
 
-    /// How long a call waits for a pooled connection before failing with
-    /// [`Error::Unavailable`]. Default 30 s.
+    /// How long a call waits for a pooled connection when all are busy before failing
+    /// with [`Error::Unavailable`] ("all 20 connections busy for 30000 ms"). Default 30 s.
     pub fn acquire_timeout(mut self, d: Duration) -> Self {
         self.acquire_timeout = d;
         self
@@ -81,6 +89,48 @@ impl StoreOptions {
     /// Connections are replaced after this long. Default 30 min.
     pub fn max_lifetime(mut self, d: Option<Duration>) -> Self {
         self.max_lifetime = d;
+        self
+    }
+
+    /// How long opening one connection may take (PostgreSQL: TCP, TLS and
+    /// authentication; SQLite: opening the file). A refused connection fails at once.
+    /// Default 10 s.
+    pub fn connect_timeout(mut self, d: Duration) -> Self {
+        self.connect_timeout = d;
+        self
+    }
+
+    /// Longest time one statement may run on the server (PostgreSQL's
+    /// `statement_timeout`, spec §5.3 "prevent hanging operations"); past it the statement
+    /// is cancelled with [`Error::Timeout`]. Default 30 s.
+    pub fn statement_timeout(mut self, d: Duration) -> Self {
+        self.statement_timeout = d;
+        self
+    }
+
+    /// Longest wait for a lock held by another transaction (a row another writer holds
+    /// on PostgreSQL, the database write lock of another process on SQLite); past it the
+    /// call fails with [`Error::Timeout`] and nothing is written. Default 10 s.
+    pub fn lock_timeout(mut self, d: Duration) -> Self {
+        self.lock_timeout = d;
+        self
+    }
+
+    /// The deadline of every call, covering the wait for the writer gate and for a
+    /// connection and the statements themselves: no call returns later than this (plus
+    /// scheduling), whatever the server does. A call past it fails with
+    /// [`Error::Timeout`]; a write may still have committed (see
+    /// [`NewInteraction::idempotency_key`](crate::NewInteraction::idempotency_key)).
+    /// Default 60 s.
+    pub fn call_timeout(mut self, d: Duration) -> Self {
+        self.call_timeout = d;
+        self
+    }
+
+    /// Calls that take at least this long are logged as warnings (`tracing` target
+    /// `interaction_core`); `None` turns the warning off. Default 1 s.
+    pub fn slow_statement_threshold(mut self, d: Option<Duration>) -> Self {
+        self.slow_statement_threshold = d;
         self
     }
 
@@ -100,7 +150,8 @@ impl StoreOptions {
 
     /// Opens the pool, applies migrations if asked, then checks the schema version.
     pub async fn connect(self) -> Result<InteractionStore> {
-        let db = self.open_pool().await?;
+        self.validate()?;
+        let db = Db::open(self.url.trim(), self.limits()).await?;
         let store = InteractionStore {
             inner: Arc::new(Inner {
                 db,
@@ -115,77 +166,41 @@ impl StoreOptions {
         Ok(store)
     }
 
-    async fn open_pool(&self) -> Result<Db> {
-        let url = self.url.trim();
-        crate::validate::no_nul("url", url)?;
-        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let opts = PgConnectOptions::from_str(url)
-                .map_err(|e| Error::validation("url", e.to_string()))?
-                // Finder queries must get custom plans: a generic plan of a prepared
-                // full-text query is ~17x slower (PERFORMANCE.md).
-                .options([("plan_cache_mode", "force_custom_plan")])
-                .application_name("interaction-store");
-            let pool = PgPoolOptions::new()
-                .min_connections(self.min_connections)
-                .max_connections(self.max_connections)
-                .acquire_timeout(self.acquire_timeout)
-                .idle_timeout(self.idle_timeout)
-                .max_lifetime(self.max_lifetime)
-                // No ping per acquire (~2.5x on a PK read); lifetime, idle limits and one
-                // retry on a broken connection cover stale sockets instead.
-                .test_before_acquire(false)
-                .connect_with(opts)
-                .await
-                .map_err(unavailable)?;
-            Ok(Db::Postgres(pool))
-        } else if url.starts_with("sqlite:") {
-            let memory = url.contains(":memory:") || url.contains("mode=memory");
-            let opts = SqliteConnectOptions::from_str(url)
-                .map_err(|e| Error::validation("url", e.to_string()))?
-                .create_if_missing(true)
-                .foreign_keys(true)
-                .journal_mode(if memory {
-                    SqliteJournalMode::Memory
-                } else {
-                    SqliteJournalMode::Wal
-                })
-                .synchronous(SqliteSynchronous::Normal)
-                .busy_timeout(self.acquire_timeout);
-            // An in-memory database lives in one connection: never close or replace it.
-            let (min, max, idle, life) = if memory {
-                (1, 1, None, None)
-            } else {
-                (
-                    self.min_connections.min(self.max_connections),
-                    self.max_connections,
-                    self.idle_timeout,
-                    self.max_lifetime,
-                )
-            };
-            let pool = SqlitePoolOptions::new()
-                .min_connections(min)
-                .max_connections(max)
-                .acquire_timeout(self.acquire_timeout)
-                .idle_timeout(idle)
-                .max_lifetime(life)
-                .test_before_acquire(false)
-                .connect_with(opts)
-                .await
-                .map_err(unavailable)?;
-            Ok(Db::Sqlite(pool, Arc::new(Mutex::new(()))))
-        } else {
-            Err(Error::validation(
-                "url",
-                "expected postgres://…, sqlite://path or sqlite::memory:",
-            ))
+    fn validate(&self) -> Result<()> {
+        crate::validate::no_nul("url", &self.url)?;
+        if self.max_connections == 0 {
+            return Err(Error::validation("max_connections", "must be at least 1"));
         }
+        for (field, d) in [
+            ("acquire_timeout", self.acquire_timeout),
+            ("connect_timeout", self.connect_timeout),
+            ("statement_timeout", self.statement_timeout),
+            ("lock_timeout", self.lock_timeout),
+            ("call_timeout", self.call_timeout),
+        ] {
+            if d.is_zero() {
+                return Err(Error::validation(field, "must be longer than zero"));
+            }
+            if d > Duration::from_secs(24 * 3600) {
+                return Err(Error::validation(field, "must be at most 24 hours"));
+            }
+        }
+        Ok(())
     }
-}
 
-fn unavailable(e: sqlx::Error) -> Error {
-    match Error::from(e) {
-        Error::Internal(m) => Error::Unavailable(m),
-        other => other,
+    fn limits(&self) -> Limits {
+        Limits {
+            call_timeout: self.call_timeout,
+            acquire_timeout: self.acquire_timeout,
+            connect_timeout: self.connect_timeout,
+            statement_timeout: self.statement_timeout,
+            lock_timeout: self.lock_timeout,
+            idle_timeout: self.idle_timeout,
+            max_lifetime: self.max_lifetime,
+            slow_threshold: self.slow_statement_threshold,
+            min_connections: self.min_connections.min(self.max_connections),
+            max_connections: self.max_connections,
+        }
     }
 }
 
@@ -240,14 +255,18 @@ impl InteractionStore {
     /// from several processes at once: PostgreSQL serialises migrators with an advisory
     /// lock, SQLite with its write lock. Returns the versions applied now.
     pub async fn migrate(&self) -> Result<Vec<SchemaVersion>> {
-        let db = self.inner.db.clone();
-        // Spawned: a caller that gives up must not leave a half-applied migration.
-        spawn(async move { migrate::run(&db).await }).await
+        migrate::run(self, None).await
+    }
+
+    /// Applies pending migrations up to and including `version` (one of this library's
+    /// schema versions), e.g. to stage an upgrade. Returns the versions applied now.
+    pub async fn migrate_to(&self, version: SchemaVersion) -> Result<Vec<SchemaVersion>> {
+        migrate::run(self, Some(version)).await
     }
 
     /// The schema version recorded in the database, `None` for an empty database.
     pub async fn schema_version(&self) -> Result<Option<SchemaVersion>> {
-        migrate::current_version(&self.inner.db).await
+        migrate::current_version(self).await
     }
 
     /// Checks the database against [`migrate::REQUIRED`]: the same MAJOR and at least the
@@ -256,7 +275,7 @@ impl InteractionStore {
         let found = self.schema_version().await?;
         let required = migrate::required();
         match found {
-            Some(v) if v.major == required.major && v >= required => Ok(()),
+            Some(v) if migrate::compatible(v, required) => Ok(()),
             other => Err(Error::SchemaVersion {
                 found: other.map_or_else(|| "none".to_string(), |v| v.to_string()),
                 required: required.to_string(),
@@ -264,10 +283,16 @@ impl InteractionStore {
         }
     }
 
-    /// Closes the pool: waits for calls in flight, then every later call fails with
-    /// [`Error::Unavailable`].
+    /// Closes the store: idle connections close at once and every later call fails with
+    /// [`Error::Unavailable`]. Calls in flight end within their own deadline (a write
+    /// still commits or rolls back whole); this waits for them at most `call_timeout`,
+    /// and never waits on an unreachable server.
     pub async fn close(&self) {
-        self.inner.db.close().await;
+        self.inner.db.close();
+        let deadline = tokio::time::Instant::now() + self.inner.db.limits().call_timeout;
+        while self.inner.db.size() > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
     }
 
     /// True after [`close`](Self::close).
@@ -278,17 +303,4 @@ impl InteractionStore {
     pub(crate) fn sql(&self, text: &str) -> Sql {
         Sql::new(self.backend(), text)
     }
-}
-
-/// Runs a database write on its own task, so that a caller that drops or times out the
-/// call never leaves a transaction half-done or a pooled connection inside one: the write
-/// commits or rolls back on its own.
-pub(crate) async fn spawn<T, F>(fut: F) -> Result<T>
-where
-    F: std::future::Future<Output = Result<T>> + Send + 'static,
-    T: Send + 'static,
-{
-    tokio::spawn(fut)
-        .await
-        .map_err(|e| Error::Internal(format!("write task failed: {e}")))?
 }

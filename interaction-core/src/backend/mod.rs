@@ -1,0 +1,710 @@
+//! The backend layer: the only part of the crate that knows PostgreSQL from SQLite.
+//!
+//! Domain modules build one [`Sql`] (text with `$n` placeholders plus typed [`Arg`]s) and
+//! hand it to the execution path (`exec.rs`), which runs it here on a pooled connection
+//! ([`Lease`]) or inside a write transaction ([`Tx`]). What differs in the SQL itself is
+//! asked of the statement's [`Dialect`](dialect::Dialect); each engine keeps its answers,
+//! connection setup and error codes in its own file.
+//!
+//! Pooling is deadpool over sqlx connections: a connection goes back to the pool without
+//! the ping sqlx's own pool sends on every release (one round trip per call saved). A
+//! connection whose statement was interrupted (deadline, cancellation, broken socket) is
+//! never handed out again: PostgreSQL ones are dropped, SQLite ones rolled back first.
+
+pub(crate) mod dialect;
+pub(crate) mod postgres;
+mod sql;
+pub(crate) mod sqlite;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use deadpool::managed::{Metrics, Object, Pool, PoolError, RecycleError, RecycleResult};
+use sqlx::{AssertSqlSafe, Connection as _};
+use tokio::sync::{Mutex, OwnedMutexGuard};
+use tokio::time::Instant;
+
+pub(crate) use sql::{Arg, Plan, Rowable, Sql, Ts};
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// Which database engine a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Backend {
+    /// PostgreSQL 15+: the production backend.
+    Postgres,
+    /// Embedded SQLite: the zero-setup default.
+    Sqlite,
+}
+
+impl Backend {
+    /// The name used by the bindings: `postgres` or `sqlite`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Postgres => "postgres",
+            Backend::Sqlite => "sqlite",
+        }
+    }
+
+    /// The SQL dialect of this engine.
+    pub(crate) fn dialect(self) -> &'static dyn dialect::Dialect {
+        match self {
+            Backend::Postgres => &postgres::Postgres,
+            Backend::Sqlite => &sqlite::Sqlite,
+        }
+    }
+}
+
+/// Every time limit and pool bound of a store (see `StoreOptions` for their meaning).
+#[derive(Debug, Clone)]
+pub(crate) struct Limits {
+    pub call_timeout: Duration,
+    pub acquire_timeout: Duration,
+    pub connect_timeout: Duration,
+    pub statement_timeout: Duration,
+    pub lock_timeout: Duration,
+    pub idle_timeout: Option<Duration>,
+    pub max_lifetime: Option<Duration>,
+    pub slow_threshold: Option<Duration>,
+    pub min_connections: u32,
+    pub max_connections: u32,
+}
+
+/// Where a store's connections go, for error messages.
+#[derive(Debug, Clone)]
+pub(crate) struct Target {
+    /// `host:port` or the SQLite file.
+    pub place: String,
+    pub database: String,
+    pub user: String,
+}
+
+/// Replaces connections past their lifetime or idle limit when they are next taken.
+fn recycle(limits: &Limits, m: &Metrics) -> RecycleResult<sqlx::Error> {
+    if limits.max_lifetime.is_some_and(|l| m.age() > l) {
+        return Err(RecycleError::message("past max_lifetime"));
+    }
+    if limits.idle_timeout.is_some_and(|l| m.last_used() > l) {
+        return Err(RecycleError::message("idle longer than idle_timeout"));
+    }
+    Ok(())
+}
+
+enum Pools {
+    Postgres(Pool<postgres::PgManager>),
+    Sqlite(Pool<sqlite::SqliteManager>),
+}
+
+struct DbInner {
+    pools: Pools,
+    limits: Limits,
+    target: Target,
+    /// SQLite allows one writer at a time; the in-process gate queues writers in FIFO
+    /// order instead of letting them spin in SQLite's busy handler.
+    write_gate: Option<Arc<Mutex<()>>>,
+}
+
+/// The connection pool of a store, with its limits. Cheap to clone.
+#[derive(Clone)]
+pub(crate) struct Db {
+    inner: Arc<DbInner>,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db")
+            .field("backend", &self.backend())
+            .field("target", &self.inner.target.place)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Db {
+    /// Builds the pool for `url` and opens one connection, so that a wrong address, name
+    /// or password fails here. Further connections open lazily; `min_connections` are
+    /// warmed in the background.
+    pub(crate) async fn open(url: &str, limits: Limits) -> Result<Db> {
+        fn build<M: deadpool::managed::Manager>(m: M, limits: &Limits) -> Result<Pool<M>> {
+            Pool::builder(m)
+                .max_size(limits.max_connections.max(1) as usize)
+                .wait_timeout(Some(limits.acquire_timeout))
+                .runtime(deadpool::Runtime::Tokio1)
+                .build()
+                .map_err(|e| Error::internal(format!("cannot build the pool: {e}")))
+        }
+        let (pools, target, gate) =
+            if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+                let (opts, target) = postgres::connect_options(url, &limits)?;
+                let manager = postgres::PgManager {
+                    opts,
+                    limits: limits.clone(),
+                };
+                (Pools::Postgres(build(manager, &limits)?), target, None)
+            } else if url.starts_with("sqlite:") {
+                let memory = sqlite::is_memory(url);
+                let (opts, target) = sqlite::connect_options(url, &limits)?;
+                let mut limits = limits.clone();
+                if memory {
+                    // An in-memory database lives in one connection.
+                    limits.max_connections = 1;
+                    limits.min_connections = 1;
+                }
+                let manager = sqlite::SqliteManager {
+                    opts,
+                    limits: limits.clone(),
+                    memory,
+                };
+                (
+                    Pools::Sqlite(build(manager, &limits)?),
+                    target,
+                    Some(Arc::new(Mutex::new(()))),
+                )
+            } else {
+                return Err(Error::validation(
+                    "url",
+                    "expected postgres://…, sqlite://path or sqlite::memory:",
+                ));
+            };
+        let db = Db {
+            inner: Arc::new(DbInner {
+                pools,
+                limits,
+                target,
+                write_gate: gate,
+            }),
+        };
+        let deadline = Instant::now() + db.limits().call_timeout;
+        db.acquire(deadline).await?.keep();
+        db.maintain();
+        Ok(db)
+    }
+
+    pub(crate) fn backend(&self) -> Backend {
+        match self.inner.pools {
+            Pools::Postgres(_) => Backend::Postgres,
+            Pools::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+
+    pub(crate) fn limits(&self) -> &Limits {
+        &self.inner.limits
+    }
+
+    /// Warms `min_connections` and, while the pool lives, closes connections idle past
+    /// `idle_timeout` above that minimum.
+    fn maintain(&self) {
+        macro_rules! spawn_for {
+            ($pool:expr) => {{
+                let weak = $pool.weak();
+                let limits = self.inner.limits.clone();
+                tokio::spawn(async move {
+                    let warm: Vec<_> = {
+                        let Some(pool) = weak.upgrade() else { return };
+                        let want = limits.min_connections as usize;
+                        let mut held = Vec::new();
+                        while pool.status().size < want && held.len() < want {
+                            match pool.get().await {
+                                Ok(c) => held.push(c),
+                                Err(_) => break,
+                            }
+                        }
+                        held
+                    };
+                    drop(warm);
+                    let Some(idle) = limits.idle_timeout else {
+                        return;
+                    };
+                    let period = (idle / 2).clamp(Duration::from_secs(1), Duration::from_secs(60));
+                    loop {
+                        tokio::time::sleep(period).await;
+                        let Some(pool) = weak.upgrade() else { return };
+                        if pool.is_closed() {
+                            return;
+                        }
+                        let mut spare = pool
+                            .status()
+                            .size
+                            .saturating_sub(limits.min_connections as usize);
+                        pool.retain(|_, m| {
+                            if spare > 0 && m.last_used() > idle {
+                                spare -= 1;
+                                false
+                            } else {
+                                true
+                            }
+                        });
+                    }
+                });
+            }};
+        }
+        match &self.inner.pools {
+            Pools::Postgres(p) => spawn_for!(p),
+            Pools::Sqlite(p) => spawn_for!(p),
+        }
+    }
+
+    /// A pooled connection, waiting at most until `deadline` (and `acquire_timeout`).
+    pub(crate) async fn acquire(&self, deadline: Instant) -> Result<Lease> {
+        macro_rules! get {
+            ($pool:expr, $variant:ident) => {
+                match tokio::time::timeout_at(deadline, $pool.get()).await {
+                    Ok(Ok(obj)) => Ok(Conn::$variant(obj)),
+                    Ok(Err(e)) => Err(self.pool_error(e)),
+                    Err(_) => Err(self.deadline_error("waiting for a connection")),
+                }
+            };
+        }
+        let conn = match &self.inner.pools {
+            Pools::Postgres(p) => get!(p, Postgres),
+            Pools::Sqlite(p) => get!(p, Sqlite),
+        }?;
+        Ok(Lease {
+            conn: Some(conn),
+            keep: false,
+        })
+    }
+
+    /// Drops every idle connection: after one turned out dead (a restart or failover
+    /// closes them all), the next call gets a fresh one instead of another dead one.
+    pub(crate) fn drop_idle(&self) {
+        // SQLite connections are not lost that way (and an in-memory database is its
+        // one connection).
+        if let Pools::Postgres(p) = &self.inner.pools {
+            p.retain(|_, _| false);
+        }
+    }
+
+    fn pool_error(&self, e: PoolError<sqlx::Error>) -> Error {
+        let limits = &self.inner.limits;
+        match e {
+            PoolError::Backend(e) => self.classify(e),
+            PoolError::Timeout(deadpool::managed::TimeoutType::Wait) => {
+                Error::unavailable(format!(
+                    "all {} connections busy for {} ms",
+                    limits.max_connections,
+                    limits.acquire_timeout.as_millis()
+                ))
+            }
+            PoolError::Timeout(_) => Error::unavailable(format!(
+                "no connection to {} within the connect timeout ({} ms)",
+                self.inner.target.place,
+                limits.connect_timeout.as_millis()
+            )),
+            PoolError::Closed => Error::unavailable("the store is closed"),
+            other => Error::internal(format!("connection pool: {other}")),
+        }
+    }
+
+    /// The error for a call that reached its deadline while `doing` something.
+    pub(crate) fn deadline_error(&self, doing: &str) -> Error {
+        Error::timeout(format!(
+            "the call reached its deadline (call_timeout {} ms) while {doing}",
+            self.inner.limits.call_timeout.as_millis()
+        ))
+    }
+
+    /// Classifies a driver error by its type and the engine's codes, never by message
+    /// text, and keeps it as the source.
+    pub(crate) fn classify(&self, e: sqlx::Error) -> Error {
+        let DbInner { limits, target, .. } = &*self.inner;
+        let engine = match (&e, self.backend()) {
+            (sqlx::Error::Database(db), Backend::Postgres) => {
+                let pg = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>();
+                pg.and_then(|pg| postgres::classify_database(pg, pg.code(), limits, target))
+            }
+            (sqlx::Error::Database(_), Backend::Sqlite) => {
+                sqlite::classify_database(&e, limits, target)
+            }
+            _ => None,
+        };
+        let (kind, message) = match engine {
+            Some(km) => km,
+            None => match &e {
+                sqlx::Error::Database(db) if db.is_unique_violation() => {
+                    return Error::Conflict(format!(
+                        "a record with the same unique value exists ({})",
+                        db.message()
+                    ))
+                }
+                sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+                    return Error::validation(
+                        "reference",
+                        format!("unknown referenced record ({})", db.message()),
+                    )
+                }
+                sqlx::Error::Database(db) if db.is_check_violation() => {
+                    return Error::validation("record", db.message().to_string())
+                }
+                sqlx::Error::Io(io) => (
+                    ErrorKind::Unavailable,
+                    match io.kind() {
+                        std::io::ErrorKind::ConnectionRefused => {
+                            format!("connection refused by {}", target.place)
+                        }
+                        std::io::ErrorKind::TimedOut => {
+                            format!("{} did not answer: {io}", target.place)
+                        }
+                        _ => format!("connection to {} failed: {io}", target.place),
+                    },
+                ),
+                sqlx::Error::Tls(_) => (
+                    ErrorKind::Configuration,
+                    format!("TLS with {} failed", target.place),
+                ),
+                sqlx::Error::Configuration(_) => (
+                    ErrorKind::Configuration,
+                    "the connection settings were refused".to_string(),
+                ),
+                sqlx::Error::Protocol(_) | sqlx::Error::WorkerCrashed => (
+                    ErrorKind::Unavailable,
+                    format!("the connection to {} broke", target.place),
+                ),
+                _ => (ErrorKind::Internal, "unexpected database error".to_string()),
+            },
+        };
+        let source: Option<crate::error::Cause> = Some(Box::new(e));
+        match kind {
+            ErrorKind::Timeout => Error::Timeout { message, source },
+            ErrorKind::Unavailable => Error::Unavailable { message, source },
+            ErrorKind::Configuration => Error::Configuration { message, source },
+            ErrorKind::Conflict => Error::Conflict(message),
+            _ => Error::Internal { message, source },
+        }
+    }
+
+    /// Whether `e` means the connection is gone (so a read may be retried on another).
+    pub(crate) fn is_connection_lost(&self, e: &sqlx::Error) -> bool {
+        match e {
+            sqlx::Error::Io(_) | sqlx::Error::Protocol(_) | sqlx::Error::WorkerCrashed => true,
+            sqlx::Error::Database(db) if self.backend() == Backend::Postgres => {
+                db.code().is_some_and(|c| postgres::connection_lost(&c))
+            }
+            _ => false,
+        }
+    }
+
+    /// Takes the in-process writer gate (SQLite), waiting at most until `deadline`.
+    pub(crate) async fn write_gate(
+        &self,
+        deadline: Instant,
+    ) -> Result<Option<OwnedMutexGuard<()>>> {
+        match &self.inner.write_gate {
+            None => Ok(None),
+            Some(gate) => tokio::time::timeout_at(deadline, gate.clone().lock_owned())
+                .await
+                .map(Some)
+                .map_err(|_| self.deadline_error("queued behind other writers of this store")),
+        }
+    }
+
+    /// Closes the pool: idle connections close now, every later call fails with
+    /// `UNAVAILABLE`, calls in flight end within their deadline and their connections
+    /// close as they come back. Never waits on the server.
+    pub(crate) fn close(&self) {
+        match &self.inner.pools {
+            Pools::Postgres(p) => p.close(),
+            Pools::Sqlite(p) => p.close(),
+        }
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        match &self.inner.pools {
+            Pools::Postgres(p) => p.is_closed(),
+            Pools::Sqlite(p) => p.is_closed(),
+        }
+    }
+
+    /// Connections open now (idle or in use).
+    pub(crate) fn size(&self) -> usize {
+        match &self.inner.pools {
+            Pools::Postgres(p) => p.status().size,
+            Pools::Sqlite(p) => p.status().size,
+        }
+    }
+}
+
+enum Conn {
+    Postgres(Object<postgres::PgManager>),
+    Sqlite(Object<sqlite::SqliteManager>),
+}
+
+/// A connection taken from the pool. It goes back only if the last statement on it
+/// finished ([`keep`](Self::keep)); otherwise it may sit in the middle of a statement or
+/// a transaction: a PostgreSQL one is closed (the server rolls back), a SQLite one is
+/// rolled back on a task and then returned.
+pub(crate) struct Lease {
+    conn: Option<Conn>,
+    keep: bool,
+}
+
+/// Runs one statement on a lease's connection, with the sqlx method `$method`.
+macro_rules! run {
+    ($lease:expr, $q:expr, $method:ident, $T:ty) => {{
+        let q: &Sql = $q;
+        let persistent = q.plan == Plan::Cached;
+        match $lease.conn.as_mut().expect("lease holds a connection") {
+            Conn::Postgres(c) => {
+                let args = postgres::args(q).map_err(Fault::Encode)?;
+                sqlx::query_as_with::<sqlx::Postgres, $T, _>(AssertSqlSafe(q.text.clone()), args)
+                    .persistent(persistent)
+                    .$method(&mut **c)
+                    .await
+                    .map_err(Fault::Driver)
+            }
+            Conn::Sqlite(c) => {
+                let args = sqlite::args(q).map_err(Fault::Encode)?;
+                sqlx::query_as_with::<sqlx::Sqlite, $T, _>(AssertSqlSafe(q.text.clone()), args)
+                    .$method(&mut **c)
+                    .await
+                    .map_err(Fault::Driver)
+            }
+        }
+    }};
+}
+
+/// Why a statement failed: before it was sent, or in the driver.
+pub(crate) enum Fault {
+    Encode(Error),
+    Driver(sqlx::Error),
+}
+
+impl Lease {
+    /// Marks the connection fit to go back to the pool.
+    pub(crate) fn keep(mut self) {
+        self.keep = true;
+    }
+
+    pub(crate) async fn fetch_all<T: Rowable>(
+        &mut self,
+        db: &Db,
+        q: &Sql,
+    ) -> std::result::Result<Vec<T>, Fault> {
+        self.keep = false;
+        let r = run!(self, q, fetch_all, T);
+        self.settle(db, &r);
+        r
+    }
+
+    pub(crate) async fn fetch_optional<T: Rowable>(
+        &mut self,
+        db: &Db,
+        q: &Sql,
+    ) -> std::result::Result<Option<T>, Fault> {
+        self.keep = false;
+        let r = run!(self, q, fetch_optional, T);
+        self.settle(db, &r);
+        r
+    }
+
+    pub(crate) async fn fetch_one<T: Rowable>(
+        &mut self,
+        db: &Db,
+        q: &Sql,
+    ) -> std::result::Result<T, Fault> {
+        self.keep = false;
+        let r = run!(self, q, fetch_one, T);
+        self.settle(db, &r);
+        r
+    }
+
+    pub(crate) async fn execute(&mut self, db: &Db, q: &Sql) -> std::result::Result<u64, Fault> {
+        self.keep = false;
+        let persistent = q.plan == Plan::Cached;
+        let r = match self.conn.as_mut().expect("lease holds a connection") {
+            Conn::Postgres(c) => {
+                let args = postgres::args(q).map_err(Fault::Encode)?;
+                sqlx::query_with::<sqlx::Postgres, _>(AssertSqlSafe(q.text.clone()), args)
+                    .persistent(persistent)
+                    .execute(&mut **c)
+                    .await
+                    .map(|r| r.rows_affected())
+                    .map_err(Fault::Driver)
+            }
+            Conn::Sqlite(c) => {
+                let args = sqlite::args(q).map_err(Fault::Encode)?;
+                sqlx::query_with::<sqlx::Sqlite, _>(AssertSqlSafe(q.text.clone()), args)
+                    .execute(&mut **c)
+                    .await
+                    .map(|r| r.rows_affected())
+                    .map_err(Fault::Driver)
+            }
+        };
+        self.settle(db, &r);
+        r
+    }
+
+    /// Runs a script without arguments (transaction control, migrations).
+    pub(crate) async fn script(&mut self, db: &Db, sql: &str) -> std::result::Result<(), Fault> {
+        self.keep = false;
+        let sql = sql.to_string();
+        let r = match self.conn.as_mut().expect("lease holds a connection") {
+            Conn::Postgres(c) => sqlx::raw_sql(AssertSqlSafe(sql))
+                .execute(&mut **c)
+                .await
+                .map(|_| ()),
+            Conn::Sqlite(c) => sqlx::raw_sql(AssertSqlSafe(sql))
+                .execute(&mut **c)
+                .await
+                .map(|_| ()),
+        }
+        .map_err(Fault::Driver);
+        self.settle(db, &r);
+        r
+    }
+
+    fn settle<T>(&mut self, db: &Db, r: &std::result::Result<T, Fault>) {
+        self.keep = match r {
+            Ok(_) | Err(Fault::Encode(_)) => true,
+            Err(Fault::Driver(e)) => !db.is_connection_lost(e),
+        };
+    }
+
+    /// The plan of `q`, one node per line.
+    pub(crate) async fn explain(&mut self, db: &Db, q: &Sql) -> std::result::Result<String, Fault> {
+        let e = q.prefixed(q.dialect().explain_prefix());
+        let lines: Vec<String> = match q.backend() {
+            Backend::Postgres => self
+                .fetch_all::<(String,)>(db, &e)
+                .await?
+                .into_iter()
+                .map(|r| r.0)
+                .collect(),
+            Backend::Sqlite => self
+                .fetch_all::<(i64, i64, i64, String)>(db, &e)
+                .await?
+                .into_iter()
+                .map(|r| r.3)
+                .collect(),
+        };
+        Ok(lines.join("\n"))
+    }
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        if self.keep {
+            return;
+        }
+        match self.conn.take() {
+            Some(Conn::Postgres(obj)) => {
+                // Its socket may be mid-statement or dead: close it; the server rolls
+                // back whatever it was doing.
+                drop(Object::take(obj));
+            }
+            Some(Conn::Sqlite(mut obj)) => match tokio::runtime::Handle::try_current() {
+                // A SQLite connection cannot hang on a network; it only needs to leave
+                // any transaction before it is reused.
+                Ok(rt) => {
+                    rt.spawn(async move {
+                        if sqlx::raw_sql("ROLLBACK").execute(&mut *obj).await.is_err()
+                            && obj.ping().await.is_err()
+                        {
+                            drop(Object::take(obj));
+                        }
+                    });
+                }
+                Err(_) => drop(Object::take(obj)),
+            },
+            None => {}
+        }
+    }
+}
+
+/// An open write transaction on a lease. Dropping it without [`commit`](Self::commit)
+/// rolls back (see [`Lease`]).
+pub(crate) struct Tx {
+    lease: Lease,
+    db: Db,
+}
+
+impl Tx {
+    /// Opens a transaction on `lease` (the engine's [`begin`](dialect::Dialect::begin)).
+    pub(crate) async fn begin(
+        db: &Db,
+        mut lease: Lease,
+    ) -> std::result::Result<Tx, (Lease, Fault)> {
+        match lease.script(db, db.backend().dialect().begin()).await {
+            Ok(()) => Ok(Tx {
+                lease: {
+                    lease.keep = false;
+                    lease
+                },
+                db: db.clone(),
+            }),
+            Err(f) => Err((lease, f)),
+        }
+    }
+
+    pub(crate) fn backend(&self) -> Backend {
+        self.db.backend()
+    }
+
+    /// After each statement: the connection is inside a transaction, so it must not go
+    /// back to the pool as it is until [`commit`](Self::commit) or
+    /// [`rollback`](Self::rollback).
+    fn fail(&mut self, f: Fault) -> Error {
+        self.lease.keep = false;
+        match f {
+            Fault::Encode(e) => e,
+            Fault::Driver(e) => self.db.classify(e),
+        }
+    }
+
+    pub(crate) async fn fetch_all<T: Rowable>(&mut self, q: &Sql) -> Result<Vec<T>> {
+        let db = self.db.clone();
+        let r = self.lease.fetch_all(&db, q).await;
+        self.lease.keep = false;
+        r.map_err(|f| self.fail(f))
+    }
+
+    pub(crate) async fn fetch_optional<T: Rowable>(&mut self, q: &Sql) -> Result<Option<T>> {
+        let db = self.db.clone();
+        let r = self.lease.fetch_optional(&db, q).await;
+        self.lease.keep = false;
+        r.map_err(|f| self.fail(f))
+    }
+
+    pub(crate) async fn fetch_one<T: Rowable>(&mut self, q: &Sql) -> Result<T> {
+        let db = self.db.clone();
+        let r = self.lease.fetch_one(&db, q).await;
+        self.lease.keep = false;
+        r.map_err(|f| self.fail(f))
+    }
+
+    /// Runs a statement and returns the number of affected rows.
+    pub(crate) async fn execute(&mut self, q: &Sql) -> Result<u64> {
+        let db = self.db.clone();
+        let r = self.lease.execute(&db, q).await;
+        self.lease.keep = false;
+        r.map_err(|f| self.fail(f))
+    }
+
+    /// Runs a multi-statement script (a migration).
+    pub(crate) async fn execute_script(&mut self, sql: &str) -> Result<()> {
+        let db = self.db.clone();
+        let r = self.lease.script(&db, sql).await;
+        self.lease.keep = false;
+        r.map_err(|f| self.fail(f))
+    }
+
+    /// Commits; the connection goes back to the pool.
+    pub(crate) async fn commit(mut self) -> Result<()> {
+        let db = self.db.clone();
+        self.lease
+            .script(&db, "COMMIT")
+            .await
+            .map_err(|f| self.fail(f))?;
+        let Tx { lease, .. } = self;
+        lease.keep();
+        Ok(())
+    }
+
+    /// Rolls back; the connection goes back to the pool if that worked.
+    pub(crate) async fn rollback(mut self) {
+        let db = self.db.clone();
+        if self.lease.script(&db, "ROLLBACK").await.is_ok() {
+            let Tx { lease, .. } = self;
+            lease.keep();
+        }
+    }
+}

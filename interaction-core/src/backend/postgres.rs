@@ -1,0 +1,262 @@
+//! PostgreSQL: its dialect, how its connections are opened and recycled, and what its
+//! SQLSTATEs mean.
+
+use std::str::FromStr;
+
+use deadpool::managed::{Manager, Metrics, RecycleResult};
+use sqlx::postgres::{PgArguments, PgConnectOptions, PgConnection, PgDatabaseError};
+use sqlx::{Arguments, Connection};
+
+use super::dialect::Dialect;
+use super::sql::{Arg, Sql};
+use super::{recycle, Limits, Target};
+use crate::error::{Error, Result};
+
+pub(crate) struct Postgres;
+
+impl Dialect for Postgres {
+    fn ilike(&self) -> &'static str {
+        "ILIKE"
+    }
+
+    fn for_update(&self) -> &'static str {
+        " FOR UPDATE"
+    }
+
+    fn json_text(&self, column: &str) -> String {
+        format!("{column}::text")
+    }
+
+    fn bind_json(&self, q: &mut Sql, json: String) {
+        q.push("CAST(").bind(json).push(" AS jsonb)");
+    }
+
+    fn writes_in_cte(&self) -> bool {
+        true
+    }
+
+    fn text_match(&self, q: &mut Sql, text: &str) -> Result<()> {
+        q.push(" AND interactions.search_vector @@ websearch_to_tsquery('english', ")
+            .bind(text)
+            .push(")");
+        Ok(())
+    }
+
+    fn ranked_from(&self, q: &mut Sql, text: &str) -> Result<bool> {
+        q.push("ts_rank(interactions.search_vector, websearch_to_tsquery('english', ")
+            .bind(text)
+            .push("))::float8 AS rank FROM interactions");
+        Ok(false)
+    }
+
+    fn explain_prefix(&self) -> &'static str {
+        "EXPLAIN "
+    }
+
+    fn table_exists(&self, name: &str) -> Sql {
+        let mut q = Sql::new(super::Backend::Postgres, "SELECT 1 WHERE to_regclass(");
+        q.bind(name).push(") IS NOT NULL");
+        q
+    }
+
+    fn begin(&self) -> &'static str {
+        "BEGIN"
+    }
+
+    fn migration_lock(&self) -> Option<&'static str> {
+        // Transaction-scoped, so it can never leak on a pooled connection. The constant
+        // is arbitrary: "interaction-store migrate".
+        Some("SELECT pg_advisory_xact_lock(7283054911)")
+    }
+}
+
+/// Encodes a statement's arguments.
+pub(crate) fn args(q: &Sql) -> Result<PgArguments> {
+    let mut a = PgArguments::default();
+    for arg in &q.args {
+        let r = match arg {
+            Arg::I32(v) => a.add(*v),
+            Arg::OptI32(v) => a.add(*v),
+            Arg::I64(v) => a.add(*v),
+            Arg::OptI64(v) => a.add(*v),
+            Arg::F64(v) => a.add(*v),
+            Arg::Bool(v) => a.add(*v),
+            Arg::Text(v) => a.add(v.as_str()),
+            Arg::OptText(v) => a.add(v.as_deref()),
+            Arg::Bytes(v) => a.add(v.as_slice()),
+            Arg::Ts(v) => a.add(*v),
+            Arg::OptTs(v) => a.add(*v),
+        };
+        r.map_err(|e| Error::Internal {
+            message: "cannot encode an argument".into(),
+            source: Some(e),
+        })?;
+    }
+    Ok(a)
+}
+
+/// Parses `url` and applies the store's limits as session settings sent with the startup
+/// packet: they cost no round trip and hold for every statement of the connection.
+pub(crate) fn connect_options(url: &str, limits: &Limits) -> Result<(PgConnectOptions, Target)> {
+    let opts = PgConnectOptions::from_str(url).map_err(|e| Error::Validation {
+        field: "url".into(),
+        message: e.to_string(),
+    })?;
+    let ms = |d: std::time::Duration| d.as_millis().max(1).to_string();
+    let opts = opts.application_name("interaction-store").options([
+        ("statement_timeout", ms(limits.statement_timeout)),
+        ("lock_timeout", ms(limits.lock_timeout)),
+        // A client that vanished inside a transaction must not hold its locks for
+        // longer than any call could have lasted.
+        (
+            "idle_in_transaction_session_timeout",
+            ms(limits.call_timeout),
+        ),
+        // The server probes idle clients, so connections of a dead client go away.
+        ("tcp_keepalives_idle", "60".into()),
+        ("tcp_keepalives_interval", "10".into()),
+        ("tcp_keepalives_count", "3".into()),
+    ]);
+    let target = Target {
+        place: format!("{}:{}", opts.get_host(), opts.get_port()),
+        database: opts
+            .get_database()
+            .unwrap_or(opts.get_username())
+            .to_string(),
+        user: opts.get_username().to_string(),
+    };
+    Ok((opts, target))
+}
+
+/// Opens and recycles PostgreSQL connections for the pool.
+pub(crate) struct PgManager {
+    pub(crate) opts: PgConnectOptions,
+    pub(crate) limits: Limits,
+}
+
+impl Manager for PgManager {
+    type Type = PgConnection;
+    type Error = sqlx::Error;
+
+    async fn create(&self) -> std::result::Result<PgConnection, sqlx::Error> {
+        let deadline = tokio::time::Instant::now() + self.limits.connect_timeout;
+        let mut pause = std::time::Duration::from_millis(20);
+        loop {
+            match tokio::time::timeout_at(deadline, PgConnection::connect_with(&self.opts)).await {
+                Ok(Err(e)) if starting_up(&e) && tokio::time::Instant::now() + pause < deadline => {
+                    // The server is starting (a restart or a failover): it will take us
+                    // in a moment, so wait for it within the connect timeout.
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(std::time::Duration::from_millis(500));
+                }
+                Ok(r) => return r,
+                Err(_) => {
+                    return Err(sqlx::Error::Io(std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        format!(
+                            "no connection within the connect timeout ({} ms)",
+                            self.limits.connect_timeout.as_millis()
+                        ),
+                    )))
+                }
+            }
+        }
+    }
+
+    async fn recycle(&self, _conn: &mut PgConnection, m: &Metrics) -> RecycleResult<sqlx::Error> {
+        // No ping: a connection that broke while idle is caught by the one retry of
+        // reads (`exec.rs`), which costs nothing on the common path.
+        recycle(&self.limits, m)
+    }
+}
+
+fn sqlstate(e: &sqlx::Error) -> Option<String> {
+    match e {
+        sqlx::Error::Database(db) => db.code().map(|c| c.into_owned()),
+        _ => None,
+    }
+}
+
+/// The server is up but not yet accepting connections (57P03).
+fn starting_up(e: &sqlx::Error) -> bool {
+    sqlstate(e).as_deref() == Some("57P03")
+}
+
+/// Whether the error means the connection is gone: the server ended the session
+/// (`57P01` admin shutdown, `57P02` crash shutdown, `57P03` cannot connect now) or the
+/// connection failed (class `08`).
+pub(crate) fn connection_lost(code: &str) -> bool {
+    matches!(code, "57P01" | "57P02" | "57P03") || code.starts_with("08")
+}
+
+/// Classifies a database error by SQLSTATE.
+pub(crate) fn classify_database(
+    db: &PgDatabaseError,
+    code: &str,
+    limits: &Limits,
+    target: &Target,
+) -> Option<(crate::ErrorKind, String)> {
+    use crate::ErrorKind as K;
+    let secs = |d: std::time::Duration| format!("{} ms", d.as_millis());
+    Some(match code {
+        "57014" => (
+            K::Timeout,
+            format!(
+                "the statement ran longer than statement_timeout ({})",
+                secs(limits.statement_timeout)
+            ),
+        ),
+        "55P03" => (
+            K::Timeout,
+            format!(
+                "waited longer than lock_timeout ({}) for a lock held by another transaction",
+                secs(limits.lock_timeout)
+            ),
+        ),
+        "40001" | "40P01" => (
+            K::Conflict,
+            format!("a concurrent transaction won ({}); retry", db.message()),
+        ),
+        "3D000" => (
+            K::Configuration,
+            format!(
+                "database \"{}\" does not exist on {}",
+                target.database, target.place
+            ),
+        ),
+        "28000" | "28P01" => (
+            K::Configuration,
+            format!(
+                "{} refused role \"{}\": {}",
+                target.place,
+                target.user,
+                db.message()
+            ),
+        ),
+        "42501" => (
+            K::Configuration,
+            format!(
+                "role \"{}\" lacks a privilege: {}",
+                target.user,
+                db.message()
+            ),
+        ),
+        "58P01" => (
+            K::Configuration,
+            format!("the server lacks a feature or extension: {}", db.message()),
+        ),
+        "53300" => (
+            K::Unavailable,
+            format!("{} has no connection slots left", target.place),
+        ),
+        c if connection_lost(c) => (
+            K::Unavailable,
+            format!("{} ended the connection: {}", target.place, db.message()),
+        ),
+        c if c.starts_with("53") => (
+            K::Unavailable,
+            format!("{} is short of resources: {}", target.place, db.message()),
+        ),
+        _ => return None,
+    })
+}

@@ -1,0 +1,184 @@
+//! Statements as domain modules build them: text with `$n` placeholders (both sqlx drivers
+//! accept them, so one text serves both engines), owned typed arguments, and how the
+//! statement wants to be planned.
+
+use chrono::{DateTime, Utc};
+use sqlx::postgres::PgRow;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{FromRow, Postgres, Sqlite};
+
+use super::dialect::Dialect;
+use super::Backend;
+
+/// A bind value. Owned so that a statement can be retried and moved into a spawned task.
+#[derive(Debug, Clone)]
+pub(crate) enum Arg {
+    I32(i32),
+    OptI32(Option<i32>),
+    I64(i64),
+    OptI64(Option<i64>),
+    F64(f64),
+    Bool(bool),
+    Text(String),
+    OptText(Option<String>),
+    Bytes(Vec<u8>),
+    Ts(DateTime<Utc>),
+    OptTs(Option<DateTime<Utc>>),
+}
+
+macro_rules! arg_from {
+    ($($t:ty => $v:ident),* $(,)?) => {
+        $(impl From<$t> for Arg {
+            fn from(v: $t) -> Self {
+                Arg::$v(v)
+            }
+        })*
+    };
+}
+arg_from!(
+    i32 => I32, Option<i32> => OptI32, i64 => I64, Option<i64> => OptI64, f64 => F64, bool => Bool,
+    String => Text, Option<String> => OptText, Vec<u8> => Bytes,
+    DateTime<Utc> => Ts, Option<DateTime<Utc>> => OptTs,
+);
+
+impl From<&str> for Arg {
+    fn from(v: &str) -> Self {
+        Arg::Text(v.to_string())
+    }
+}
+
+impl From<Option<&str>> for Arg {
+    fn from(v: Option<&str>) -> Self {
+        Arg::OptText(v.map(str::to_string))
+    }
+}
+
+/// How the server should plan a statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Plan {
+    /// Prepared once per connection and cached: point reads and writes, whose best plan
+    /// does not depend on the values.
+    Cached,
+    /// Sent unnamed, planned for its actual values every time: Finder statements, whose
+    /// generic plan can be ~17x slower (PERFORMANCE.md, "Generic plans").
+    Custom,
+}
+
+/// SQL text with `$n` placeholders and its arguments, built once for either backend.
+#[derive(Debug, Clone)]
+pub(crate) struct Sql {
+    pub(super) backend: Backend,
+    pub(super) text: String,
+    pub(super) args: Vec<Arg>,
+    pub(super) plan: Plan,
+}
+
+impl Sql {
+    /// Starts a statement with literal text.
+    pub(crate) fn new(backend: Backend, text: &str) -> Self {
+        Sql {
+            backend,
+            text: text.to_string(),
+            args: Vec::new(),
+            plan: Plan::Cached,
+        }
+    }
+
+    /// A complete statement whose placeholders `$1..$n` are numbered by hand.
+    pub(crate) fn fixed(backend: Backend, text: &str, args: Vec<Arg>) -> Self {
+        Sql {
+            backend,
+            text: text.to_string(),
+            args,
+            plan: Plan::Cached,
+        }
+    }
+
+    pub(crate) fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The SQL dialect of this statement's engine.
+    pub(crate) fn dialect(&self) -> &'static dyn Dialect {
+        self.backend.dialect()
+    }
+
+    /// Plans this statement for its values on every execution (see [`Plan::Custom`]).
+    pub(crate) fn custom_plan(&mut self) -> &mut Self {
+        self.plan = Plan::Custom;
+        self
+    }
+
+    /// The same statement behind a prefix (`EXPLAIN `).
+    pub(crate) fn prefixed(&self, prefix: &str) -> Sql {
+        let mut q = self.clone();
+        q.text = format!("{prefix}{}", self.text);
+        q
+    }
+
+    /// Appends literal SQL. Never pass user input here: bind it.
+    pub(crate) fn push(&mut self, sql: &str) -> &mut Self {
+        self.text.push_str(sql);
+        self
+    }
+
+    /// Appends a placeholder for `arg`.
+    pub(crate) fn bind(&mut self, arg: impl Into<Arg>) -> &mut Self {
+        self.args.push(arg.into());
+        self.text.push('$');
+        self.text.push_str(&self.args.len().to_string());
+        self
+    }
+
+    /// Appends a placeholder for a JSON document given as text.
+    pub(crate) fn bind_json(&mut self, json: String) -> &mut Self {
+        self.dialect().bind_json(self, json);
+        self
+    }
+}
+
+/// A row type decodable from both backends.
+pub(crate) trait Rowable:
+    for<'r> FromRow<'r, PgRow> + for<'r> FromRow<'r, SqliteRow> + Send + Unpin + 'static
+{
+}
+impl<T> Rowable for T where
+    T: for<'r> FromRow<'r, PgRow> + for<'r> FromRow<'r, SqliteRow> + Send + Unpin + 'static
+{
+}
+
+/// An instant as stored: `timestamptz` on PostgreSQL, integer microseconds on SQLite.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Ts(pub DateTime<Utc>);
+
+impl sqlx::Type<Postgres> for Ts {
+    fn type_info() -> sqlx::postgres::PgTypeInfo {
+        <DateTime<Utc> as sqlx::Type<Postgres>>::type_info()
+    }
+}
+
+impl<'r> sqlx::Decode<'r, Postgres> for Ts {
+    fn decode(value: sqlx::postgres::PgValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+        Ok(Ts(<DateTime<Utc> as sqlx::Decode<Postgres>>::decode(
+            value,
+        )?))
+    }
+}
+
+impl sqlx::Type<Sqlite> for Ts {
+    fn type_info() -> sqlx::sqlite::SqliteTypeInfo {
+        <i64 as sqlx::Type<Sqlite>>::type_info()
+    }
+    fn compatible(ty: &sqlx::sqlite::SqliteTypeInfo) -> bool {
+        <i64 as sqlx::Type<Sqlite>>::compatible(ty)
+    }
+}
+
+impl<'r> sqlx::Decode<'r, Sqlite> for Ts {
+    fn decode(value: sqlx::sqlite::SqliteValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+        let micros = <i64 as sqlx::Decode<Sqlite>>::decode(value)?;
+        DateTime::from_timestamp_micros(micros)
+            .map(Ts)
+            .ok_or_else(|| format!("instant out of range: {micros}").into())
+    }
+}

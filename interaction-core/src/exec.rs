@@ -1,0 +1,267 @@
+//! The one path from the domain modules to the database.
+//!
+//! Every statement goes through [`InteractionStore::read_all`] / [`read_opt`] (a read that
+//! states how fresh it must be), [`write`] (a closure run in a transaction on its own task)
+//! or [`write_one`] (one self-contained statement). Here, and only here:
+//! - each call gets a deadline (`call_timeout`) that covers waiting for the writer gate,
+//!   acquiring a connection and running the statements; nothing outlives it;
+//! - a read that finds its connection closed by the server (a restart, a failover, a
+//!   terminated backend) drops the idle connections and is retried once on a fresh one;
+//!   a write is retried only if it failed before anything was sent but `BEGIN`;
+//! - driver errors are classified (`backend::Db::classify`);
+//! - each call is traced: a span with the operation, site and backend, and one event
+//!   with rows, duration and error kind (never parameter values); calls slower than
+//!   `slow_statement_threshold` are warnings.
+//!
+//! This is the seam for the replica router (reads that may be [`Fresh::Recent`]) and
+//! for cache invalidation after a write commits.
+//!
+//! [`read_opt`]: InteractionStore::read_opt
+//! [`write`]: InteractionStore::write
+//! [`write_one`]: InteractionStore::write_one
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use tokio::time::Instant;
+use tracing::Instrument;
+
+use crate::backend::{Db, Fault, Lease, Rowable, Sql, Tx};
+use crate::error::{Error, Result};
+use crate::store::InteractionStore;
+
+/// How fresh a read must be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Fresh {
+    /// Must see every write committed before the call: authentication, permission
+    /// checks, reads inside read-modify-write logic.
+    Latest,
+    /// May lag slightly behind the latest commit (spec §5.4: Finder searches may be
+    /// served by replicas). Served by the primary until replicas are configured.
+    Recent,
+}
+
+/// A public call, as traced: its name and the site it concerns.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Op {
+    pub name: &'static str,
+    pub site: Option<i32>,
+}
+
+impl Op {
+    pub(crate) fn new(name: &'static str) -> Op {
+        Op { name, site: None }
+    }
+
+    pub(crate) fn site(name: &'static str, site: i32) -> Op {
+        Op {
+            name,
+            site: Some(site),
+        }
+    }
+
+    fn span(&self, db: &Db) -> tracing::Span {
+        tracing::debug_span!(
+            "interaction_store",
+            op = self.name,
+            site = self.site,
+            backend = db.backend().as_str()
+        )
+    }
+}
+
+/// The future of a write transaction's body, borrowing the transaction.
+pub(crate) type TxFuture<'t, T> = Pin<Box<dyn Future<Output = Result<T>> + Send + 't>>;
+
+/// Records how a call ended.
+fn finish<T>(op: Op, db: &Db, started: Instant, rows: Option<usize>, r: &Result<T>) {
+    let elapsed = started.elapsed();
+    let us = elapsed.as_micros() as u64;
+    let error = r.as_ref().err().map(|e| e.kind().code());
+    let slow = db.limits().slow_threshold.is_some_and(|t| elapsed >= t);
+    if slow {
+        tracing::warn!(
+            op = op.name,
+            site = op.site,
+            rows,
+            duration_us = us,
+            error,
+            "slow call: {} took {} ms",
+            op.name,
+            elapsed.as_millis()
+        );
+    } else {
+        tracing::debug!(
+            op = op.name,
+            site = op.site,
+            rows,
+            duration_us = us,
+            error,
+            "call finished"
+        );
+    }
+}
+
+/// Runs a read on a pooled connection: deadline, one retry on a lost connection.
+macro_rules! read {
+    ($store:expr, $op:expr, $q:expr, $method:ident, $rows:expr) => {{
+        let db = $store.db();
+        let q: &Sql = &$q;
+        let started = Instant::now();
+        let deadline = started + db.limits().call_timeout;
+        let r = async {
+            let mut retried = false;
+            loop {
+                let mut lease: Lease = db.acquire(deadline).await?;
+                match tokio::time::timeout_at(deadline, lease.$method(db, q)).await {
+                    Err(_) => return Err(db.deadline_error("running a query")),
+                    Ok(Ok(v)) => return Ok(v),
+                    Ok(Err(Fault::Driver(e))) if !retried && db.is_connection_lost(&e) => {
+                        drop(lease);
+                        db.drop_idle();
+                        retried = true;
+                        tracing::debug!(op = $op.name, "connection lost; retrying the read once");
+                    }
+                    Ok(Err(Fault::Driver(e))) => return Err(db.classify(e)),
+                    Ok(Err(Fault::Encode(e))) => return Err(e),
+                }
+            }
+        }
+        .instrument($op.span(db))
+        .await;
+        finish($op, db, started, r.as_ref().ok().map($rows), &r);
+        r
+    }};
+}
+
+impl InteractionStore {
+    /// All rows of a query.
+    pub(crate) async fn read_all<T: Rowable>(
+        &self,
+        op: Op,
+        _fresh: Fresh,
+        q: Sql,
+    ) -> Result<Vec<T>> {
+        read!(self, op, q, fetch_all, |v: &Vec<T>| v.len())
+    }
+
+    /// At most one row of a query.
+    pub(crate) async fn read_opt<T: Rowable>(
+        &self,
+        op: Op,
+        _fresh: Fresh,
+        q: Sql,
+    ) -> Result<Option<T>> {
+        read!(self, op, q, fetch_optional, |v: &Option<T>| usize::from(
+            v.is_some()
+        ))
+    }
+
+    /// The plan of a query (`EXPLAIN`), one node per line.
+    pub(crate) async fn explain(&self, op: Op, q: Sql) -> Result<String> {
+        read!(self, op, q, explain, |_: &String| 0)
+    }
+
+    /// Runs `body` in a write transaction (`BEGIN IMMEDIATE` behind the in-process writer
+    /// gate on SQLite) and commits it, or rolls back if it fails.
+    ///
+    /// The transaction runs on its own task: a caller that gives up (drops the future,
+    /// asyncio cancellation, Ctrl-C) never leaves it half-done; it commits or rolls back
+    /// whole, within the call's deadline. A write that reaches its deadline after sending
+    /// `COMMIT` may have committed: the caller sees [`Error::Timeout`].
+    pub(crate) async fn write<T, F>(&self, op: Op, body: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: for<'t> FnOnce(&'t mut Tx) -> TxFuture<'t, T> + Send + 'static,
+    {
+        let db = self.db().clone();
+        let started = Instant::now();
+        let deadline = started + db.limits().call_timeout;
+        let span = op.span(&db);
+        let task = {
+            let db = db.clone();
+            async move {
+                let work = async {
+                    let _gate = db.write_gate(deadline).await?;
+                    let mut tx = begin(&db, deadline).await?;
+                    match body(&mut tx).await {
+                        Ok(v) => {
+                            tx.commit().await?;
+                            Ok(v)
+                        }
+                        Err(e) => {
+                            tx.rollback().await;
+                            Err(e)
+                        }
+                    }
+                };
+                tokio::time::timeout_at(deadline, work)
+                    .await
+                    .unwrap_or_else(|_| Err(db.deadline_error("writing")))
+            }
+            .instrument(span)
+        };
+        let r = join(tokio::spawn(task)).await;
+        finish(op, &db, started, None, &r);
+        r
+    }
+
+    /// Runs one self-contained write statement in autocommit (a change and its audit row
+    /// in one data-modifying CTE): atomic without `BEGIN`/`COMMIT`, one round trip. On its
+    /// own task and under the call's deadline, like [`write`](Self::write).
+    pub(crate) async fn write_one<T: Rowable>(&self, op: Op, q: Sql) -> Result<T> {
+        let db = self.db().clone();
+        let started = Instant::now();
+        let deadline = started + db.limits().call_timeout;
+        let span = op.span(&db);
+        let task = {
+            let db = db.clone();
+            async move {
+                let work = async {
+                    let mut lease = db.acquire(deadline).await?;
+                    lease.fetch_one::<T>(&db, &q).await.map_err(|f| match f {
+                        Fault::Encode(e) => e,
+                        Fault::Driver(e) => db.classify(e),
+                    })
+                };
+                tokio::time::timeout_at(deadline, work)
+                    .await
+                    .unwrap_or_else(|_| Err(db.deadline_error("writing")))
+            }
+            .instrument(span)
+        };
+        let r = join(tokio::spawn(task)).await;
+        finish(op, &db, started, Some(1), &r);
+        r
+    }
+}
+
+/// Acquires a connection and opens a transaction on it. If the connection turns out to
+/// be dead, nothing has been written yet: drop it (and the other idle ones) and try once
+/// more on a fresh one.
+async fn begin(db: &Db, deadline: Instant) -> Result<Tx> {
+    let mut retried = false;
+    loop {
+        let lease = db.acquire(deadline).await?;
+        match Tx::begin(db, lease).await {
+            Ok(tx) => return Ok(tx),
+            Err((lease, Fault::Driver(e))) if !retried && db.is_connection_lost(&e) => {
+                drop(lease);
+                db.drop_idle();
+                retried = true;
+            }
+            Err((_, Fault::Driver(e))) => return Err(db.classify(e)),
+            Err((_, Fault::Encode(e))) => return Err(e),
+        }
+    }
+}
+
+async fn join<T>(handle: tokio::task::JoinHandle<Result<T>>) -> Result<T> {
+    handle
+        .await
+        .map_err(|e| Error::internal(format!("write task failed: {e}")))?
+}
+
+/// The default deadline of a call (see `StoreOptions::call_timeout`).
+pub(crate) const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(60);
