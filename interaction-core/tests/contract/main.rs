@@ -2,9 +2,14 @@
 //! `postgres-tests` feature, against PostgreSQL.
 
 mod harness;
+// Fault-injection support: a TCP proxy and a private, restartable PostgreSQL cluster.
+#[cfg(feature = "postgres-tests")]
+mod cluster;
+mod proxy;
 
 mod auth;
 mod crud;
+mod faults_support;
 mod finder;
 mod isolation;
 mod lifecycle;
