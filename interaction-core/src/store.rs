@@ -31,6 +31,7 @@ pub struct StoreOptions {
     call_timeout: Duration,
     slow_statement_threshold: Option<Duration>,
     migrate: bool,
+    check_schema: bool,
     login_concurrency: usize,
 }
 
@@ -57,6 +58,7 @@ impl StoreOptions {
             call_timeout: DEFAULT_CALL_TIMEOUT,
             slow_statement_threshold: Some(Duration::from_secs(1)),
             migrate: false,
+            check_schema: true,
             login_concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
         }
     }
@@ -141,6 +143,15 @@ impl StoreOptions {
         self
     }
 
+    /// Check the schema version while opening. Default `true`. `false` opens a database
+    /// of any version (or none) without touching it: for operator tools that read the
+    /// version ([`InteractionStore::schema_version`]) or stage an upgrade
+    /// ([`InteractionStore::migrate_to`]); other calls may then fail.
+    pub fn check_schema(mut self, yes: bool) -> Self {
+        self.check_schema = yes;
+        self
+    }
+
     /// Password hashes computed at once; further logins queue, so a login flood cannot
     /// take every core. Default: the number of CPUs.
     pub fn login_concurrency(mut self, n: usize) -> Self {
@@ -162,7 +173,9 @@ impl StoreOptions {
         if self.migrate {
             store.migrate().await?;
         }
-        store.check_schema().await?;
+        if self.check_schema {
+            store.check_schema().await?;
+        }
         Ok(store)
     }
 

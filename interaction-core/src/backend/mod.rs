@@ -123,7 +123,7 @@ impl Db {
     /// Builds the pool for `url` and opens one connection, so that a wrong address, name
     /// or password fails here. Further connections open lazily; `min_connections` are
     /// warmed in the background.
-    pub(crate) async fn open(url: &str, limits: Limits) -> Result<Db> {
+    pub(crate) async fn open(url: &str, mut limits: Limits) -> Result<Db> {
         fn build<M: deadpool::managed::Manager>(m: M, limits: &Limits) -> Result<Pool<M>> {
             Pool::builder(m)
                 .max_size(limits.max_connections.max(1) as usize)
@@ -200,7 +200,7 @@ impl Db {
                 tokio::spawn(async move {
                     let warm: Vec<_> = {
                         let Some(pool) = weak.upgrade() else { return };
-                        let want = limits.min_connections as usize;
+                        let want = limits.min_connections.min(limits.max_connections) as usize;
                         let mut held = Vec::new();
                         while pool.status().size < want && held.len() < want {
                             match pool.get().await {

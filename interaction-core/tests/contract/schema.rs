@@ -1,6 +1,6 @@
 //! Migrations and the schema-version check.
 
-use interaction_core::{ErrorKind, InteractionStore, StoreOptions};
+use interaction_core::{ErrorKind, InteractionStore, Role, StoreOptions};
 
 use crate::harness::Harness;
 
@@ -8,15 +8,15 @@ async fn migrate_twice_is_a_noop(h: Harness) {
     assert!(h.store.migrate().await.unwrap().is_empty());
     assert!(h.store.migrate().await.unwrap().is_empty());
     assert_eq!(
-        h.store.schema_version().await.unwrap().unwrap().to_string(),
-        "1.0.0"
+        h.store.schema_version().await.unwrap().unwrap(),
+        interaction_core::migrate::required()
     );
-    assert_eq!(h.count("SELECT count(*) FROM schema_migrations").await, 1);
-    // The migration itself is audited.
+    assert_eq!(h.count("SELECT count(*) FROM schema_migrations").await, 2);
+    // Each migration is audited.
     assert_eq!(
         h.count("SELECT count(*) FROM audit_log WHERE action = 'migrate' AND entity = 'schema'")
             .await,
-        1
+        2
     );
 }
 
@@ -28,9 +28,14 @@ async fn opening_checks_the_schema_version(h: Harness) {
     assert_eq!(e.kind(), ErrorKind::SchemaVersion);
     let msg = e.to_string();
     assert!(
-        msg.contains("0.9.0") && msg.contains("1.0.0") && msg.contains("migrate"),
+        msg.contains("0.9.0") && msg.contains("1.1.0") && msg.contains("migrate"),
         "{msg}"
     );
+    // One MINOR behind (a 1.0.0 database, this library needs 1.1.0): refused.
+    h.exec("UPDATE schema_metadata SET value = '1.0.0' WHERE key = 'schema_version'")
+        .await;
+    let e = InteractionStore::connect(&h.url).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::SchemaVersion);
     // Newer MINOR/PATCH: backward-compatible, accepted.
     h.exec("UPDATE schema_metadata SET value = '1.3.7' WHERE key = 'schema_version'")
         .await;
@@ -77,8 +82,59 @@ async fn an_empty_database_is_refused_until_migrated(h: Harness) {
     let store = InteractionStore::connect(&url).await.unwrap();
     assert_eq!(
         store.schema_version().await.unwrap().unwrap().to_string(),
-        "1.0.0"
+        "1.1.0"
     );
+}
+
+/// The first MINOR bump (1.1.0: idempotency keys), applied to a database created and used
+/// at 1.0.0: refused until migrated, data kept, the new feature works after.
+async fn a_1_0_0_database_migrates_to_1_1_0(h: Harness) {
+    let url = if h.is_postgres() {
+        Harness::fresh_pg_url().await
+    } else {
+        let (u, dir) = Harness::fresh_sqlite_url();
+        std::mem::forget(dir);
+        u
+    };
+    let v100 = "1.0.0".parse().unwrap();
+    let old = StoreOptions::new(&url)
+        .check_schema(false)
+        .connect()
+        .await
+        .unwrap();
+    assert_eq!(old.schema_version().await.unwrap(), None);
+    assert_eq!(old.migrate_to(v100).await.unwrap(), vec![v100]);
+    assert_eq!(old.schema_version().await.unwrap(), Some(v100));
+    // Used at 1.0.0: a site, a user, an interaction (no idempotency key).
+    let site = old.create_site("Old", None).await.unwrap();
+    let user = old
+        .create_user("olduser", "old@example.com", crate::harness::PASSWORD)
+        .await
+        .unwrap();
+    old.grant_role(user.id, site.id, Role::Editor)
+        .await
+        .unwrap();
+    let s = old.session_for_user(user.id, site.id).await.unwrap();
+    let before = s
+        .create_interaction(crate::harness::meeting("Before", 1))
+        .await
+        .unwrap();
+    // This library needs 1.1.0.
+    let e = InteractionStore::connect(&url).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::SchemaVersion);
+    assert!(e.to_string().contains("1.0.0"), "{e}");
+    let e = old.migrate_to("0.5.0".parse().unwrap()).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Validation);
+    // Migrate: only 1.1.0 is applied, the data is kept.
+    assert_eq!(old.migrate().await.unwrap(), vec!["1.1.0".parse().unwrap()]);
+    old.close().await;
+    let store = InteractionStore::connect(&url).await.unwrap();
+    let s = store.session_for_user(user.id, site.id).await.unwrap();
+    assert_eq!(s.get_interaction(before.id).await.unwrap(), before);
+    let keyed = crate::harness::meeting("After", 2).idempotency_key("k-1");
+    let a = s.create_interaction(keyed.clone()).await.unwrap();
+    let b = s.create_interaction(keyed).await.unwrap();
+    assert_eq!(a.id, b.id);
 }
 
 async fn a_changed_migration_is_detected(h: Harness) {
@@ -110,6 +166,7 @@ crate::contract!(
     migrate_twice_is_a_noop,
     opening_checks_the_schema_version,
     an_empty_database_is_refused_until_migrated,
+    a_1_0_0_database_migrates_to_1_1_0,
     a_changed_migration_is_detected,
     bad_urls_and_closed_stores,
 );
