@@ -9,6 +9,7 @@ mod macros;
 mod convert;
 mod errors;
 mod finder;
+mod logging;
 mod runtime;
 mod session;
 mod store;
@@ -19,6 +20,10 @@ use pyo3::prelude::*;
 /// The native module: classes only; `interaction_store/__init__.py` is the public face.
 #[pymodule(name = "_native")]
 fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    logging::init(py)?;
+    runtime::note_main_thread(py)?;
+    errors::declare_retryable(py)?;
     m.add_class::<store::InteractionStore>()?;
     m.add_class::<store::AsyncInteractionStore>()?;
     m.add_class::<session::SiteSession>()?;

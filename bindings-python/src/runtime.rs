@@ -1,5 +1,6 @@
 //! The one tokio runtime of the process, and the two ways Python calls reach it: blocking
-//! (the GIL released around `block_on`) and awaitable (an asyncio future).
+//! (the GIL released around `block_on`, interruptible by Ctrl-C) and awaitable (an asyncio
+//! future).
 //!
 //! The runtime is created lazily, once per process. Every pool is created and used on it
 //! (a sqlx pool is bound to the runtime that made it). A forked child inherits the
@@ -8,6 +9,8 @@
 
 use std::future::Future;
 use std::sync::OnceLock;
+use std::thread::ThreadId;
+use std::time::Duration;
 
 use pyo3::prelude::*;
 use tokio::runtime::Runtime;
@@ -47,15 +50,59 @@ pub(crate) fn rt() -> PyResult<&'static Runtime> {
     Ok(&r.runtime)
 }
 
-/// Runs a core call to completion on the runtime with the GIL released, so that other
-/// Python threads run meanwhile.
+/// How often a blocking call on the main thread wakes up to run Python's signal handlers.
+const SIGNAL_SLICE: Duration = Duration::from_millis(50);
+
+/// The Python main thread, if the module was imported there (the only thread Python runs
+/// signal handlers on).
+static MAIN_THREAD: OnceLock<ThreadId> = OnceLock::new();
+
+/// Records the calling thread as Python's main thread if it is (called at import).
+pub(crate) fn note_main_thread(py: Python<'_>) -> PyResult<()> {
+    let threading = py.import("threading")?;
+    let main = threading.call_method0("main_thread")?;
+    let current = threading.call_method0("current_thread")?;
+    if main.is(&current) {
+        let _ = MAIN_THREAD.set(std::thread::current().id());
+    }
+    Ok(())
+}
+
+/// Runs a core call to completion with the GIL released, so that other Python threads
+/// run meanwhile. The future runs on the calling thread (no thread hop).
+///
+/// On the main thread the wait is cut into slices of [`SIGNAL_SLICE`]; between slices the
+/// thread re-attaches and runs Python's signal handlers, so Ctrl-C interrupts a blocked
+/// call: the call is abandoned (dropped) and `KeyboardInterrupt` raised. Dropping is safe
+/// for the same reason as asyncio cancellation: core writes run on their own tasks and
+/// commit or roll back whole; reads are simply dropped.
 pub(crate) fn block<T, F>(py: Python<'_>, fut: F) -> PyResult<T>
 where
     F: Future<Output = interaction_core::Result<T>> + Send,
     T: Send,
 {
     let rt = rt()?;
-    py.detach(|| rt.block_on(fut)).map_err(|e| to_py_err(py, e))
+    if MAIN_THREAD.get() != Some(&std::thread::current().id()) {
+        // Python runs signal handlers only on the main thread: nothing to check here.
+        return py.detach(|| rt.block_on(fut)).map_err(|e| to_py_err(py, e));
+    }
+    let mut fut = std::pin::pin!(fut);
+    loop {
+        let slice = py.detach(|| {
+            rt.block_on(async {
+                tokio::select! {
+                    biased;
+                    r = &mut fut => Some(r),
+                    () = tokio::time::sleep(SIGNAL_SLICE) => None,
+                }
+            })
+        });
+        match slice {
+            Some(r) => return r.map_err(|e| to_py_err(py, e)),
+            // A signal handler that raises (KeyboardInterrupt) abandons the call.
+            None => py.check_signals()?,
+        }
+    }
 }
 
 /// Wraps a core call as an asyncio awaitable running on the runtime. Cancelling the

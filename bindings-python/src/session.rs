@@ -148,9 +148,12 @@ dual! {
     }
 
     /// Creates an interaction (editor or admin). `start`/`end` are aware datetimes
-    /// (instants) or `LocalTime`s (wall-clock times in `timezone`).
+    /// (instants) or `LocalTime`s (wall-clock times in `timezone`). A create that timed
+    /// out or was cancelled may still have committed: with an `idempotency_key`, retrying
+    /// is safe (the same key in this site within 24 h returns the first interaction; the
+    /// same key with other content is a `ConflictError`).
     #[allow(clippy::too_many_arguments)]
-    #[pyo3(signature = (*, title, interaction_type, lead, start, end, timezone, location=None, description=None, notes=None))]
+    #[pyo3(signature = (*, title, interaction_type, lead, start, end, timezone, location=None, description=None, notes=None, idempotency_key=None))]
     fn create_interaction(
         title: String,
         interaction_type: String,
@@ -161,6 +164,7 @@ dual! {
         location: Option<String>,
         description: Option<String>,
         notes: Option<String>,
+        idempotency_key: Option<String>,
     ) -> Interaction {
         let mut new = core::NewInteraction::new(
             title,
@@ -173,6 +177,7 @@ dual! {
         new.location = location;
         new.description = description;
         new.notes = notes;
+        new.idempotency_key = idempotency_key;
     } => async move { session.create_interaction(new).await.map(Interaction::from) };
 
     /// Reads one interaction of this site.

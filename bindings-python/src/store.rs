@@ -11,9 +11,10 @@ use crate::runtime::{awaitable, block};
 use crate::session::{AsyncSiteSession, SiteSession};
 use crate::values::{AccessLogEntry, LoginToken, SchemaVersion, Site, User};
 
-/// Builds the core options from `connect()`'s arguments. Pool options present in
-/// `options` override the core defaults; `idle_timeout=None` / `max_lifetime=None`
-/// disable those limits.
+/// Builds the core options from `connect()`'s arguments. Options present in `options`
+/// override the core defaults (`StoreOptions`' setters, same names); `idle_timeout=None`,
+/// `max_lifetime=None` and `slow_statement_threshold=None` disable those limits. The
+/// core validates the values.
 fn store_options(
     url: Option<String>,
     migrate: bool,
@@ -32,6 +33,16 @@ fn store_options(
                     o.login_concurrency(usize::try_from(n).unwrap_or(usize::MAX))
                 }
                 "acquire_timeout" => o.acquire_timeout(convert::duration(&key, &v)?),
+                "connect_timeout" => o.connect_timeout(convert::duration(&key, &v)?),
+                "statement_timeout" => o.statement_timeout(convert::duration(&key, &v)?),
+                "lock_timeout" => o.lock_timeout(convert::duration(&key, &v)?),
+                "call_timeout" => o.call_timeout(convert::duration(&key, &v)?),
+                "slow_statement_threshold" => o.slow_statement_threshold(if v.is_none() {
+                    None
+                } else {
+                    Some(convert::duration(&key, &v)?)
+                }),
+                "check_schema" => o.check_schema(convert::boolean(&key, &v)?),
                 "idle_timeout" => o.idle_timeout(if v.is_none() {
                     None
                 } else {
@@ -97,7 +108,8 @@ dual! {
     InteractionStore / AsyncInteractionStore, |py, store|;
     sync {
         /// Opens `url` (default: `sqlite://interactions.db` in the working directory),
-        /// applies migrations when `migrate=True`, and checks the schema version.
+        /// applies migrations when `migrate=True`, and checks the schema version (unless
+        /// `check_schema=False`). Other keywords: see `StoreOptions` in the core.
         #[staticmethod]
         #[pyo3(signature = (url=None, *, migrate=false, **options))]
         fn connect(
@@ -107,6 +119,7 @@ dual! {
             options: Option<&Bound<'_, PyDict>>,
         ) -> PyResult<InteractionStore> {
             let o = store_options(url, migrate, options)?;
+            crate::logging::reset_levels();
             let inner = block(py, o.connect())?;
             Ok(InteractionStore { inner })
         }
@@ -175,7 +188,8 @@ dual! {
     }
     async {
         /// Opens `url` (default: `sqlite://interactions.db` in the working directory),
-        /// applies migrations when `migrate=True`, and checks the schema version.
+        /// applies migrations when `migrate=True`, and checks the schema version (unless
+        /// `check_schema=False`). Other keywords: see `StoreOptions` in the core.
         /// Returns an awaitable of the store.
         #[staticmethod]
         #[pyo3(signature = (url=None, *, migrate=false, **options))]
@@ -186,6 +200,7 @@ dual! {
             options: Option<&Bound<'_, PyDict>>,
         ) -> PyResult<Bound<'py, PyAny>> {
             let o = store_options(url, migrate, options)?;
+            crate::logging::reset_levels();
             awaitable(py, async move {
                 let inner = o.connect().await?;
                 Ok(AsyncInteractionStore { inner })
@@ -265,6 +280,17 @@ dual! {
     /// Applies pending migrations; returns the versions applied now.
     fn migrate() -> Vec<SchemaVersion> {} => async move {
         Ok(store.migrate().await?.into_iter().map(SchemaVersion::from).collect())
+    };
+
+    /// Applies pending migrations up to and including `version` (`"1.0.0"`, one of this
+    /// library's schema versions), e.g. to stage an upgrade; returns the versions applied
+    /// now.
+    fn migrate_to(version: &Bound<'_, PyAny>) -> Vec<SchemaVersion> {
+        let version = convert::string("version", version)?
+            .parse::<core::SchemaVersion>()
+            .map_err(|e| crate::errors::to_py_err(py, e))?;
+    } => async move {
+        Ok(store.migrate_to(version).await?.into_iter().map(SchemaVersion::from).collect())
     };
 
     /// The schema version recorded in the database, `None` for an empty database.

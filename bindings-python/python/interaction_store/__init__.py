@@ -9,19 +9,23 @@ Two parallel APIs over one Rust core:
   methods, returning awaitables).
 
 Values (``Interaction``, ``Page``, ``User``, ...) are immutable. Errors derive from
-``InteractionStoreError``, one subclass per kind.
+``InteractionStoreError``, one subclass per kind. The core's log records (one per call at
+DEBUG, slow calls at WARNING; never parameter values) go to the stdlib logger
+``interaction_store``.
 """
 
 from __future__ import annotations
 
 from ._errors import (
     AuthenticationError,
+    ConfigurationError,
     ConflictError,
     InteractionStoreError,
     InternalError,
     NotFoundError,
     PermissionDeniedError,
     SchemaVersionError,
+    TimeoutError,
     UnavailableError,
     ValidationError,
 )
@@ -61,6 +65,7 @@ __all__ = [
     "AuditEntry",
     "AuditPage",
     "AuthenticationError",
+    "ConfigurationError",
     "ConflictError",
     "Finder",
     "FinderIter",
@@ -82,6 +87,7 @@ __all__ = [
     "Site",
     "SiteSession",
     "Sort",
+    "TimeoutError",
     "UnavailableError",
     "User",
     "ValidationError",

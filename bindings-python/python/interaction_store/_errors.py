@@ -1,13 +1,17 @@
 """The exception hierarchy of interaction_store, declared once.
 
 The native module raises these by the core error's kind (never by message text):
-every exception carries ``code`` (a stable string such as ``"NOT_FOUND"``), ``message``
-and ``field`` (the offending input for a ValidationError, else ``None``). They pickle
-with class, message and field intact.
+every exception carries ``code`` (a stable string such as ``"NOT_FOUND"``), ``message``,
+``field`` (the offending input for a ValidationError, else ``None``) and ``cause`` (the
+text of the database driver's error behind it, else ``None``). Each class also says
+whether retrying may help (``retryable``: the core's ``ErrorKind::is_retryable``, set on
+the classes by the native module when it is imported). They pickle with class, message,
+field and cause intact.
 """
 
 from __future__ import annotations
 
+import builtins
 from typing import ClassVar, Optional, Tuple, Type
 
 __all__ = [
@@ -19,6 +23,8 @@ __all__ = [
     "ConflictError",
     "SchemaVersionError",
     "UnavailableError",
+    "TimeoutError",
+    "ConfigurationError",
     "InternalError",
 ]
 
@@ -29,18 +35,28 @@ class InteractionStoreError(Exception):
     #: Stable code of the error kind (``ErrorKind::code()`` of the core).
     code: ClassVar[str] = "INTERNAL"
 
+    #: Whether the same call may succeed if retried later (``UNAVAILABLE`` and
+    #: ``TIMEOUT``). Set from the core's ``ErrorKind::is_retryable`` at import. A retried
+    #: ``create_interaction`` needs an ``idempotency_key`` to be safe.
+    retryable: ClassVar[bool] = False
+
     message: str
     field: Optional[str]
+    #: The database driver's error behind this one (its ``source()`` chain), if any.
+    cause: Optional[str]
 
-    def __init__(self, message: str = "", field: Optional[str] = None) -> None:
+    def __init__(
+        self, message: str = "", field: Optional[str] = None, cause: Optional[str] = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        self.cause = cause
 
     def __reduce__(
         self,
-    ) -> Tuple[Type[InteractionStoreError], Tuple[str, Optional[str]]]:
-        return (type(self), (self.message, self.field))
+    ) -> Tuple[Type[InteractionStoreError], Tuple[str, Optional[str], Optional[str]]]:
+        return (type(self), (self.message, self.field, self.cause))
 
 
 class ValidationError(InteractionStoreError, ValueError):
@@ -80,9 +96,27 @@ class SchemaVersionError(InteractionStoreError):
 
 
 class UnavailableError(InteractionStoreError):
-    """The database is unreachable, the pool timed out, or the store is closed."""
+    """The database is unreachable (e.g. connection refused), every pooled connection
+    stayed busy for ``acquire_timeout``, or the store is closed. Retryable."""
 
     code: ClassVar[str] = "UNAVAILABLE"
+
+
+class TimeoutError(InteractionStoreError, builtins.TimeoutError):
+    """A statement (``statement_timeout``), a lock wait (``lock_timeout``) or the whole
+    call (``call_timeout``) ran out of time. Retryable; also a builtin ``TimeoutError``.
+
+    A write that timed out may still have committed: retry a ``create_interaction`` with
+    the same ``idempotency_key``, or use ``expected_version`` for updates."""
+
+    code: ClassVar[str] = "TIMEOUT"
+
+
+class ConfigurationError(InteractionStoreError):
+    """The server rejected the store's settings: unknown database, role or password, a
+    missing extension. Not retryable: fix the configuration."""
+
+    code: ClassVar[str] = "CONFIGURATION"
 
 
 class InternalError(InteractionStoreError):

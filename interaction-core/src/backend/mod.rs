@@ -143,7 +143,6 @@ impl Db {
             } else if url.starts_with("sqlite:") {
                 let memory = sqlite::is_memory(url);
                 let (opts, target) = sqlite::connect_options(url, &limits)?;
-                let mut limits = limits.clone();
                 if memory {
                     // An in-memory database lives in one connection.
                     limits.max_connections = 1;

@@ -213,3 +213,48 @@ pub fn with_database(admin: &str, db: &str) -> String {
         None => format!("{host_part}/{db}"),
     }
 }
+
+/// Another connection holding locks that block the library's writes to `interactions`
+/// (PostgreSQL: the row `FOR UPDATE` and the table in SHARE mode, so inserts wait too,
+/// reads do not; SQLite: the database write lock) until [`release`](Self::release).
+pub enum LockHolder {
+    Pg(sqlx::PgConnection),
+    Sqlite(sqlx::pool::PoolConnection<sqlx::Sqlite>),
+}
+
+impl LockHolder {
+    pub async fn hold(h: &Harness, row: i64) -> LockHolder {
+        match &h.raw {
+            Raw::Pg(_) => {
+                let mut c = sqlx::PgConnection::connect(&h.url).await.unwrap();
+                sqlx::raw_sql(AssertSqlSafe(format!(
+                    "BEGIN; SELECT 1 FROM interactions WHERE interaction_id = {row} FOR UPDATE; \
+                     LOCK TABLE interactions IN SHARE MODE"
+                )))
+                .execute(&mut c)
+                .await
+                .unwrap();
+                LockHolder::Pg(c)
+            }
+            Raw::Sqlite(p) => {
+                let mut c = p.acquire().await.unwrap();
+                sqlx::raw_sql("BEGIN IMMEDIATE")
+                    .execute(&mut *c)
+                    .await
+                    .unwrap();
+                LockHolder::Sqlite(c)
+            }
+        }
+    }
+
+    pub async fn release(self) {
+        match self {
+            LockHolder::Pg(mut c) => {
+                sqlx::raw_sql("ROLLBACK").execute(&mut c).await.unwrap();
+            }
+            LockHolder::Sqlite(mut c) => {
+                sqlx::raw_sql("ROLLBACK").execute(&mut *c).await.unwrap();
+            }
+        }
+    }
+}

@@ -9,6 +9,7 @@ mod proxy;
 
 mod auth;
 mod crud;
+mod faults;
 mod faults_support;
 mod finder;
 mod isolation;
