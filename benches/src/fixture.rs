@@ -74,12 +74,11 @@ pub fn with_database(url: &str, db: &str) -> String {
     format!("{}/{db}{query}", &base[..host_end])
 }
 
-/// A dedicated PostgreSQL connection configured as the library configures its pool
-/// (`plan_cache_mode = force_custom_plan`); statements are prepared and cached by sqlx.
+/// A dedicated PostgreSQL connection (the floor): point statements are prepared and
+/// cached by sqlx, Finder statements are sent unnamed (`persistent(false)`) so they get
+/// custom plans, as the library sends them.
 pub async fn pg_connection(url: &str) -> Result<PgConnection> {
-    let opts = PgConnectOptions::from_str(url)?
-        .options([("plan_cache_mode", "force_custom_plan")])
-        .application_name("interaction-bench-raw");
+    let opts = PgConnectOptions::from_str(url)?.application_name("interaction-bench-raw");
     Ok(PgConnection::connect_with(&opts).await?)
 }
 

@@ -867,6 +867,7 @@ impl Suite {
                 let (sql, binds) = &self.hand[shape_index(s)];
                 let mut rows: Vec<(Interaction, Option<f64>)> = match raw {
                     Raw::Pg(c) => pg_query::<PgRow>(*sql, binds)
+                        .persistent(false)
                         .fetch_all(c)
                         .await?
                         .into_iter()
