@@ -84,6 +84,7 @@ fn finish<T>(op: Op, db: &Db, started: Instant, rows: Option<usize>, r: &Result<
         tracing::warn!(
             op = op.name,
             site = op.site,
+            backend = db.backend().as_str(),
             rows,
             duration_us = us,
             error,

@@ -18,6 +18,7 @@ mod lifecycle;
 mod postgres_only;
 mod schema;
 mod sqlite_only;
+mod tracing;
 
 /// Declares each listed `async fn(Harness)` as a test on every backend.
 #[macro_export]
