@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +78,9 @@ def group_table(g: dict[str, Any]) -> list[str]:
             )
     if g.get("note"):
         out += ["", g["note"]]
+    if g.get("sql_text_same_as_library") is not None:
+        out += ["", "Raw-SQL baseline sends the library's SQL text (checked in pg_stat_activity): "
+                + ("yes" if g["sql_text_same_as_library"] else "**NO**") + "."]
     out.append("")
     return out
 
@@ -124,7 +128,7 @@ def chart(doc: dict[str, Any], path: Path, title: str) -> None:
             ax.text(v, i, " " + lab, va="center", fontsize=7)
         ax.set_xlim(0, max(vals) * 1.45)
         kind = "throughput ratio (higher is better)" if g["kind"] == "throughput" else "median ratio (lower is better)"
-        ax.set_title(f"{g['title']}", fontsize=8.5)
+        ax.set_title("\n".join(textwrap.wrap(g["title"], 60)), fontsize=8.5)
         ax.set_xlabel(f"{kind}; 1.0 = {g['baseline']}", fontsize=7)
         ax.tick_params(axis="x", labelsize=7)
     fig.suptitle(title + "  (red: the library; grey: the baseline)", fontsize=11)

@@ -90,9 +90,11 @@ FIND_HEAD = (
     "AND interactions.deleted_at IS NULL"
 )
 RECENCY = " ORDER BY interactions.start_datetime DESC, interactions.interaction_id DESC LIMIT "
+# ops.rs numbers the binds the other way round ($1 site, $2 id); the library sends $1 id,
+# $2 site (checked against pg_stat_activity below).
 GET_SQL = (
-    f"SELECT {COLUMNS} FROM interactions WHERE interactions.interaction_id = $2 "
-    "AND interactions.site_id + 0 = $1 AND interactions.deleted_at IS NULL"
+    f"SELECT {COLUMNS} FROM interactions WHERE interactions.interaction_id = $1 "
+    "AND interactions.site_id + 0 = $2 AND interactions.deleted_at IS NULL"
 )
 CREATE_SQL = (
     "INSERT INTO interactions (site_id, title, type, lead, start_datetime, end_datetime, "
@@ -102,6 +104,14 @@ CREATE_SQL = (
 AUDIT_PG = (
     "INSERT INTO audit_log (occurred_at, actor_id, site_id, action, entity, "
     "entity_id, changes) VALUES ($1, $2, $3, $4, $5, $6, CAST($7 AS jsonb))"
+)
+# The library's create on PostgreSQL (interaction-core audit.rs `open_inline`/`close_inline`):
+# change and audit row in ONE statement (a data-modifying CTE), one round trip, atomic
+# without BEGIN/COMMIT. ops.rs still times BEGIN + two INSERTs + COMMIT on its hand side.
+CREATE_CTE = (
+    f"WITH w AS ({CREATE_SQL}), a AS (INSERT INTO audit_log (occurred_at, actor_id, site_id, "
+    "action, entity, entity_id, changes) SELECT $13, $14, $15, $16, $17, w.interaction_id, "
+    "CAST($18 AS jsonb) FROM w) SELECT * FROM w"
 )
 RECENT = f"{FIND_HEAD}{RECENCY}$2"
 KEYSET = (
@@ -195,6 +205,24 @@ def ts_match(col: Any, term: str) -> Any:
     return col.op("@@")(func.websearch_to_tsquery(literal_column("'english'"), term))
 
 
+def library_sql_is(conn: Any, lib_call: Callable[[], Any], sql: str) -> bool:
+    """Runs `lib_call` (a sync library call), then reads the text of the statement the
+    library's connection ran last from pg_stat_activity and checks the peer's SQL is the
+    same (the view truncates long texts: a prefix match counts), as report.rs does."""
+    lib_call()
+    r = conn.execute(
+        "SELECT query FROM pg_stat_activity WHERE datname = current_database() "
+        "AND application_name = 'interaction-store' AND pid <> pg_backend_pid() "
+        "AND query_start IS NOT NULL ORDER BY query_start DESC LIMIT 1"
+    ).fetchone()
+    q = (r[0] if not isinstance(r, dict) else r["query"]) if r else ""
+    q = q.rstrip("\x00").strip()
+    same = bool(q) and sql.startswith(q)
+    if not same:
+        print(f"  !! the library sent: {q[:300]!r}", file=sys.stderr)
+    return same
+
+
 # --- the harness ----------------------------------------------------------------------------
 def quantile(v: list[float], q: float) -> float:
     s = sorted(v)
@@ -235,6 +263,7 @@ class Bench:
         check: Optional[Callable[[str, Any, Any], bool]] = None,
         note: str = "",
         calls: Optional[int] = None,
+        sql_same: Optional[bool] = None,
     ) -> None:
         """Interleaved latency of `peers`; the first is the baseline, `peers[i][1]()`
         returns the ids it read or wrote (checked against the library's, the first peer
@@ -326,6 +355,7 @@ class Bench:
                 "kind": "latency",
                 "baseline": live[0][0],
                 "note": note,
+                "sql_text_same_as_library": sql_same,
                 "results": results,
             }
         )
@@ -553,11 +583,11 @@ async def postgres(b: Bench, server_url: str, rows: int) -> dict[str, Any]:
         return [(await asession.get_interaction(next_id(n_alib))).id]
 
     def get_pc() -> list[int]:
-        r = pc.execute(GET_SQL, (Int4(site), Int4(next_id(n_pc))), prepare=True).fetchone()
+        r = pc.execute(GET_SQL, (Int4(next_id(n_pc)), Int4(site)), prepare=True).fetchone()
         return [r["interaction_id"]]
 
     async def get_apc() -> list[int]:
-        r = await apc.fetchrow(GET_SQL, site, next_id(n_apc))
+        r = await apc.fetchrow(GET_SQL, next_id(n_apc), site)
         return [r["interaction_id"]]
 
     get_core_stmt = select(*CORE_COLUMNS).where(
@@ -593,6 +623,7 @@ async def postgres(b: Bench, server_url: str, rows: int) -> dict[str, Any]:
             ("SQLAlchemy Core", get_core),
             ("SQLAlchemy ORM", get_orm),
         ],
+        sql_same=library_sql_is(admin, lambda: session.get_interaction(read_ids[0]), GET_SQL),
         note="psycopg: one dedicated connection, prepare=True, dict rows; asyncpg: one "
         "connection, statement cache (prepared); SQLAlchemy on psycopg with its pool, one "
         "connection checkout (Core) or Session (ORM) per call.",
@@ -681,6 +712,7 @@ async def postgres(b: Bench, server_url: str, rows: int) -> dict[str, Any]:
             title,
             "postgres",
             peers,
+            sql_same=library_sql_is(admin, f_lib, sql),
             note="psycopg: prepare=False (unnamed statement: a custom plan each call); "
             "asyncpg prepares everything, so its connection sets plan_cache_mode = "
             "force_custom_plan as the library's pool does; SQLAlchemy builds the same "
@@ -715,7 +747,7 @@ async def postgres(b: Bench, server_url: str, rows: int) -> dict[str, Any]:
 
         def t_pool() -> None:
             with pool.connection() as c:
-                c.execute(GET_SQL, (Int4(site), Int4(tid())), prepare=True).fetchone()
+                c.execute(GET_SQL, (Int4(tid()), Int4(site)), prepare=True).fetchone()
 
         for threads in (1, 2, 4):
             b.throughput(
@@ -779,6 +811,20 @@ async def writes(b: Bench, url: str, user_id: int, wsite: int, gid: str, options
             )
         return [r["interaction_id"]]
 
+    def c_cte() -> list[int]:
+        n[0] += 1
+        f = new_fields(n[0])
+        r = pc.execute(
+            CREATE_CTE,
+            (
+                Int4(wsite), f["title"], f["interaction_type"], f["lead"], f["start"], f["end"],
+                f["timezone"], f["location"], f["description"], f["notes"], Int4(user_id),
+                now_us(), now_us(), Int4(user_id), Int4(wsite), "create", "interaction",
+                audit_changes(f),
+            ),
+        ).fetchone()
+        return [r["interaction_id"]]
+
     def c_orm() -> list[int]:
         n[0] += 1
         f = new_fields(n[0])
@@ -815,11 +861,20 @@ async def writes(b: Bench, url: str, user_id: int, wsite: int, gid: str, options
         gid,
         f"create + audit row, one transaction (PostgreSQL, synchronous_commit={setting})",
         "postgres",
-        [("psycopg", c_pc), ("library sync", c_lib), ("SQLAlchemy ORM", c_orm)],
+        [
+            ("psycopg, the library's statement", c_cte),
+            ("library sync", c_lib),
+            ("psycopg BEGIN + 2 INSERTs + COMMIT", c_pc),
+            ("SQLAlchemy ORM", c_orm),
+        ],
         check=check,
-        note="BEGIN, INSERT ... RETURNING, audit INSERT, COMMIT on every side; psycopg on one "
-        "dedicated connection (auto-prepared after 5 runs); SQLAlchemy ORM: a Session per call, "
-        "expire_on_commit=False, flush for the id then the audit row."
+        sql_same=library_sql_is(pc, c_lib, CREATE_CTE),
+        note="The library writes the interaction and its audit row in one statement (a "
+        "data-modifying CTE: one round trip, atomic without BEGIN/COMMIT); the baseline sends "
+        "that statement through psycopg on one dedicated connection (auto-prepared after 5 runs). "
+        "'BEGIN + 2 INSERTs + COMMIT' is the shape most users write (and what benches/src/ops.rs "
+        "times): 4 round trips. SQLAlchemy ORM: a Session per call, expire_on_commit=False, "
+        "flush for the id, add the audit row, commit."
         + (f" Connections opened with options '{options}'." if options else ""),
         calls=max(30, b.calls // 3),
     )
@@ -861,7 +916,7 @@ async def sqlite(b: Bench, path: Path) -> dict[str, Any]:
         return [session.get_interaction(nid(n_lib)).id]
 
     def g_raw() -> list[int]:
-        r = raw.execute(GET_SQL, {"1": site, "2": nid(n_raw)}).fetchone()
+        r = raw.execute(GET_SQL, {"1": nid(n_raw), "2": site}).fetchone()
         return [r["interaction_id"]]
 
     await b.latency(
