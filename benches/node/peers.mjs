@@ -72,7 +72,8 @@ const COLUMNS =
 const COLUMN_NAMES = COLUMNS.split(', ').map((c) => c.split('.')[1])
 const FIND_HEAD = `SELECT ${COLUMNS} FROM interactions WHERE interactions.site_id = $1 AND interactions.deleted_at IS NULL`
 const RECENCY = ' ORDER BY interactions.start_datetime DESC, interactions.interaction_id DESC LIMIT '
-const GET_SQL = `SELECT ${COLUMNS} FROM interactions WHERE interactions.interaction_id = $2 AND interactions.site_id + 0 = $1 AND interactions.deleted_at IS NULL`
+// ops.rs numbers the get's binds the other way round; the library sends $1 id, $2 site.
+const GET_SQL = `SELECT ${COLUMNS} FROM interactions WHERE interactions.interaction_id = $1 AND interactions.site_id + 0 = $2 AND interactions.deleted_at IS NULL`
 const CREATE_SQL =
   'INSERT INTO interactions (site_id, title, type, lead, start_datetime, end_datetime, ' +
   'timezone, location, description, notes, created_by, created_at, version) VALUES ($1, $2, ' +
@@ -80,6 +81,12 @@ const CREATE_SQL =
 const AUDIT_PG =
   'INSERT INTO audit_log (occurred_at, actor_id, site_id, action, entity, ' +
   'entity_id, changes) VALUES ($1, $2, $3, $4, $5, $6, CAST($7 AS jsonb))'
+// The library's create on PostgreSQL (interaction-core audit.rs): change and audit row in ONE
+// statement, a data-modifying CTE (one round trip, atomic without BEGIN/COMMIT).
+const CREATE_CTE =
+  `WITH w AS (${CREATE_SQL}), a AS (INSERT INTO audit_log (occurred_at, actor_id, site_id, ` +
+  'action, entity, entity_id, changes) SELECT $13, $14, $15, $16, $17, w.interaction_id, ' +
+  'CAST($18 AS jsonb) FROM w) SELECT * FROM w'
 const KEYSET = `${FIND_HEAD} AND (interactions.start_datetime, interactions.interaction_id) < ($2, $3)${RECENCY}$4`
 const TEXT_PG = `${FIND_HEAD} AND interactions.search_vector @@ websearch_to_tsquery('english', $2)${RECENCY}$3`
 const TEXT_SQLITE = `${FIND_HEAD} AND interactions.interaction_id IN (SELECT rowid FROM interactions_fts WHERE interactions_fts MATCH $2)${RECENCY}$3`
@@ -119,9 +126,23 @@ function fail(gid, peer, e) {
   failures.push({ group: gid, peer, error: msg })
 }
 
+// Runs `libCall`, then reads the statement the library's connection ran last from
+// pg_stat_activity and checks the peer's SQL is the same text (prefix: the view truncates).
+async function librarySqlIs(client, libCall, text) {
+  await libCall()
+  const r = await client.query(
+    "SELECT query FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'interaction-store' " +
+      'AND pid <> pg_backend_pid() AND query_start IS NOT NULL ORDER BY query_start DESC LIMIT 1',
+  )
+  const q = (r.rows[0]?.query ?? '').replace(/\0+$/, '').trim()
+  const same = q.length > 0 && text.startsWith(q)
+  if (!same) console.error(`  !! the library sent: ${q.slice(0, 300)}`)
+  return same
+}
+
 const sameIds = (a, b) => a.length > 0 && a.length === b.length && a.every((x, i) => x === b[i])
 
-async function latency(gid, title, backend, peers, { check, note = '', calls = CALLS } = {}) {
+async function latency(gid, title, backend, peers, { check, note = '', calls = CALLS, sqlSame = null } = {}) {
   if (!wanted(gid)) return
   console.error(`== ${gid}: ${title}`)
   const got = new Map()
@@ -196,7 +217,7 @@ async function latency(gid, title, backend, peers, { check, note = '', calls = C
       check: checks[name],
     }
   })
-  groups.push({ id: gid, title, backend, kind: 'latency', baseline: live[0][0], note, results })
+  groups.push({ id: gid, title, backend, kind: 'latency', baseline: live[0][0], note, sql_text_same_as_library: sqlSame, results })
 }
 
 async function throughput(gid, title, concurrency, peers, { callsPerWorker, note = '' }) {
@@ -335,9 +356,9 @@ async function postgres(lib, pgmod, meta) {
   const cKy = counter()
   const cPr = counter()
   const getPeers = [
-    ['pg.Pool named', async () => [(await pool.query({ name: 'get', text: GET_SQL, values: [site, cPg()] })).rows[0].interaction_id]],
+    ['pg.Pool named', async () => [(await pool.query({ name: 'get', text: GET_SQL, values: [cPg(), site] })).rows[0].interaction_id]],
     ['library', async () => [(await session.getInteraction(cLib())).id]],
-    ['pg.Pool unnamed', async () => [(await pool.query(GET_SQL, [site, cPgU()])).rows[0].interaction_id]],
+    ['pg.Pool unnamed', async () => [(await pool.query(GET_SQL, [cPgU(), site])).rows[0].interaction_id]],
     [
       'Kysely',
       async () => {
@@ -361,6 +382,7 @@ async function postgres(lib, pgmod, meta) {
       },
     ])
   await latency('pg_get', 'get by id (PostgreSQL)', 'postgres', getPeers, {
+    sqlSame: wanted('pg_get') ? await librarySqlIs(admin, () => session.getInteraction(readIds[0]), GET_SQL) : null,
     note:
       'pg.Pool (max 20, as the library pool) with a named statement (prepared per connection) and unnamed; ' +
       'Kysely on its own pg.Pool; Prisma 7 findFirst through @prisma/adapter-pg (its own SQL: site_id = $n without the library\'s "+ 0").',
@@ -425,6 +447,7 @@ async function postgres(lib, pgmod, meta) {
     if (s.gid === 'pg_find_text')
       peers.push(['pg.Pool named (generic-plan trap)', async () => idsOf((await pool.query({ name: 'text', text: s.sql, values: s.values })).rows)])
     await latency(s.gid, s.title, 'postgres', peers, {
+      sqlSame: wanted(s.gid) ? await librarySqlIs(admin, () => s.lib(session).fetch(), s.sql) : null,
       note:
         'pg.Pool unnamed statements (a custom plan each call); Kysely builds the same predicates; ' +
         (s.prismaNote ?? 'Prisma findMany') +
@@ -439,7 +462,7 @@ async function postgres(lib, pgmod, meta) {
   const tLib = counter()
   const tPg = counter()
   const tpPeers = [
-    ['pg.Pool named', async () => pool.query({ name: 'get', text: GET_SQL, values: [site, tPg()] })],
+    ['pg.Pool named', async () => pool.query({ name: 'get', text: GET_SQL, values: [tPg(), site] })],
     ['library', async () => session.getInteraction(tLib())],
   ]
   if (prisma) {
@@ -478,7 +501,20 @@ async function writes(lib, pg, Kysely, PostgresDialect, url, userId, wsite, gid,
   let n = Date.now() % 1_000_000
   const peers = [
     [
-      'pg.Pool',
+      "pg.Pool, the library's statement",
+      async () => {
+        const f = newFields(++n)
+        const r = await pool.query({
+          name: 'create_cte',
+          text: CREATE_CTE,
+          values: [wsite, f.title, f.interactionType, f.lead, f.start, f.end, f.timezone, f.location, f.description, f.notes, userId, new Date(), new Date(), userId, wsite, 'create', 'interaction', auditChanges(f)],
+        })
+        return [r.rows[0].interaction_id]
+      },
+    ],
+    ['library', async () => [(await ws.createInteraction(newFields(++n))).id]],
+    [
+      'pg.Pool BEGIN + 2 INSERTs + COMMIT',
       async () => {
         const f = newFields(++n)
         const c = await pool.connect()
@@ -501,7 +537,6 @@ async function writes(lib, pg, Kysely, PostgresDialect, url, userId, wsite, gid,
         }
       },
     ],
-    ['library', async () => [(await ws.createInteraction(newFields(++n))).id]],
     [
       'Kysely',
       async () => {
@@ -592,9 +627,11 @@ async function writes(lib, pg, Kysely, PostgresDialect, url, userId, wsite, gid,
   await latency(gid, `create + audit row, one transaction (PostgreSQL, synchronous_commit=${setting})`, 'postgres', peers, {
     check,
     calls: Math.max(30, Math.floor(CALLS / 3)),
+    sqlSame: await librarySqlIs(pool, () => ws.createInteraction(newFields(++n)), CREATE_CTE),
     note:
-      'BEGIN, INSERT ... RETURNING, audit INSERT, COMMIT on every side; pg.Pool with named statements; ' +
-      'Kysely transaction(); Prisma interactive $transaction with two creates.' +
+      'The library writes the interaction and its audit row in one statement (a data-modifying CTE: one round trip); ' +
+      'the baseline sends that statement as a named pg statement. "BEGIN + 2 INSERTs + COMMIT" is the shape most users write (4 round trips, named statements); ' +
+      'Kysely transaction() with two inserts; Prisma interactive $transaction with two creates.' +
       (options ? ` Connections opened with options '${options}'.` : ''),
   })
   await pool.end()
@@ -631,7 +668,7 @@ async function sqlite(lib, meta) {
     'get by id (SQLite)',
     'sqlite',
     [
-      ['better-sqlite3', async () => [getStmt.get({ 1: site, 2: cRaw() }).interaction_id]],
+      ['better-sqlite3', async () => [getStmt.get({ 1: cRaw(), 2: site }).interaction_id]],
       ['library', async () => [(await session.getInteraction(cLib())).id]],
     ],
     { note: 'better-sqlite3 12 (synchronous) on its own connection to the same file, the library SQL prepared once.' },
