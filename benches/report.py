@@ -22,6 +22,41 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 
 
+NOTES = """
+## Notes on this comparison
+
+- **The library's statements, read back from the server.** Every raw-SQL baseline on
+  PostgreSQL sends the text the library sent, checked before timing in `pg_stat_activity`
+  (the line under each table says so). Two statements differ from `benches/src/ops.rs`,
+  whose hand-written side has fallen behind the core: the get numbers its binds `$1` id,
+  `$2` site (ops.rs: the other way round), and a create is ONE statement, a data-modifying
+  CTE that inserts the interaction and its audit row in one round trip without
+  BEGIN/COMMIT (ops.rs, and so the Rust `create` row above, still times BEGIN + two
+  INSERTs + COMMIT on its hand side). The peer scripts time both: the library's statement
+  as the baseline and "BEGIN + 2 INSERTs + COMMIT" as what most users write.
+- **Unprepared Finder peers.** Finder baselines run unprepared (psycopg `prepare=False`,
+  node-postgres unnamed statements; asyncpg with `plan_cache_mode = force_custom_plan`):
+  a prepared full-text statement can fall into a generic plan after five executions. The
+  extra "prepared (generic-plan trap)" peer shows whether it did in this run.
+- **ORM and query-builder SQL.** SQLAlchemy, Kysely and Prisma build their own SQL for the
+  same predicates; their rows are checked, their text is not. Prisma has no
+  `websearch_to_tsquery` and no row comparison: its full-text page is `$queryRawUnsafe`
+  with the library's SQL and its keyset page an `OR` of two comparisons.
+- **Prisma 7 here.** The schema engine cannot be downloaded on this machine, so
+  `benches/node/prisma/schema.prisma` is written by hand and the client generated with
+  `PRISMA_SCHEMA_ENGINE_BINARY=/bin/false` (the `prisma-client-js` generator; Prisma 7's
+  query compiler ships as WebAssembly, so no engine binary is needed at run time).
+- **Writes** run at the server's `synchronous_commit` and again on connections opened with
+  `-c synchronous_commit=off` (this disk's fsync swings 0.5-4 ms). Creates go to the
+  `bench-writes` site, which grows with every run.
+- **Not covered by this run** (issue 8 asks for more): Finder shapes at 10k and 1M rows
+  (run with `BENCH_ROWS=10000` / `1000000`: the scripts take the row count), relevance and
+  date-range shapes from Python/Node (they are in the Rust table), update from
+  Python/Node, the library's bulk-load rate against COPY, cached Finder, and profiles of the
+  groups where the library loses.
+"""
+
+
 def load(p: Path) -> Any:
     return json.loads(p.read_text()) if p.exists() else None
 
@@ -251,9 +286,7 @@ def main() -> None:
         rust_chart(rust, charts / "rust.png")
     else:
         md += ["The Rust comparison did not run or printed no table.", ""]
-    extra = res / "notes.md"
-    if extra.exists():
-        md += [extra.read_text().rstrip(), ""]
+    md += NOTES.strip("\n").splitlines() + [""]
     Path(a.out).write_text("\n".join(md) + "\n")
     print(f"wrote {a.out} and charts under {charts}")
 
