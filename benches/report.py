@@ -222,6 +222,9 @@ def main() -> None:
         f"- machine: {machine.get('nproc', '?')} CPUs ({machine.get('cpu', '?')}), "
         f"{machine.get('memory', '?')} memory, {machine.get('os', '?')}",
         f"- PostgreSQL: {machine.get('postgres_version', '?')} at `{machine.get('database_url_redacted', '?')}` (loopback TCP)",
+        f"- load average (1, 5, 15 min) when the report was written: {machine.get('loadavg_at_end', '?')}; "
+        f"Python run start/end: {py.get('loadavg_start_end') if py else '-'}; Node run start/end: {node.get('loadavg_start_end') if node else '-'} "
+        "(2 cores: a load above ~1 means something else shared the machine during the run)",
         f"- rows: {machine.get('rows', '?')} (10 data sites; reads on the first site, writes on the `bench-writes` site)",
         f"- runtimes: {machine.get('rustc', '?')}; {py['runtime'] if py else 'Python: not run'}; {node['runtime'] if node else 'Node: not run'}",
         "",

@@ -138,6 +138,7 @@ for line in open("/proc/cpuinfo"):
     if line.startswith("model name"):
         cpu = line.split(":", 1)[1].strip(); break
 rows = os.environ.get("BENCH_ROWS", "100000")
+redacted = re.sub(r"//([^:@/]+):[^@/]*@", r"//\1:***@", url)
 doc = {
     "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     "duration_s": int(dt.datetime.now().timestamp()) - t0,
@@ -148,11 +149,12 @@ doc = {
     "memory": mem,
     "os": f"{platform.system()} {platform.release()}",
     "postgres_version": pgv,
-    "database_url_redacted": re.sub(r"//([^:@/]+):[^@/]*@", r"//\1:***@", url),
+    "database_url_redacted": redacted,
+    "loadavg_at_end": [round(x, 2) for x in os.getloadavg()],
     "rows": int(rows),
     "rustc": sh("rustc", "--version"),
     "commands": [
-        f"DATABASE_URL={re.sub(r'//([^:@/]+):[^@/]*@', r'//\1:***@', url)} BENCH_ROWS={rows} bash benches/run.sh",
+        f"DATABASE_URL={redacted} BENCH_ROWS={rows} bash benches/run.sh",
         "# which runs:",
         "cargo run --release -p interaction-benches --bin compare   # data + Rust table",
         "maturin build --release  (bindings-python) + pip install into a fresh venv",

@@ -24,6 +24,7 @@ import { existsSync, mkdirSync, writeFileSync, readFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import process from 'node:process'
+import { loadavg } from 'node:os'
 
 const require = createRequire(import.meta.url)
 const HERE = dirname(fileURLToPath(import.meta.url))
@@ -696,6 +697,7 @@ async function sqlite(lib, meta) {
 
 // --- main ---------------------------------------------------------------------------------
 const started = new Date()
+const load0 = loadavg()
 const lib = require('interaction-store')
 const pgmod = await import('pg')
 const meta = { postgres: {}, sqlite: {} }
@@ -725,6 +727,7 @@ const doc = {
   rows: ROWS,
   config: { calls: CALLS, rounds: ROUNDS, warmup: WARMUP },
   runtime: `Node ${process.version}`,
+  loadavg_start_end: [load0, loadavg()].map((l) => l.map((x) => Math.round(x * 100) / 100)),
   versions: Object.fromEntries(['interaction-store', 'pg', 'kysely', 'prisma', '@prisma/client', '@prisma/adapter-pg', 'better-sqlite3'].map((p) => [p, version(p)])),
   meta,
   groups,

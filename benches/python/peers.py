@@ -972,6 +972,7 @@ async def main() -> int:
     sqlite_path = Path(a.sqlite_path) if a.sqlite_path else target / "bench-data" / f"interaction_bench_{a.rows}.db"
     b = Bench(a.calls, a.rounds, a.warmup, set(a.only.split(",")) if a.only else None)
     started = dt.datetime.now(dt.timezone.utc)
+    load0 = os.getloadavg()
     meta: dict[str, Any] = {}
     try:
         meta["postgres"] = await postgres(b, url, a.rows)
@@ -990,6 +991,7 @@ async def main() -> int:
         "rows": a.rows,
         "config": {"calls": a.calls, "rounds": a.rounds, "warmup": a.warmup},
         "runtime": f"Python {platform.python_version()}",
+        "loadavg_start_end": [[round(x, 2) for x in load0], [round(x, 2) for x in os.getloadavg()]],
         "versions": {
             p: version(p)
             for p in ["interaction-store", "psycopg", "psycopg-binary", "psycopg-pool", "asyncpg", "SQLAlchemy"]
