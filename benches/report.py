@@ -228,6 +228,18 @@ def main() -> None:
         f"- rows: {machine.get('rows', '?')} (10 data sites; reads on the first site, writes on the `bench-writes` site)",
         f"- runtimes: {machine.get('rustc', '?')}; {py['runtime'] if py else 'Python: not run'}; {node['runtime'] if node else 'Node: not run'}",
         "",
+        *(
+            [
+                "> **Warning: this run shared the machine.** The load average stayed above the "
+                "2 cores during the peer runs (numbers above), so calls waited for a CPU: medians "
+                "and especially p99 and the thread/concurrency throughput groups are noisy (see "
+                "the spread of the per-round values). Rerun `benches/run.sh` on a quiet machine "
+                "before drawing conclusions from small differences.",
+                "",
+            ]
+            if max([((py or {}).get("loadavg_start_end") or [[0]])[-1][0], ((node or {}).get("loadavg_start_end") or [[0]])[-1][0]]) > 2.5
+            else []
+        ),
         "Commands:",
         "",
         "```sh",
