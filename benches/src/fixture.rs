@@ -152,7 +152,8 @@ async fn open(
     path: Option<PathBuf>,
     rows: usize,
 ) -> Result<Fixture> {
-    let store = StoreOptions::new(&url).connect().await?;
+    // A database built by an older library is brought up to this library's schema.
+    let store = StoreOptions::new(&url).migrate(true).connect().await?;
     let user_id = store.get_user_by_username(USER).await?.id;
     let sites = store.list_sites().await?;
     let id_of = |name: &str| {
