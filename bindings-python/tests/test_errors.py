@@ -3,6 +3,7 @@ of every type."""
 
 from __future__ import annotations
 
+import builtins
 import pickle
 from datetime import date, timedelta
 from typing import Any, Callable
@@ -20,8 +21,11 @@ KINDS = {
     ist.ConflictError: "CONFLICT",
     ist.SchemaVersionError: "SCHEMA_VERSION",
     ist.UnavailableError: "UNAVAILABLE",
+    ist.TimeoutError: "TIMEOUT",
+    ist.ConfigurationError: "CONFIGURATION",
     ist.InternalError: "INTERNAL",
 }
+RETRYABLE = {ist.UnavailableError, ist.TimeoutError}
 
 
 def test_hierarchy_declared_once() -> None:
@@ -32,7 +36,17 @@ def test_hierarchy_declared_once() -> None:
         assert cls.__module__ == "interaction_store._errors"
     assert issubclass(ist.ValidationError, ValueError)
     assert not issubclass(ist.NotFoundError, ValueError)
-    assert len(set(KINDS)) == 8
+    assert issubclass(ist.TimeoutError, builtins.TimeoutError)
+    assert ist.TimeoutError is not builtins.TimeoutError
+    assert len(set(KINDS)) == 10
+
+
+def test_retryable_comes_from_the_core() -> None:
+    """`retryable` is set on each class from the core's ErrorKind::is_retryable."""
+    for cls in KINDS:
+        assert cls.retryable is (cls in RETRYABLE), cls
+        assert cls("x").retryable is (cls in RETRYABLE)
+    assert ist.InteractionStoreError.retryable is False
 
 
 @pytest.mark.parametrize("cls", list(KINDS))
@@ -43,7 +57,9 @@ def test_pickle_round_trip_keeps_class_message_and_field(cls: type) -> None:
     assert str(back) == str(e) == "invalid title: must not be empty"
     assert back.message == e.message and back.field == "title" and back.code == e.code
     plain = pickle.loads(pickle.dumps(cls("x")))
-    assert plain.field is None
+    assert plain.field is None and plain.cause is None
+    caused = pickle.loads(pickle.dumps(cls("x", cause="connection reset by peer")))
+    assert caused.cause == "connection reset by peer" and type(caused) is cls
 
 
 def test_raised_errors_pickle(world: World) -> None:
@@ -73,12 +89,16 @@ def test_every_kind_is_raised_and_caught_by_class(world: World, url: str) -> Non
             assert exc.value.field == "title"
         else:
             assert exc.value.field is None
+        assert exc.value.retryable is False
+        assert exc.value.cause is None  # no driver error behind these
     # InternalError: a table dropped behind the library's back.
     exec_sql(url, "DROP TABLE access_log")
     with pytest.raises(ist.InternalError) as internal:
         store.access_log()
-    assert internal.value.code == "INTERNAL"
-    # UnavailableError: closed store. (SchemaVersionError: see test_store.)
+    assert internal.value.code == "INTERNAL" and internal.value.retryable is False
+    assert internal.value.cause  # the driver's error is kept
+    # UnavailableError: closed store. (SchemaVersionError: see test_store; TimeoutError,
+    # ConfigurationError and UnavailableError from the server: see test_execution.)
     store.close()
     with pytest.raises(ist.UnavailableError):
         store.get_site(world.site.id)

@@ -230,7 +230,38 @@ class InteractionStore:
         idle_timeout: Optional[Seconds] = ...,
         max_lifetime: Optional[Seconds] = ...,
         login_concurrency: int = ...,
-    ) -> InteractionStore: ...
+        connect_timeout: Seconds = ...,
+        statement_timeout: Seconds = ...,
+        lock_timeout: Seconds = ...,
+        call_timeout: Seconds = ...,
+        slow_statement_threshold: Optional[Seconds] = ...,
+        check_schema: bool = ...,
+    ) -> InteractionStore:
+        """Opens ``url`` (default ``sqlite://interactions.db`` in the working directory).
+
+        ``migrate=True`` applies pending migrations first; ``check_schema=False`` skips
+        the schema-version check (for operator tools: ``schema_version()``,
+        ``migrate_to()``). The other keywords are the core's ``StoreOptions`` (omit one
+        for its default; durations are seconds or ``timedelta``; the core validates them
+        and raises ``ValidationError`` with ``field`` set, e.g. for a zero or over-24-h
+        timeout):
+
+        * ``min_connections`` (5), ``max_connections`` (20), ``login_concurrency``
+          (CPUs);
+        * ``acquire_timeout`` (30 s): wait for a pooled connection, then
+          ``UnavailableError``;
+        * ``idle_timeout`` (10 min), ``max_lifetime`` (30 min): ``None`` disables;
+        * ``connect_timeout`` (10 s): opening one connection; a refused connection
+          fails at once;
+        * ``statement_timeout`` (30 s): one statement on the server, then
+          ``TimeoutError``;
+        * ``lock_timeout`` (10 s): wait for a row or database lock another
+          transaction holds, then ``TimeoutError`` (nothing written);
+        * ``call_timeout`` (60 s): the deadline of every call, covering the waits and
+          the statements; past it ``TimeoutError`` (a write may have committed);
+        * ``slow_statement_threshold`` (1 s): calls at least this slow are logged as
+          warnings on the ``interaction_store`` logger; ``None`` disables.
+        """
     @property
     def backend(self) -> str: ...
     @property
@@ -245,6 +276,11 @@ class InteractionStore:
         /,
     ) -> bool: ...
     def migrate(self) -> List[SchemaVersion]: ...
+    def migrate_to(self, version: str) -> List[SchemaVersion]:
+        """Applies pending migrations up to and including ``version`` (``"1.0.0"``, one
+        of this library's schema versions), e.g. to stage an upgrade; returns the
+        versions applied now. An unparsable version is a ``SchemaVersionError``, an
+        unknown one a ``ValidationError`` (field ``version``)."""
     def schema_version(self) -> Optional[SchemaVersion]: ...
     def check_schema(self) -> None: ...
     def create_user(self, username: str, email: str, password: str) -> User: ...
@@ -285,7 +321,17 @@ class SiteSession:
         location: Optional[str] = None,
         description: Optional[str] = None,
         notes: Optional[str] = None,
-    ) -> Interaction: ...
+        idempotency_key: Optional[str] = None,
+    ) -> Interaction:
+        """Creates an interaction (editor or admin). ``start``/``end`` are aware
+        datetimes (instants) or ``LocalTime``s (wall-clock times in ``timezone``).
+
+        A create that timed out (``TimeoutError``), failed as ``UnavailableError`` or
+        was cancelled (Ctrl-C, asyncio cancellation) may still have committed. With an
+        ``idempotency_key`` (any string unique per logical create, e.g. a request id)
+        retrying is safe: the same key in this site within 24 h returns the interaction
+        the first call created (no second row, no second audit entry); the same key with
+        other content is a ``ConflictError``."""
     def get_interaction(self, id: int) -> Interaction: ...
     def update_interaction(
         self,
@@ -346,7 +392,38 @@ class AsyncInteractionStore:
         idle_timeout: Optional[Seconds] = ...,
         max_lifetime: Optional[Seconds] = ...,
         login_concurrency: int = ...,
-    ) -> Future[AsyncInteractionStore]: ...
+        connect_timeout: Seconds = ...,
+        statement_timeout: Seconds = ...,
+        lock_timeout: Seconds = ...,
+        call_timeout: Seconds = ...,
+        slow_statement_threshold: Optional[Seconds] = ...,
+        check_schema: bool = ...,
+    ) -> Future[AsyncInteractionStore]:
+        """Opens ``url`` (default ``sqlite://interactions.db`` in the working directory).
+
+        ``migrate=True`` applies pending migrations first; ``check_schema=False`` skips
+        the schema-version check (for operator tools: ``schema_version()``,
+        ``migrate_to()``). The other keywords are the core's ``StoreOptions`` (omit one
+        for its default; durations are seconds or ``timedelta``; the core validates them
+        and raises ``ValidationError`` with ``field`` set, e.g. for a zero or over-24-h
+        timeout):
+
+        * ``min_connections`` (5), ``max_connections`` (20), ``login_concurrency``
+          (CPUs);
+        * ``acquire_timeout`` (30 s): wait for a pooled connection, then
+          ``UnavailableError``;
+        * ``idle_timeout`` (10 min), ``max_lifetime`` (30 min): ``None`` disables;
+        * ``connect_timeout`` (10 s): opening one connection; a refused connection
+          fails at once;
+        * ``statement_timeout`` (30 s): one statement on the server, then
+          ``TimeoutError``;
+        * ``lock_timeout`` (10 s): wait for a row or database lock another
+          transaction holds, then ``TimeoutError`` (nothing written);
+        * ``call_timeout`` (60 s): the deadline of every call, covering the waits and
+          the statements; past it ``TimeoutError`` (a write may have committed);
+        * ``slow_statement_threshold`` (1 s): calls at least this slow are logged as
+          warnings on the ``interaction_store`` logger; ``None`` disables.
+        """
     @property
     def backend(self) -> str: ...
     @property
@@ -361,6 +438,11 @@ class AsyncInteractionStore:
         /,
     ) -> Future[bool]: ...
     def migrate(self) -> Future[List[SchemaVersion]]: ...
+    def migrate_to(self, version: str) -> Future[List[SchemaVersion]]:
+        """Applies pending migrations up to and including ``version`` (``"1.0.0"``, one
+        of this library's schema versions), e.g. to stage an upgrade; returns the
+        versions applied now. An unparsable version is a ``SchemaVersionError``, an
+        unknown one a ``ValidationError`` (field ``version``)."""
     def schema_version(self) -> Future[Optional[SchemaVersion]]: ...
     def check_schema(self) -> Future[None]: ...
     def create_user(self, username: str, email: str, password: str) -> Future[User]: ...
@@ -401,7 +483,17 @@ class AsyncSiteSession:
         location: Optional[str] = None,
         description: Optional[str] = None,
         notes: Optional[str] = None,
-    ) -> Future[Interaction]: ...
+        idempotency_key: Optional[str] = None,
+    ) -> Future[Interaction]:
+        """Creates an interaction (editor or admin). ``start``/``end`` are aware
+        datetimes (instants) or ``LocalTime``s (wall-clock times in ``timezone``).
+
+        A create that timed out (``TimeoutError``), failed as ``UnavailableError`` or
+        was cancelled (Ctrl-C, asyncio cancellation) may still have committed. With an
+        ``idempotency_key`` (any string unique per logical create, e.g. a request id)
+        retrying is safe: the same key in this site within 24 h returns the interaction
+        the first call created (no second row, no second audit entry); the same key with
+        other content is a ``ConflictError``."""
     def get_interaction(self, id: int) -> Future[Interaction]: ...
     def update_interaction(
         self,
