@@ -270,11 +270,10 @@ def test_migrate_to_stages_an_upgrade(fresh_url: Callable[..., str]) -> None:
         assert [str(v) for v in applied] == ["1.0.0"]
         assert str(store.schema_version()) == "1.0.0"
         assert store.migrate_to("1.0.0") == []
-        with pytest.raises(ist.SchemaVersionError):
-            store.migrate_to("1.x")
-        with pytest.raises(ist.ValidationError) as exc:
-            store.migrate_to("9.9.9")
-        assert exc.value.field == "version"
+        for bad in ("1.x", "9.9.9"):
+            with pytest.raises(ist.ValidationError) as exc:
+                store.migrate_to(bad)
+            assert exc.value.field == "version"
         with pytest.raises(TypeError):
             store.migrate_to(1)  # type: ignore[arg-type]
     # A library that requires 1.1.0 refuses the 1.0.0 database...

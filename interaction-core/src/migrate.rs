@@ -32,11 +32,9 @@ impl fmt::Display for SchemaVersion {
 
 impl FromStr for SchemaVersion {
     type Err = Error;
+    /// Parses `MAJOR.MINOR.PATCH`; anything else is a [`Error::Validation`] of `version`.
     fn from_str(s: &str) -> Result<Self> {
-        let bad = || Error::SchemaVersion {
-            found: s.to_string(),
-            required: required().to_string(),
-        };
+        let bad = || Error::validation("version", format!("{s:?} is not MAJOR.MINOR.PATCH"));
         let mut parts = s.trim().split('.').map(|p| p.parse::<u32>());
         match (parts.next(), parts.next(), parts.next(), parts.next()) {
             (Some(Ok(major)), Some(Ok(minor)), Some(Ok(patch)), None) => Ok(SchemaVersion {
@@ -120,7 +118,11 @@ pub(crate) async fn current_version(store: &InteractionStore) -> Result<Option<S
     }
     let q = store.sql("SELECT value FROM schema_metadata WHERE key = 'schema_version'");
     match store.read_opt::<(String,)>(op, Fresh::Latest, q).await? {
-        Some((v,)) => Ok(Some(v.parse()?)),
+        // A recorded version this library cannot read is a version it cannot use.
+        Some((v,)) => v.parse().map(Some).map_err(|_| Error::SchemaVersion {
+            found: v,
+            required: required().to_string(),
+        }),
         None => Ok(None),
     }
 }
