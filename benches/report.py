@@ -27,13 +27,12 @@ NOTES = """
 
 - **The library's statements, read back from the server.** Every raw-SQL baseline on
   PostgreSQL sends the text the library sent, checked before timing in `pg_stat_activity`
-  (the line under each table says so). Two statements differ from `benches/src/ops.rs`,
-  whose hand-written side has fallen behind the core: the get numbers its binds `$1` id,
-  `$2` site (ops.rs: the other way round), and a create is ONE statement, a data-modifying
-  CTE that inserts the interaction and its audit row in one round trip without
-  BEGIN/COMMIT (ops.rs, and so the Rust `create` row above, still times BEGIN + two
-  INSERTs + COMMIT on its hand side). The peer scripts time both: the library's statement
-  as the baseline and "BEGIN + 2 INSERTs + COMMIT" as what most users write.
+  (the line under each table says so), as does the Rust hand-written side
+  (`benches/src/ops.rs`, checked for get, create and every Finder shape). The get numbers
+  its binds `$1` id, `$2` site; a create is ONE statement, a data-modifying CTE that
+  inserts the interaction and its audit row in one round trip without BEGIN/COMMIT. The
+  peer scripts time both: the library's statement as the baseline and "BEGIN + 2 INSERTs
+  + COMMIT" as what most users write.
 - **Unprepared Finder peers.** Finder baselines run unprepared (psycopg `prepare=False`,
   node-postgres unnamed statements; asyncpg with `plan_cache_mode = force_custom_plan`):
   a prepared full-text statement can fall into a generic plan after five executions. The

@@ -20,7 +20,7 @@ use sqlx::postgres::PgConnectOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sqlx::{Connection, PgConnection, SqliteConnection};
 
-use crate::data::{Generator, GENERATOR_VERSION, SEED, SITES};
+use crate::data::{GenRow, Generator, GENERATOR_VERSION, SEED, SITES};
 
 /// Boxed error of the bench helpers.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -239,30 +239,44 @@ pub async fn postgres(server_url: &str, rows: usize) -> Result<Fixture> {
     open(Backend::Postgres, url, None, rows).await
 }
 
-/// Bulk load through `unnest` arrays: one statement per 5000 rows.
+/// Rows per statement of the generator's PostgreSQL load.
+const UNNEST_BATCH: usize = 5000;
+
+/// Bulk load through `unnest` arrays: one statement per [`UNNEST_BATCH`] rows.
 async fn load_postgres(c: &mut PgConnection, rows: usize, user: i64, sites: &[i64]) -> Result<()> {
-    const BATCH: usize = 5000;
     let mut gen = Generator::new(rows).peekable();
     while gen.peek().is_some() {
-        let batch: Vec<_> = gen.by_ref().take(BATCH).collect();
-        let col = |f: &dyn Fn(&crate::data::GenRow) -> String| -> Vec<String> {
-            batch.iter().map(f).collect()
-        };
-        let opt = |f: &dyn Fn(&crate::data::GenRow) -> Option<String>| -> Vec<Option<String>> {
-            batch.iter().map(f).collect()
-        };
-        let ts = |f: &dyn Fn(&crate::data::GenRow) -> DateTime<Utc>| -> Vec<DateTime<Utc>> {
-            batch.iter().map(f).collect()
-        };
-        let site: Vec<i32> = batch.iter().map(|r| sites[r.site_index] as i32).collect();
-        sqlx::query(
-            "INSERT INTO interactions (site_id, title, type, lead, start_datetime, end_datetime, \
-             timezone, location, description, notes, created_by, created_at, version) \
-             SELECT s, ti, ty, le, st, en, tz, lo, de, no, $11, ca, 1 FROM unnest($1::int4[], \
-             $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[], \
-             $7::text[], $8::text[], $9::text[], $10::text[], $12::timestamptz[]) \
-             AS t(s, ti, ty, le, st, en, tz, lo, de, no, ca)",
-        )
+        let batch: Vec<_> = gen.by_ref().take(UNNEST_BATCH).collect();
+        insert_unnest(c, "interactions", &batch, user, sites).await?;
+    }
+    Ok(())
+}
+
+/// One `INSERT ... SELECT FROM unnest(...)` of `batch` into `table`.
+async fn insert_unnest(
+    c: &mut PgConnection,
+    table: &str,
+    batch: &[GenRow],
+    user: i64,
+    sites: &[i64],
+) -> Result<()> {
+    let col = |f: &dyn Fn(&GenRow) -> String| -> Vec<String> { batch.iter().map(f).collect() };
+    let opt = |f: &dyn Fn(&GenRow) -> Option<String>| -> Vec<Option<String>> {
+        batch.iter().map(f).collect()
+    };
+    let ts = |f: &dyn Fn(&GenRow) -> DateTime<Utc>| -> Vec<DateTime<Utc>> {
+        batch.iter().map(f).collect()
+    };
+    let site: Vec<i32> = batch.iter().map(|r| sites[r.site_index] as i32).collect();
+    let sql = format!(
+        "INSERT INTO {table} (site_id, title, type, lead, start_datetime, end_datetime, \
+         timezone, location, description, notes, created_by, created_at, version) \
+         SELECT s, ti, ty, le, st, en, tz, lo, de, no, $11, ca, 1 FROM unnest($1::int4[], \
+         $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[], \
+         $7::text[], $8::text[], $9::text[], $10::text[], $12::timestamptz[]) \
+         AS t(s, ti, ty, le, st, en, tz, lo, de, no, ca)"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(site)
         .bind(col(&|r| r.title.clone()))
         .bind(col(&|r| r.interaction_type.to_string()))
@@ -277,8 +291,142 @@ async fn load_postgres(c: &mut PgConnection, rows: usize, user: i64, sites: &[i6
         .bind(ts(&|r| r.created_at))
         .execute(&mut *c)
         .await?;
-    }
     Ok(())
+}
+
+/// The scratch table of [`load_rates`].
+const SCRATCH: &str = "bench_load_scratch";
+
+/// Bulk-load rates of the same generated rows into a scratch copy of `interactions`.
+#[derive(Debug, Clone, Copy)]
+pub struct LoadRates {
+    /// Rows loaded by each method.
+    pub rows: usize,
+    /// The generator's load (`INSERT ... SELECT FROM unnest(...)`, 5000 rows per
+    /// statement, autocommit), rows per second.
+    pub generator: f64,
+    /// `COPY ... FROM STDIN` (text format, one statement), rows per second.
+    pub copy: f64,
+}
+
+/// Appends `v` as a field of PostgreSQL's COPY text format.
+fn copy_field(out: &mut String, v: Option<&str>) {
+    let Some(v) = v else {
+        out.push_str("\\N");
+        return;
+    };
+    for ch in v.chars() {
+        match ch {
+            '\\' => out.push_str("\\\\"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c => out.push(c),
+        }
+    }
+}
+
+/// (Re)creates [`SCRATCH`] as a copy of `interactions`: columns, defaults, identity,
+/// generated `search_vector`, CHECK constraints, every index and the foreign keys.
+async fn fresh_scratch(c: &mut PgConnection) -> Result<()> {
+    let sql = format!(
+        "DROP TABLE IF EXISTS {SCRATCH}; \
+         CREATE TABLE {SCRATCH} (LIKE interactions INCLUDING ALL); \
+         ALTER TABLE {SCRATCH} ADD FOREIGN KEY (site_id) REFERENCES sites (site_id), \
+         ADD FOREIGN KEY (created_by) REFERENCES users (user_id), \
+         ADD FOREIGN KEY (updated_by) REFERENCES users (user_id), \
+         ADD FOREIGN KEY (deleted_by) REFERENCES users (user_id)"
+    );
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+        .execute(&mut *c)
+        .await?;
+    Ok(())
+}
+
+/// PostgreSQL only: loads the first `rows` generated rows of the data sites into a
+/// scratch copy of `interactions` twice, once the way the generator loads the bench
+/// database and once with `COPY ... FROM STDIN`, and returns both rates. The rows are
+/// generated before timing; each timing covers encoding and sending the rows and the
+/// server's work (indexes, the generated `search_vector`, foreign keys). The scratch
+/// table is dropped afterwards.
+pub async fn load_rates(fx: &Fixture, rows: usize) -> Result<LoadRates> {
+    let mut c = pg_connection(&fx.url).await?;
+    let data: Vec<GenRow> = Generator::new(rows).collect();
+    let (user, sites) = (fx.user_id, fx.site_ids.as_slice());
+    let count = format!("SELECT CAST(COUNT(*) AS BIGINT) FROM {SCRATCH}");
+
+    fresh_scratch(&mut c).await?;
+    let t = Instant::now();
+    for batch in data.chunks(UNNEST_BATCH) {
+        insert_unnest(&mut c, SCRATCH, batch, user, sites).await?;
+    }
+    let unnest = t.elapsed();
+    let (n,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(count.clone()))
+        .fetch_one(&mut c)
+        .await?;
+    if n as usize != data.len() {
+        return Err(format!("generator load: {n} rows, expected {}", data.len()).into());
+    }
+
+    fresh_scratch(&mut c).await?;
+    let t = Instant::now();
+    let stmt = format!(
+        "COPY {SCRATCH} (site_id, title, type, lead, start_datetime, end_datetime, timezone, \
+         location, description, notes, created_by, created_at, version) FROM STDIN"
+    );
+    let mut copy = c.copy_in_raw(&stmt).await?;
+    let mut buf = String::with_capacity(1 << 20);
+    let ts = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    for r in &data {
+        let site = sites[r.site_index].to_string();
+        let user = user.to_string();
+        let (start, end, created) = (ts(r.start), ts(r.end), ts(r.created_at));
+        let fields: [Option<&str>; 13] = [
+            Some(&site),
+            Some(&r.title),
+            Some(r.interaction_type),
+            Some(&r.lead),
+            Some(&start),
+            Some(&end),
+            Some(r.timezone),
+            r.location,
+            r.description.as_deref(),
+            r.notes.as_deref(),
+            Some(&user),
+            Some(&created),
+            Some("1"),
+        ];
+        for (i, f) in fields.into_iter().enumerate() {
+            if i > 0 {
+                buf.push('\t');
+            }
+            copy_field(&mut buf, f);
+        }
+        buf.push('\n');
+        if buf.len() >= 1 << 20 {
+            copy.send(buf.as_bytes()).await?;
+            buf.clear();
+        }
+    }
+    if !buf.is_empty() {
+        copy.send(buf.as_bytes()).await?;
+    }
+    let copied = copy.finish().await?;
+    let copy_time = t.elapsed();
+    if copied as usize != data.len() {
+        return Err(format!("COPY: {copied} rows, expected {}", data.len()).into());
+    }
+    let drop = format!("DROP TABLE {SCRATCH}");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(drop))
+        .execute(&mut c)
+        .await?;
+    c.close().await?;
+    let rate = |d: std::time::Duration| data.len() as f64 / d.as_secs_f64();
+    Ok(LoadRates {
+        rows: data.len(),
+        generator: rate(unnest),
+        copy: rate(copy_time),
+    })
 }
 
 /// Opens (building it first if needed) the SQLite bench database of `rows` rows.

@@ -1,14 +1,23 @@
 //! The benchmarked operations, each through the library and hand-written.
 //!
 //! The hand-written side runs the SAME SQL text the library builds (copied here from
-//! `interactions.rs`, `finder.rs` and `audit.rs`; [`Suite::check_same_sql`] checks it
-//! against what the library sent on PostgreSQL) with the same binds, on one dedicated
-//! connection configured like the library's pool. sqlx prepares and caches statements on
-//! both sides. Rows are decoded into [`Interaction`] on both sides, and writes do the same
-//! statements in the same transaction shape: `BEGIN` (`BEGIN IMMEDIATE` on SQLite),
-//! INSERT/UPDATE ... RETURNING, the audit INSERT, `COMMIT`. What remains is the library's
-//! own cost: pool acquire, argument boxing, validation, cursor encoding and, for writes,
-//! the spawned task.
+//! `interactions.rs`, `session.rs`, `finder.rs` and `audit.rs`; [`Suite::check_same_sql`]
+//! checks it against what the library sent on PostgreSQL) with the same binds in the same
+//! order, on one dedicated connection (the floor). Point reads and writes are prepared and
+//! cached by sqlx on both sides; Finder statements are sent unnamed on both sides
+//! (`persistent(false)`), so they are planned for their values. Rows are decoded into
+//! [`Interaction`] on both sides, and writes send the same statements in the same shape:
+//!
+//! - create, PostgreSQL: ONE statement in autocommit, a data-modifying CTE
+//!   `WITH w AS (INSERT ... RETURNING ...), a AS (INSERT INTO audit_log ... FROM w)
+//!   SELECT * FROM w`; SQLite: `BEGIN IMMEDIATE`, INSERT ... RETURNING, audit INSERT,
+//!   `COMMIT`;
+//! - update, PostgreSQL: `BEGIN`, `SELECT ... FOR UPDATE`, the version check, the UPDATE
+//!   and its audit row as one CTE statement, `COMMIT`; SQLite: `BEGIN IMMEDIATE`, SELECT,
+//!   UPDATE ... RETURNING, audit INSERT, `COMMIT`.
+//!
+//! What remains is the library's own cost: pool acquire, argument building, validation,
+//! cursor encoding, tracing and, for writes, the spawned task.
 
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 
@@ -20,7 +29,7 @@ use serde_json::json;
 use sqlx::{Connection, PgConnection, SqliteConnection};
 use tokio::sync::Mutex;
 
-use crate::data::{epoch, COMMON_TERM, FILTER_TYPE, RARE_TERM, SITES, TITLE_TERM};
+use crate::data::{epoch, COMMON_TERM, FILTER_TYPE, RARE_TERM, TITLE_TERM};
 use crate::fixture::{self, Fixture, Result};
 
 /// A Finder query shape.
@@ -28,14 +37,21 @@ use crate::fixture::{self, Fixture, Result};
 pub enum Shape {
     /// The default listing: newest start first, page of 50.
     Recent,
-    /// A keyset page deep in the listing (after ~5000 rows at 100k).
-    DeepKeyset,
+    /// The keyset page after the first row of the listing.
+    Keyset1,
+    /// The keyset page after 1000 rows of the listing.
+    Keyset1k,
+    /// The keyset page after 50,000 rows of the listing, or as deep as one site goes
+    /// (its last full page: ~9,500 rows at 100k rows over 10 sites).
+    KeysetDeep,
     /// Free text, the very common term, recency order.
     TextCommon,
     /// Free text, a rare term, recency order.
     TextRare,
     /// Free text, the very common term, relevance order (bounded candidate set).
     RelevanceCommon,
+    /// Free text, a rare term, relevance order.
+    RelevanceRare,
     /// Title contains a word of ~2.5% of titles.
     TitleContains,
     /// One type (~8% of rows).
@@ -46,14 +62,21 @@ pub enum Shape {
     DateRangeDay,
 }
 
+/// Rows skipped before the keyset pages of [`Shape::Keyset1`], [`Shape::Keyset1k`] and
+/// [`Shape::KeysetDeep`] (the last is capped by the rows of one site).
+pub const KEYSET_DEPTHS: [usize; 3] = [1, 1_000, 50_000];
+
 impl Shape {
     /// Every shape, in report order.
-    pub const ALL: [Shape; 9] = [
+    pub const ALL: [Shape; 12] = [
         Shape::Recent,
-        Shape::DeepKeyset,
+        Shape::Keyset1,
+        Shape::Keyset1k,
+        Shape::KeysetDeep,
         Shape::TextCommon,
         Shape::TextRare,
         Shape::RelevanceCommon,
+        Shape::RelevanceRare,
         Shape::TitleContains,
         Shape::TypeFilter,
         Shape::DateRangeWeek,
@@ -64,14 +87,27 @@ impl Shape {
     pub fn name(self) -> &'static str {
         match self {
             Shape::Recent => "find_recent",
-            Shape::DeepKeyset => "find_keyset_deep",
+            Shape::Keyset1 => "find_keyset_1",
+            Shape::Keyset1k => "find_keyset_1k",
+            Shape::KeysetDeep => "find_keyset_deep",
             Shape::TextCommon => "find_text_common",
             Shape::TextRare => "find_text_rare",
             Shape::RelevanceCommon => "find_relevance_common",
+            Shape::RelevanceRare => "find_relevance_rare",
             Shape::TitleContains => "find_title_contains",
             Shape::TypeFilter => "find_type",
             Shape::DateRangeWeek => "find_range_week",
             Shape::DateRangeDay => "find_range_day",
+        }
+    }
+
+    /// Which of [`KEYSET_DEPTHS`] a keyset shape pages at.
+    fn keyset(self) -> Option<usize> {
+        match self {
+            Shape::Keyset1 => Some(0),
+            Shape::Keyset1k => Some(1),
+            Shape::KeysetDeep => Some(2),
+            _ => None,
         }
     }
 }
@@ -153,39 +189,90 @@ macro_rules! relevance {
     };
 }
 
+/// `interactions.rs::get_interaction` (`session.rs::scoped_row`: id first, then site).
 const GET_SQL: &str = concat!(
     "SELECT ",
     columns!(),
-    " FROM interactions WHERE interactions.interaction_id = $2 AND interactions.site_id + 0 = $1 \
+    " FROM interactions WHERE interactions.interaction_id = $1 AND interactions.site_id + 0 = $2 \
      AND interactions.deleted_at IS NULL"
 );
-const CREATE_SQL: &str = concat!(
-    "INSERT INTO interactions (site_id, title, type, lead, start_datetime, end_datetime, \
-     timezone, location, description, notes, created_by, created_at, version) VALUES ($1, $2, \
-     $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1) RETURNING ",
-    columns!()
-);
-const AUDIT_PG: &str = "INSERT INTO audit_log (occurred_at, actor_id, site_id, action, entity, \
-    entity_id, changes) VALUES ($1, $2, $3, $4, $5, $6, CAST($7 AS jsonb))";
+
+/// `interactions.rs::create_interaction`'s INSERT.
+macro_rules! insert {
+    () => {
+        concat!(
+            "INSERT INTO interactions (site_id, title, type, lead, start_datetime, end_datetime, \
+             timezone, location, description, notes, created_by, created_at, version) VALUES ($1, \
+             $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1) RETURNING ",
+            columns!()
+        )
+    };
+}
+
+/// `interactions.rs::patch_sql` for a title change (`session.rs::scoped_row`).
+macro_rules! update_title {
+    () => {
+        concat!(
+            "UPDATE interactions SET title = $1, updated_at = $2, updated_by = $3, version = \
+             version + 1 WHERE interactions.interaction_id = $4 AND interactions.site_id + 0 = $5 \
+             RETURNING ",
+            columns!()
+        )
+    };
+}
+
+/// `audit.rs::close_inline`: the audit row of the write `w` in the same statement; the
+/// placeholders of occurred_at, actor, site, action, entity and changes.
+macro_rules! audit_cte {
+    ($t:literal, $a:literal, $s:literal, $ac:literal, $e:literal, $c:literal) => {
+        concat!(
+            "), a AS (INSERT INTO audit_log (occurred_at, actor_id, site_id, action, entity, \
+             entity_id, changes) SELECT $",
+            $t,
+            ", $",
+            $a,
+            ", $",
+            $s,
+            ", $",
+            $ac,
+            ", $",
+            $e,
+            ", w.interaction_id, CAST($",
+            $c,
+            " AS jsonb) FROM w) SELECT * FROM w"
+        )
+    };
+}
+
+/// PostgreSQL create without idempotency key: one data-modifying CTE in autocommit.
+const CREATE_PG: &str = concat!("WITH w AS (", insert!(), audit_cte!(13, 14, 15, 16, 17, 18));
+/// SQLite create: the INSERT, then [`AUDIT_SQLITE`], inside `BEGIN IMMEDIATE`.
+const CREATE_SQLITE: &str = insert!();
+/// `audit.rs::record` (SQLite: no writes in CTEs).
 const AUDIT_SQLITE: &str = "INSERT INTO audit_log (occurred_at, actor_id, site_id, action, \
     entity, entity_id, changes) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+/// `interactions.rs::lock_row` (PostgreSQL: `FOR UPDATE`).
 const LOCK_PG: &str = concat!(
     "SELECT ",
     columns!(),
-    " FROM interactions WHERE interactions.interaction_id = $2 AND interactions.site_id + 0 = $1 \
+    " FROM interactions WHERE interactions.interaction_id = $1 AND interactions.site_id + 0 = $2 \
      AND deleted_at IS NULL FOR UPDATE"
 );
+/// `interactions.rs::lock_row` (SQLite: `BEGIN IMMEDIATE` holds the write lock already).
 const LOCK_SQLITE: &str = concat!(
     "SELECT ",
     columns!(),
-    " FROM interactions WHERE interactions.interaction_id = $2 AND interactions.site_id + 0 = $1 \
+    " FROM interactions WHERE interactions.interaction_id = $1 AND interactions.site_id + 0 = $2 \
      AND deleted_at IS NULL"
 );
-const UPDATE_SQL: &str = concat!(
-    "UPDATE interactions SET title = $1, updated_at = $2, updated_by = $3, version = version \
-     + 1 WHERE interactions.interaction_id = $5 AND interactions.site_id + 0 = $4 RETURNING ",
-    columns!()
+/// PostgreSQL update: the UPDATE and its audit row in one statement (`write_audited`).
+const UPDATE_PG: &str = concat!(
+    "WITH w AS (",
+    update_title!(),
+    audit_cte!(6, 7, 8, 9, 10, 11)
 );
+/// SQLite update: the UPDATE, then [`AUDIT_SQLITE`].
+const UPDATE_SQLITE: &str = update_title!();
 
 const RECENT: &str = concat!(find_head!(), recency!(), "$2");
 const KEYSET: &str = concat!(
@@ -384,6 +471,41 @@ impl UpdateTarget {
     }
 }
 
+/// A keyset position in the default listing.
+#[derive(Debug, Clone)]
+struct Keyset {
+    depth: usize,
+    cursor: String,
+    key: (DateTime<Utc>, i64),
+}
+
+/// Walks the default listing of the read site `depth` rows deep (pages of up to 500).
+async fn keyset_at(fx: &Fixture, depth: usize) -> Result<Keyset> {
+    let mut cursor = None;
+    let mut last = None;
+    let mut seen = 0;
+    while seen < depth {
+        let limit = (depth - seen).min(interaction_core::finder::MAX_LIMIT as usize) as u32;
+        let mut f = fx.session.finder().limit(limit);
+        if let Some(c) = cursor.take() {
+            f = f.after(c);
+        }
+        let page = f.await?;
+        seen += page.items.len();
+        last = page.items.last().map(|i| (i.start_datetime, i.id));
+        cursor = page.next_cursor;
+        if cursor.is_none() {
+            break;
+        }
+    }
+    Ok(Keyset {
+        depth: seen,
+        cursor: cursor
+            .ok_or_else(|| format!("the site has too few rows for a page after {depth}"))?,
+        key: last.ok_or("depth 0")?,
+    })
+}
+
 /// Everything the benches run, on one backend: the library fixture, the hand-written
 /// side's connection and the parameters of every shape.
 pub struct Suite {
@@ -394,10 +516,9 @@ pub struct Suite {
     lib_reads: AtomicUsize,
     hand_reads: AtomicUsize,
     creates: AtomicUsize,
-    deep_cursor: String,
-    /// Rows skipped before the deep keyset page.
-    pub deep_depth: usize,
-    deep_key: (DateTime<Utc>, i64),
+    /// Per keyset shape: the rows skipped, the library's cursor and the (start, id) key
+    /// of the last skipped row, in [`KEYSET_DEPTHS`] order.
+    keysets: Vec<Keyset>,
     week: (DateTime<Utc>, DateTime<Utc>),
     day: (DateTime<Utc>, DateTime<Utc>),
     lib_target: UpdateTarget,
@@ -469,26 +590,24 @@ impl Suite {
             Raw::Sqlite(c) => sqlx::query_as(ids_sql).bind(site).fetch_all(c).await?,
         };
         let read_ids: Vec<i64> = read_ids.into_iter().map(|r| r.0).collect();
-        // The keyset position: ~half of one site's rows, at most 5000, in pages of 500.
-        let deep_depth = (fx.rows / SITES / 2).clamp(500, 5000) / 500 * 500;
-        let mut cursor = None;
-        let mut last = None;
-        let mut seen = 0;
-        while seen < deep_depth {
-            let mut f = fx.session.finder().limit(500);
-            if let Some(c) = cursor.take() {
-                f = f.after(c);
+        // Keyset positions; the deepest is capped by the rows of the site (its last full
+        // page, in hundreds).
+        let live_sql = "SELECT CAST(COUNT(*) AS BIGINT) FROM interactions WHERE site_id = $1 \
+             AND deleted_at IS NULL";
+        let (live,): (i64,) = match &mut raw {
+            Raw::Pg(c) => {
+                sqlx::query_as(live_sql)
+                    .bind(site as i32)
+                    .fetch_one(c)
+                    .await?
             }
-            let page = f.await?;
-            seen += page.items.len();
-            last = page.items.last().map(|i| (i.start_datetime, i.id));
-            cursor = page.next_cursor;
-            if cursor.is_none() {
-                break;
-            }
+            Raw::Sqlite(c) => sqlx::query_as(live_sql).bind(site).fetch_one(c).await?,
+        };
+        let room = (live as usize).saturating_sub(PAGE) / 100 * 100;
+        let mut keysets = Vec::new();
+        for want in KEYSET_DEPTHS {
+            keysets.push(keyset_at(&fx, want.min(room.max(1))).await?);
         }
-        let deep_cursor = cursor.ok_or("the site has too few rows for the deep keyset page")?;
-        let deep_key = last.expect("a page");
         let week_from = epoch() + Duration::days(365);
         let week = (week_from, week_from + Duration::days(7));
         let day_from = epoch() + Duration::days(400);
@@ -528,15 +647,18 @@ impl Suite {
             .iter()
             .map(|s| match s {
                 Shape::Recent => (RECENT, vec![site.clone(), limit.clone()]),
-                Shape::DeepKeyset => (
-                    KEYSET,
-                    vec![
-                        site.clone(),
-                        Bind::Ts(deep_key.0),
-                        Bind::I32(deep_key.1 as i32),
-                        limit.clone(),
-                    ],
-                ),
+                Shape::Keyset1 | Shape::Keyset1k | Shape::KeysetDeep => {
+                    let k = &keysets[s.keyset().expect("a keyset shape")];
+                    (
+                        KEYSET,
+                        vec![
+                            site.clone(),
+                            Bind::Ts(k.key.0),
+                            Bind::I32(k.key.1 as i32),
+                            limit.clone(),
+                        ],
+                    )
+                }
                 Shape::TextCommon | Shape::TextRare => {
                     let term = if *s == Shape::TextCommon {
                         COMMON_TERM
@@ -548,26 +670,36 @@ impl Suite {
                         vec![site.clone(), text(term), limit.clone()],
                     )
                 }
-                Shape::RelevanceCommon if pg => (
-                    RELEVANCE_PG,
-                    vec![
-                        text(COMMON_TERM),
-                        site.clone(),
-                        text(COMMON_TERM),
-                        Bind::I64(CANDIDATES),
-                        limit.clone(),
-                    ],
-                ),
-                // SQLite joins one FTS cursor instead of matching twice.
-                Shape::RelevanceCommon => (
-                    RELEVANCE_SQLITE,
-                    vec![
-                        text(COMMON_TERM),
-                        site.clone(),
-                        Bind::I64(CANDIDATES),
-                        limit.clone(),
-                    ],
-                ),
+                Shape::RelevanceCommon | Shape::RelevanceRare => {
+                    let term = if *s == Shape::RelevanceCommon {
+                        COMMON_TERM
+                    } else {
+                        RARE_TERM
+                    };
+                    if pg {
+                        (
+                            RELEVANCE_PG,
+                            vec![
+                                text(term),
+                                site.clone(),
+                                text(term),
+                                Bind::I64(CANDIDATES),
+                                limit.clone(),
+                            ],
+                        )
+                    } else {
+                        // SQLite joins one FTS cursor instead of matching twice.
+                        (
+                            RELEVANCE_SQLITE,
+                            vec![
+                                text(term),
+                                site.clone(),
+                                Bind::I64(CANDIDATES),
+                                limit.clone(),
+                            ],
+                        )
+                    }
+                }
                 Shape::TitleContains => (
                     if pg { TITLE_PG } else { TITLE_SQLITE },
                     vec![
@@ -600,9 +732,7 @@ impl Suite {
             lib_reads: AtomicUsize::new(0),
             hand_reads: AtomicUsize::new(0),
             creates: AtomicUsize::new(1),
-            deep_cursor,
-            deep_depth,
-            deep_key,
+            keysets,
             week,
             day,
             lib_target,
@@ -616,10 +746,13 @@ impl Suite {
         let f = self.fx.session.finder();
         match shape {
             Shape::Recent => f,
-            Shape::DeepKeyset => f.after(self.deep_cursor.clone()),
+            Shape::Keyset1 | Shape::Keyset1k | Shape::KeysetDeep => {
+                f.after(self.keysets[shape.keyset().expect("keyset")].cursor.clone())
+            }
             Shape::TextCommon => f.text(COMMON_TERM),
             Shape::TextRare => f.text(RARE_TERM),
             Shape::RelevanceCommon => f.text(COMMON_TERM).sort(Sort::Relevance),
+            Shape::RelevanceRare => f.text(RARE_TERM).sort(Sort::Relevance),
             Shape::TitleContains => f.title_contains(TITLE_TERM),
             Shape::TypeFilter => f.types([FILTER_TYPE]),
             Shape::DateRangeWeek => f.date_range(self.week.0, self.week.1, RangeMode::Overlap),
@@ -632,9 +765,10 @@ impl Suite {
         self.hand[shape_index(shape)].0
     }
 
-    /// The (start, id) key after which the deep keyset page starts.
-    pub fn deep_key(&self) -> (DateTime<Utc>, i64) {
-        self.deep_key
+    /// Rows skipped before each keyset page, in [`KEYSET_DEPTHS`] order (the deepest is
+    /// capped by the rows of one site).
+    pub fn keyset_depths(&self) -> Vec<usize> {
+        self.keysets.iter().map(|k| k.depth).collect()
     }
 
     /// Runs `op` through the library; returns the ids it read or wrote.
@@ -687,7 +821,7 @@ impl Suite {
             (Op::Get, raw) => {
                 let n = self.hand_reads.fetch_add(1, Ordering::Relaxed);
                 let id = self.read_ids[n % self.read_ids.len()];
-                let binds = [Bind::I32(site as i32), Bind::I32(id as i32)];
+                let binds = [Bind::I32(id as i32), Bind::I32(site as i32)];
                 let row = match raw {
                     Raw::Pg(c) => pg_query::<PgRow>(GET_SQL, &binds)
                         .fetch_optional(c)
@@ -712,9 +846,9 @@ impl Suite {
                     "description": new.description, "notes": new.notes,
                 });
                 let created = match raw {
+                    // One statement in autocommit: the row and its audit row.
                     Raw::Pg(c) => {
-                        let mut tx = c.begin().await?;
-                        let row: PgRow = sqlx::query_as(CREATE_SQL)
+                        sqlx::query_as::<_, PgRow>(CREATE_PG)
                             .bind(wsite)
                             .bind(new.title)
                             .bind(new.interaction_type)
@@ -727,25 +861,20 @@ impl Suite {
                             .bind(new.notes)
                             .bind(user)
                             .bind(now)
-                            .fetch_one(&mut *tx)
-                            .await?;
-                        let created = row.into_interaction().0;
-                        sqlx::query(AUDIT_PG)
                             .bind(Utc::now())
                             .bind(Some(user))
                             .bind(Some(wsite))
                             .bind("create")
                             .bind("interaction")
-                            .bind(Some(created.id))
                             .bind(changes.to_string())
-                            .execute(&mut *tx)
-                            .await?;
-                        tx.commit().await?;
-                        created
+                            .fetch_one(c)
+                            .await?
+                            .into_interaction()
+                            .0
                     }
                     Raw::Sqlite(c) => {
                         let mut tx = c.begin_with("BEGIN IMMEDIATE").await?;
-                        let row: SqliteRow = sqlx::query_as(CREATE_SQL)
+                        let row: SqliteRow = sqlx::query_as(CREATE_SQLITE)
                             .bind(wsite)
                             .bind(new.title)
                             .bind(new.interaction_type)
@@ -782,12 +911,14 @@ impl Suite {
                 let title = t.next_title();
                 let expected = t.version.load(Ordering::Relaxed);
                 let conflict = |v: i64| format!("version {v}, expected {expected}");
+                let id = t.id as i32;
                 let updated = match raw {
+                    // BEGIN, lock, then the UPDATE and its audit row in one statement.
                     Raw::Pg(c) => {
                         let mut tx = c.begin().await?;
                         let cur = sqlx::query_as::<_, PgRow>(LOCK_PG)
+                            .bind(id)
                             .bind(wsite)
-                            .bind(t.id as i32)
                             .fetch_optional(&mut *tx)
                             .await?
                             .ok_or("not found")?
@@ -797,35 +928,31 @@ impl Suite {
                             return Err(conflict(cur.version).into());
                         }
                         let now = Utc::now().trunc_subsecs(6);
-                        let updated = sqlx::query_as::<_, PgRow>(UPDATE_SQL)
+                        let changes = json!({"title": {"old": cur.title, "new": title}});
+                        let updated = sqlx::query_as::<_, PgRow>(UPDATE_PG)
                             .bind(title)
                             .bind(now)
                             .bind(user)
+                            .bind(id)
                             .bind(wsite)
-                            .bind(t.id as i32)
-                            .fetch_one(&mut *tx)
-                            .await?
-                            .into_interaction()
-                            .0;
-                        let changes = json!({"title": {"old": cur.title, "new": title}});
-                        sqlx::query(AUDIT_PG)
                             .bind(Utc::now())
                             .bind(Some(user))
                             .bind(Some(wsite))
                             .bind("update")
                             .bind("interaction")
-                            .bind(Some(updated.id))
                             .bind(changes.to_string())
-                            .execute(&mut *tx)
-                            .await?;
+                            .fetch_one(&mut *tx)
+                            .await?
+                            .into_interaction()
+                            .0;
                         tx.commit().await?;
                         updated
                     }
                     Raw::Sqlite(c) => {
                         let mut tx = c.begin_with("BEGIN IMMEDIATE").await?;
                         let cur = sqlx::query_as::<_, SqliteRow>(LOCK_SQLITE)
+                            .bind(id)
                             .bind(wsite)
-                            .bind(t.id as i32)
                             .fetch_optional(&mut *tx)
                             .await?
                             .ok_or("not found")?
@@ -835,12 +962,12 @@ impl Suite {
                             return Err(conflict(cur.version).into());
                         }
                         let now = Utc::now().trunc_subsecs(6);
-                        let updated = sqlx::query_as::<_, SqliteRow>(UPDATE_SQL)
+                        let updated = sqlx::query_as::<_, SqliteRow>(UPDATE_SQLITE)
                             .bind(title)
                             .bind(now.timestamp_micros())
                             .bind(user)
+                            .bind(id)
                             .bind(wsite)
-                            .bind(t.id as i32)
                             .fetch_one(&mut *tx)
                             .await?
                             .into_interaction()
@@ -953,31 +1080,73 @@ impl Suite {
         Ok(a == b)
     }
 
-    /// PostgreSQL only: runs the library's Finder of `shape`, then reads the text of the
-    /// statement its connection ran last from `pg_stat_activity` and checks that the
-    /// hand-written SQL is the same (the view truncates long texts, so a prefix match
-    /// counts). `None` on SQLite.
-    pub async fn check_same_sql(&self, shape: Shape) -> Result<Option<bool>> {
-        if self.fx.backend != Backend::Postgres {
-            return Ok(None);
-        }
-        self.finder(shape).await?;
+    /// The text of the statement a library connection ran last, read back from
+    /// `pg_stat_activity` (connections that never ran one are skipped), and whether the
+    /// view truncated it (`track_activity_query_size`). `None` on SQLite.
+    async fn last_library_sql(&self) -> Result<Option<(String, bool)>> {
         let mut raw = self.raw.lock().await;
         let Raw::Pg(c) = &mut *raw else {
-            unreachable!("postgres")
+            return Ok(None);
         };
-        let q: Option<(String,)> = sqlx::query_as(
-            "SELECT query FROM pg_stat_activity WHERE datname = current_database() \
-             AND application_name = 'interaction-store' AND pid <> pg_backend_pid() \
+        let q: Option<(String, bool)> = sqlx::query_as(
+            "SELECT query, octet_length(query) >= (SELECT setting::int FROM pg_settings \
+             WHERE name = 'track_activity_query_size') - 1 FROM pg_stat_activity \
+             WHERE datname = current_database() AND application_name = 'interaction-store' \
+             AND pid <> pg_backend_pid() AND query_start IS NOT NULL AND query <> '' \
              ORDER BY query_start DESC LIMIT 1",
         )
         .fetch_optional(c)
         .await?;
-        let mine = self.hand_sql(shape);
-        Ok(Some(q.is_some_and(|(q,)| {
-            let q = q.trim_end_matches('\0');
-            !q.is_empty() && mine.starts_with(q)
-        })))
+        Ok(q.map(|(q, cut)| (q.trim_end_matches('\0').to_string(), cut)))
+    }
+
+    /// PostgreSQL only: runs `op` through the library, reads back the statement its
+    /// connection ran last (`pg_stat_activity`, see `last_library_sql`) and checks that the
+    /// hand-written SQL is the same text (a prefix of it if the view truncated it).
+    /// `None` on SQLite, and for update, whose last statement is `COMMIT`.
+    pub async fn check_same_sql(&self, op: Op) -> Result<Option<bool>> {
+        let mine = match (self.fx.backend, op) {
+            (Backend::Sqlite, _) | (_, Op::Update) => return Ok(None),
+            (_, Op::Get) => GET_SQL,
+            (_, Op::Create) => CREATE_PG,
+            (_, Op::Find(s)) => self.hand_sql(s),
+        };
+        self.run_lib(op).await?;
+        Ok(Some(self.last_library_sql().await?.is_some_and(
+            |(q, cut)| !q.is_empty() && (q == mine || (cut && mine.starts_with(q.as_str()))),
+        )))
+    }
+
+    /// Audit rows of `action` on interaction `id` of the write site.
+    pub async fn audit_rows(&self, id: i64, action: &str) -> Result<i64> {
+        let sql = "SELECT CAST(COUNT(*) AS BIGINT) FROM audit_log WHERE site_id = $1 \
+             AND entity = 'interaction' AND entity_id = $2 AND action = $3";
+        let site = self.fx.write_site_id as i32;
+        let mut raw = self.raw.lock().await;
+        let (n,): (i64,) = match &mut *raw {
+            Raw::Pg(c) => {
+                sqlx::query_as(sql)
+                    .bind(site)
+                    .bind(id)
+                    .bind(action)
+                    .fetch_one(c)
+                    .await?
+            }
+            Raw::Sqlite(c) => {
+                sqlx::query_as(sql)
+                    .bind(site)
+                    .bind(id)
+                    .bind(action)
+                    .fetch_one(c)
+                    .await?
+            }
+        };
+        Ok(n)
+    }
+
+    /// The interactions the update bench writes: (library's, hand-written side's).
+    pub fn update_targets(&self) -> (i64, i64) {
+        (self.lib_target.id, self.hand_target.id)
     }
 }
 

@@ -121,30 +121,91 @@ pub fn print_table(rows: &[Comparison]) {
     }
 }
 
-/// Checks, per Finder shape, that the library and the hand-written SQL return the same
-/// rows, produce the same plan and (PostgreSQL) that the SQL text is the same. Prints one
-/// line per shape; returns false if anything differs.
+fn verdict(same: bool) -> &'static str {
+    if same {
+        "same"
+    } else {
+        "DIFFERENT"
+    }
+}
+
+fn sql_verdict(sql: Option<bool>, na: &'static str) -> &'static str {
+    match sql {
+        Some(s) => verdict(s),
+        None => na,
+    }
+}
+
+/// Checks that both sides do the same thing: get reads the same row and (PostgreSQL)
+/// sends the same SQL text; create and update write one audit row per call on both
+/// sides, and create sends the same SQL text; per Finder shape, the same rows, the same
+/// plan and (PostgreSQL) the same SQL text. Prints one line per operation; returns false
+/// if anything differs.
 pub async fn print_checks(suite: &Suite, backend: &str) -> Result<bool> {
     let mut ok = true;
     println!("checks ({backend}): same rows / same plan / same SQL text");
+    let na = if backend == "postgres" {
+        "n/a (its last statement is COMMIT)"
+    } else {
+        "n/a"
+    };
+
+    let a = suite.run_lib(Op::Get).await?;
+    let b = suite.run_hand(Op::Get).await?;
+    let rows = a == b && !a.is_empty();
+    let sql = suite.check_same_sql(Op::Get).await?;
+    ok &= rows && sql != Some(false);
+    println!(
+        "  {:<24} row {}, sql {}",
+        Op::Get.name(),
+        verdict(rows),
+        sql_verdict(sql, "n/a")
+    );
+
+    for op in [Op::Create, Op::Update] {
+        let action = if op == Op::Create { "create" } else { "update" };
+        let (lt, ht) = suite.update_targets();
+        let before = if op == Op::Update {
+            (
+                suite.audit_rows(lt, action).await?,
+                suite.audit_rows(ht, action).await?,
+            )
+        } else {
+            (0, 0)
+        };
+        let a = suite.run_lib(op).await?;
+        let b = suite.run_hand(op).await?;
+        let audit = (
+            suite.audit_rows(a[0], action).await? - before.0,
+            suite.audit_rows(b[0], action).await? - before.1,
+        );
+        let sql = suite.check_same_sql(op).await?;
+        let same = audit == (1, 1);
+        ok &= same && sql != Some(false);
+        println!(
+            "  {:<24} one audit row per call: library {}, hand {} ({}), sql {}",
+            op.name(),
+            audit.0,
+            audit.1,
+            verdict(same),
+            sql_verdict(sql, if op == Op::Update { na } else { "n/a" })
+        );
+    }
+
     for s in Shape::ALL {
         let a = suite.run_lib(Op::Find(s)).await?;
         let b = suite.run_hand(Op::Find(s)).await?;
         let rows = a == b && !a.is_empty();
         let plan = suite.same_plan(s).await?;
-        let sql = suite.check_same_sql(s).await?;
+        let sql = suite.check_same_sql(Op::Find(s)).await?;
         ok &= rows && plan && sql != Some(false);
         println!(
             "  {:<24} rows {} ({} rows), plan {}, sql {}",
             s.name(),
-            if rows { "same" } else { "DIFFERENT" },
+            verdict(rows),
             a.len(),
-            if plan { "same" } else { "DIFFERENT" },
-            match sql {
-                Some(true) => "same",
-                Some(false) => "DIFFERENT",
-                None => "n/a",
-            }
+            verdict(plan),
+            sql_verdict(sql, "n/a")
         );
     }
     Ok(ok)
