@@ -11,6 +11,8 @@ export type ErrorCode =
   | 'CONFLICT'
   | 'SCHEMA_VERSION'
   | 'UNAVAILABLE'
+  | 'TIMEOUT'
+  | 'CONFIGURATION'
   | 'INTERNAL'
 
 /** The error codes as constants: `ErrorCode.NOT_FOUND === 'NOT_FOUND'`. */
@@ -22,7 +24,18 @@ export declare class InteractionStoreError extends Error {
   readonly code: ErrorCode
   /** The input field at fault, for `VALIDATION` errors (the core's field name, e.g. `title`, `start_datetime`, `user_id`); `null` otherwise. */
   readonly field: string | null
-  constructor(code: ErrorCode, message: string, field?: string | null)
+  /**
+   * Whether the same call may succeed if retried later: `true` for `UNAVAILABLE` and
+   * `TIMEOUT` (the core's answer). A write that timed out may still have committed: retry a
+   * create with the same `idempotencyKey`.
+   */
+  readonly retryable: boolean
+  /**
+   * The underlying cause (e.g. the driver's error, whose `message` is its text), when there
+   * is one; `undefined` otherwise.
+   */
+  readonly cause?: Error
+  constructor(code: ErrorCode, message: string, field?: string | null, retryable?: boolean, cause?: Error)
 }
 
 /** A user's role at a site. Each role includes the rights of the one before it. */

@@ -11,6 +11,8 @@ export type ErrorCode =
   | 'CONFLICT'
   | 'SCHEMA_VERSION'
   | 'UNAVAILABLE'
+  | 'TIMEOUT'
+  | 'CONFIGURATION'
   | 'INTERNAL'
 
 /** The error codes as constants: `ErrorCode.NOT_FOUND === 'NOT_FOUND'`. */
@@ -22,7 +24,18 @@ export declare class InteractionStoreError extends Error {
   readonly code: ErrorCode
   /** The input field at fault, for `VALIDATION` errors (the core's field name, e.g. `title`, `start_datetime`, `user_id`); `null` otherwise. */
   readonly field: string | null
-  constructor(code: ErrorCode, message: string, field?: string | null)
+  /**
+   * Whether the same call may succeed if retried later: `true` for `UNAVAILABLE` and
+   * `TIMEOUT` (the core's answer). A write that timed out may still have committed: retry a
+   * create with the same `idempotencyKey`.
+   */
+  readonly retryable: boolean
+  /**
+   * The underlying cause (e.g. the driver's error, whose `message` is its text), when there
+   * is one; `undefined` otherwise.
+   */
+  readonly cause?: Error
+  constructor(code: ErrorCode, message: string, field?: string | null, retryable?: boolean, cause?: Error)
 }
 
 /** A user's role at a site. Each role includes the rights of the one before it. */
@@ -115,6 +128,12 @@ export declare class InteractionStore {
    * Resolves to the versions applied now.
    */
   migrate(): Promise<Array<SchemaVersion>>
+  /**
+   * Applies pending migrations up to and including `version` (`'1.1.0'`, one of this
+   * library's schema versions), e.g. to stage an upgrade. Resolves to the versions
+   * applied now.
+   */
+  migrateTo(version: string): Promise<Array<SchemaVersion>>
   /** The schema version recorded in the database, `null` for an empty database. */
   schemaVersion(): Promise<SchemaVersion | null>
   /** Rejects with `SCHEMA_VERSION` unless the database schema is one this library can use. */
@@ -175,7 +194,8 @@ export declare class SiteSession {
   get role(): Role
   /**
    * Creates an interaction (editor or admin). `createdBy`, `createdAt` and
-   * `version = 1` are set by the library.
+   * `version = 1` are set by the library. A create that rejected with `TIMEOUT` or
+   * `UNAVAILABLE` may have committed: give `idempotencyKey` to make the retry safe.
    */
   createInteraction(input: NewInteraction): Promise<Interaction>
   /**
@@ -289,6 +309,41 @@ export interface ConnectOptions {
   maxLifetimeMs?: number | null
   /** Password hashes computed at once; further logins queue. Default: the number of CPUs. */
   loginConcurrency?: number
+  /**
+   * How long opening one connection may take (PostgreSQL: TCP, TLS and
+   * authentication; SQLite: opening the file), in milliseconds. A refused connection
+   * rejects at once with `UNAVAILABLE`. Default 10000.
+   */
+  connectTimeoutMs?: number
+  /**
+   * Longest time one statement may run on the server, in milliseconds; past it the
+   * statement is cancelled and the call rejects with `TIMEOUT`. Default 30000.
+   */
+  statementTimeoutMs?: number
+  /**
+   * Longest wait for a lock another transaction holds (a row on PostgreSQL, the
+   * database write lock of another process on SQLite), in milliseconds; past it the
+   * call rejects with `TIMEOUT` and nothing is written. Default 10000.
+   */
+  lockTimeoutMs?: number
+  /**
+   * The deadline of every call (waiting for a connection plus the statements), in
+   * milliseconds: no call settles later, whatever the server does. Past it the call
+   * rejects with `TIMEOUT`; a write may still have committed (see
+   * `NewInteraction.idempotencyKey`). Default 60000.
+   */
+  callTimeoutMs?: number
+  /**
+   * Calls that take at least this many milliseconds are logged as warnings (see
+   * `INTERACTION_STORE_LOG` in the README); `null` turns the warning off. Default 1000.
+   */
+  slowStatementThresholdMs?: number | null
+  /**
+   * Check the schema version while opening. Default `true`. `false` opens a database
+   * of any version (or none) without touching it, for operator tools that read
+   * `schemaVersion()` or stage an upgrade with `migrateTo()`; other calls may then fail.
+   */
+  checkSchema?: boolean
 }
 
 /** An interval for the Finder's `dateRange`. */
@@ -457,6 +512,14 @@ export interface NewInteraction {
   description?: string | null
   /** Notes (at most 1 MiB). */
   notes?: string | null
+  /**
+   * Makes retrying this create safe (1–255 characters chosen by the caller, e.g. a
+   * UUID per form submission). A create that rejected with `TIMEOUT` or `UNAVAILABLE`
+   * may still have committed; retried with the same key in the same site within 24
+   * hours, it resolves to the interaction the first call created (no second row, no
+   * second audit row). The same key with other content rejects with `CONFLICT`.
+   */
+  idempotencyKey?: string | null
 }
 
 /** One page of Finder results. */

@@ -1,7 +1,7 @@
 'use strict'
 // The hand-written layer of the `interaction-store` package. It holds no rules: it
-//  1. turns every rejection into an InteractionStoreError with a stable `code` (and `field`
-//     for validation errors) — the native side encodes core errors in the reason text
+//  1. turns every rejection into an InteractionStoreError with a stable `code`, `field` (for
+//     validation errors), `retryable` and `cause` — the native side encodes core errors in the reason text
 //     (`interaction-store-error:{json}`, see src/errors.rs) because napi 3 async functions
 //     can only reject with napi's built-in status;
 //  2. reports wrong JS types (a number for a string, an invalid Date, ...) as VALIDATION
@@ -24,15 +24,20 @@ const ErrorCode = Object.freeze({
   CONFLICT: 'CONFLICT',
   SCHEMA_VERSION: 'SCHEMA_VERSION',
   UNAVAILABLE: 'UNAVAILABLE',
+  TIMEOUT: 'TIMEOUT',
+  CONFIGURATION: 'CONFIGURATION',
   INTERNAL: 'INTERNAL',
 })
 
 class InteractionStoreError extends Error {
-  constructor(code, message, field = null) {
-    super(message)
+  // `retryable` is the core's `Error::is_retryable()`, carried in the native payload; the
+  // errors built here (wrong argument types: VALIDATION, INTERNAL) are never retryable.
+  constructor(code, message, field = null, retryable = false, cause = undefined) {
+    super(message, cause === undefined || cause === null ? undefined : { cause })
     this.name = 'InteractionStoreError'
     this.code = code
     this.field = field
+    this.retryable = retryable
   }
 }
 
@@ -44,8 +49,9 @@ function validation(field, message) {
 // the plain camelCase -> snake_case rule.
 const FIELD_NAMES = { interactionType: 'type', start: 'start_datetime', end: 'end_datetime' }
 
+// Millisecond options (`statementTimeoutMs`) are the core's durations (`statement_timeout`).
 function coreFieldName(jsName) {
-  return FIELD_NAMES[jsName] || jsName.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase())
+  return FIELD_NAMES[jsName] || jsName.replace(/Ms$/, '').replace(/[A-Z]/g, (c) => '_' + c.toLowerCase())
 }
 
 /** Maps anything a native call threw or rejected with to an InteractionStoreError. */
@@ -55,7 +61,8 @@ function mapError(e) {
   if (message.startsWith(MARKER)) {
     try {
       const p = JSON.parse(message.slice(MARKER.length))
-      return new InteractionStoreError(p.code, p.message, p.field ?? null)
+      const cause = typeof p.cause === 'string' ? new Error(p.cause) : undefined
+      return new InteractionStoreError(p.code, p.message, p.field ?? null, p.retryable === true, cause)
     } catch {
       // fall through: INTERNAL below
     }
@@ -69,15 +76,14 @@ function mapError(e) {
     const err = new InteractionStoreError(ErrorCode.VALIDATION, message, field)
     return err
   }
-  const err = new InteractionStoreError(ErrorCode.INTERNAL, message)
-  err.cause = e
-  return err
+  return new InteractionStoreError(ErrorCode.INTERNAL, message, null, false, e)
 }
 
 // Argument types of every native async method: [core field name, type], type one of
 // string/number/boolean/object, `?` when it may be omitted (undefined or null).
 const STORE_ARGS = {
   migrate: [],
+  migrateTo: [['version', 'string']],
   schemaVersion: [],
   checkSchema: [],
   createUser: [['username', 'string'], ['email', 'string'], ['password', 'string']],

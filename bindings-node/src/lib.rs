@@ -8,9 +8,12 @@
 //! Error mechanism: napi 3 async functions reject with the built-in `Status`, so a core
 //! error travels as the reason text `interaction-store-error:{"code":..,"field":..,"message":..}`
 //! ([`errors::to_js`]); `index.js` parses it and rethrows. Nothing matches on message text.
+//!
+//! Logging is opt-in through the `INTERACTION_STORE_LOG` environment variable ([`logging`]).
 
 mod convert;
 mod errors;
+mod logging;
 mod session;
 mod store;
 mod types;
@@ -18,3 +21,9 @@ mod types;
 pub use session::SiteSession;
 pub use store::InteractionStore;
 pub use types::*;
+
+/// mimalloc for every Rust allocation of the addon (rows, strings, futures): glibc malloc
+/// fragments across the runtime's worker threads and SQLite's connection threads, which
+/// allocate and free each other's blocks (see `test/memory.test.js`).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -90,7 +90,8 @@ impl SiteSession {
     }
 
     /// Creates an interaction (editor or admin). `createdBy`, `createdAt` and
-    /// `version = 1` are set by the library.
+    /// `version = 1` are set by the library. A create that rejected with `TIMEOUT` or
+    /// `UNAVAILABLE` may have committed: give `idempotencyKey` to make the retry safe.
     #[napi]
     pub async fn create_interaction(&self, input: NewInteraction) -> napi::Result<Interaction> {
         let mut new = interaction_core::NewInteraction::new(
@@ -104,6 +105,7 @@ impl SiteSession {
         new.location = input.location.flatten();
         new.description = input.description.flatten();
         new.notes = input.notes.flatten();
+        new.idempotency_key = input.idempotency_key.flatten();
         Ok(self.inner.create_interaction(new).await.js()?.into())
     }
 

@@ -31,16 +31,37 @@ fn store_options(url: Option<String>, o: ConnectOptions) -> napi::Result<StoreOp
         opts = opts.max_connections(uint("max_connections", v)?);
     }
     if let Some(v) = o.acquire_timeout_ms {
-        opts = opts.acquire_timeout(millis("acquire_timeout_ms", v)?);
+        opts = opts.acquire_timeout(millis("acquire_timeout", v)?);
     }
     if let Some(v) = o.idle_timeout_ms {
-        opts = opts.idle_timeout(v.map(|v| millis("idle_timeout_ms", v)).transpose()?);
+        opts = opts.idle_timeout(v.map(|v| millis("idle_timeout", v)).transpose()?);
     }
     if let Some(v) = o.max_lifetime_ms {
-        opts = opts.max_lifetime(v.map(|v| millis("max_lifetime_ms", v)).transpose()?);
+        opts = opts.max_lifetime(v.map(|v| millis("max_lifetime", v)).transpose()?);
     }
     if let Some(v) = o.login_concurrency {
         opts = opts.login_concurrency(uint("login_concurrency", v)? as usize);
+    }
+    if let Some(v) = o.connect_timeout_ms {
+        opts = opts.connect_timeout(millis("connect_timeout", v)?);
+    }
+    if let Some(v) = o.statement_timeout_ms {
+        opts = opts.statement_timeout(millis("statement_timeout", v)?);
+    }
+    if let Some(v) = o.lock_timeout_ms {
+        opts = opts.lock_timeout(millis("lock_timeout", v)?);
+    }
+    if let Some(v) = o.call_timeout_ms {
+        opts = opts.call_timeout(millis("call_timeout", v)?);
+    }
+    if let Some(v) = o.slow_statement_threshold_ms {
+        let d = v
+            .map(|v| millis("slow_statement_threshold", v))
+            .transpose()?;
+        opts = opts.slow_statement_threshold(d);
+    }
+    if let Some(v) = o.check_schema {
+        opts = opts.check_schema(v);
     }
     Ok(opts)
 }
@@ -80,6 +101,16 @@ impl InteractionStore {
     #[napi]
     pub async fn migrate(&self) -> napi::Result<Vec<SchemaVersion>> {
         let applied = self.inner.migrate().await.js()?;
+        Ok(applied.into_iter().map(Into::into).collect())
+    }
+
+    /// Applies pending migrations up to and including `version` (`'1.1.0'`, one of this
+    /// library's schema versions), e.g. to stage an upgrade. Resolves to the versions
+    /// applied now.
+    #[napi]
+    pub async fn migrate_to(&self, version: String) -> napi::Result<Vec<SchemaVersion>> {
+        let target = version.parse().js()?;
+        let applied = self.inner.migrate_to(target).await.js()?;
         Ok(applied.into_iter().map(Into::into).collect())
     }
 

@@ -38,6 +38,30 @@ pub struct ConnectOptions {
     pub max_lifetime_ms: Option<Option<f64>>,
     /// Password hashes computed at once; further logins queue. Default: the number of CPUs.
     pub login_concurrency: Option<f64>,
+    /// How long opening one connection may take (PostgreSQL: TCP, TLS and
+    /// authentication; SQLite: opening the file), in milliseconds. A refused connection
+    /// rejects at once with `UNAVAILABLE`. Default 10000.
+    pub connect_timeout_ms: Option<f64>,
+    /// Longest time one statement may run on the server, in milliseconds; past it the
+    /// statement is cancelled and the call rejects with `TIMEOUT`. Default 30000.
+    pub statement_timeout_ms: Option<f64>,
+    /// Longest wait for a lock another transaction holds (a row on PostgreSQL, the
+    /// database write lock of another process on SQLite), in milliseconds; past it the
+    /// call rejects with `TIMEOUT` and nothing is written. Default 10000.
+    pub lock_timeout_ms: Option<f64>,
+    /// The deadline of every call (waiting for a connection plus the statements), in
+    /// milliseconds: no call settles later, whatever the server does. Past it the call
+    /// rejects with `TIMEOUT`; a write may still have committed (see
+    /// `NewInteraction.idempotencyKey`). Default 60000.
+    pub call_timeout_ms: Option<f64>,
+    /// Calls that take at least this many milliseconds are logged as warnings (see
+    /// `INTERACTION_STORE_LOG` in the README); `null` turns the warning off. Default 1000.
+    #[napi(ts_type = "number | null")]
+    pub slow_statement_threshold_ms: Option<Option<f64>>,
+    /// Check the schema version while opening. Default `true`. `false` opens a database
+    /// of any version (or none) without touching it, for operator tools that read
+    /// `schemaVersion()` or stage an upgrade with `migrateTo()`; other calls may then fail.
+    pub check_schema: Option<bool>,
 }
 
 /// A schema version, `major.minor.patch`.
@@ -289,6 +313,13 @@ pub struct NewInteraction {
     /// Notes (at most 1 MiB).
     #[napi(ts_type = "string | null")]
     pub notes: Option<Option<String>>,
+    /// Makes retrying this create safe (1–255 characters chosen by the caller, e.g. a
+    /// UUID per form submission). A create that rejected with `TIMEOUT` or `UNAVAILABLE`
+    /// may still have committed; retried with the same key in the same site within 24
+    /// hours, it resolves to the interaction the first call created (no second row, no
+    /// second audit row). The same key with other content rejects with `CONFLICT`.
+    #[napi(ts_type = "string | null")]
+    pub idempotency_key: Option<Option<String>>,
 }
 
 /// A partial update: an absent (or `undefined`) field is left as it is; `null` clears

@@ -12,12 +12,36 @@ test('exports', () => {
   assert.equal(typeof Finder, 'function')
   assert.equal(ErrorCode.NOT_FOUND, 'NOT_FOUND')
   assert.deepEqual(Object.keys(ErrorCode).sort(), [
-    'AUTHENTICATION_FAILED', 'CONFLICT', 'INTERNAL', 'NOT_FOUND', 'PERMISSION_DENIED',
-    'SCHEMA_VERSION', 'UNAVAILABLE', 'VALIDATION',
+    'AUTHENTICATION_FAILED', 'CONFIGURATION', 'CONFLICT', 'INTERNAL', 'NOT_FOUND', 'PERMISSION_DENIED',
+    'SCHEMA_VERSION', 'TIMEOUT', 'UNAVAILABLE', 'VALIDATION',
   ])
   const e = new InteractionStoreError('CONFLICT', 'x')
   assert.ok(e instanceof Error)
   assert.equal(e.field, null)
+  assert.equal(e.retryable, false)
+  assert.equal(e.cause, undefined)
+})
+
+// Every native method (the addon's own classes) is wrapped by index.js, so that every
+// rejection carries a stable code: a method added in Rust but not in index.js fails here.
+test('every native method is wrapped', () => {
+  const native = require(require('node:path').join(require('node:path').dirname(require.resolve('interaction-store')), 'native.js'))
+  const own = (proto) =>
+    Object.getOwnPropertyNames(proto).filter((n) => {
+      const d = Object.getOwnPropertyDescriptor(proto, n)
+      return n !== 'constructor' && typeof d.value === 'function'
+    })
+  const wrapped = (fn) => fn.toString().includes('mapError')
+  for (const [cls, proto] of [
+    ['InteractionStore', native.InteractionStore.prototype],
+    ['SiteSession', native.SiteSession.prototype],
+  ]) {
+    for (const name of own(proto)) {
+      if (cls === 'SiteSession' && name === 'finder') continue // JS-only (the chainable Finder)
+      assert.ok(wrapped(proto[name]), `${cls}.prototype.${name} is not wrapped in index.js`)
+    }
+  }
+  assert.ok(wrapped(native.InteractionStore.connect), 'InteractionStore.connect is not wrapped')
 })
 
 for (const backend of backends) {
@@ -35,7 +59,7 @@ for (const backend of backends) {
       assert.equal(f.store.isClosed, false)
       assert.deepEqual(await f.store.migrate(), [])
       const v = await f.store.schemaVersion()
-      assert.deepEqual(v, { major: 1, minor: 0, patch: 0 })
+      assert.deepEqual(v, { major: 1, minor: 1, patch: 0 })
       assert.equal(await f.store.checkSchema(), undefined)
     })
 
@@ -44,7 +68,7 @@ for (const backend of backends) {
       try {
         await rejects(InteractionStore.connect(url), 'SCHEMA_VERSION', null)
         const s = await InteractionStore.connect(url, { migrate: true, maxConnections: 2, minConnections: 0 })
-        assert.deepEqual(await s.schemaVersion(), { major: 1, minor: 0, patch: 0 })
+        assert.deepEqual(await s.schemaVersion(), { major: 1, minor: 1, patch: 0 })
         await s.close()
         const again = await InteractionStore.connect(url, {
           minConnections: 0,

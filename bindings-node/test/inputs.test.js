@@ -44,7 +44,7 @@ for (const backend of backends) {
       await rejects(InteractionStore.connect(f.url, 'migrate'), 'VALIDATION', 'options')
       await rejects(InteractionStore.connect(f.url, { migrate: 'yes' }), 'VALIDATION', 'migrate')
       await rejects(InteractionStore.connect(f.url, { maxConnections: -1 }), 'VALIDATION', 'max_connections')
-      await rejects(InteractionStore.connect(f.url, { acquireTimeoutMs: 1.5 }), 'VALIDATION', 'acquire_timeout_ms')
+      await rejects(InteractionStore.connect(f.url, { acquireTimeoutMs: 1.5 }), 'VALIDATION', 'acquire_timeout')
       const e = f.editorS
       await rejects(e.createInteraction('title'), 'VALIDATION', 'input')
       await rejects(e.createInteraction([]), 'VALIDATION', 'input')

@@ -30,8 +30,19 @@ async function main(): Promise<void> {
     end: new Date('2026-12-01T10:30:00Z'),
     timezone: 'Europe/Berlin',
     location: null,
+    idempotencyKey: 'form-42',
   }
   const created: Interaction = await session.createInteraction(input)
+  const staged = await InteractionStore.connect('sqlite::memory:', {
+    checkSchema: false,
+    connectTimeoutMs: 5000,
+    statementTimeoutMs: 30000,
+    lockTimeoutMs: 10000,
+    callTimeoutMs: 60000,
+    slowStatementThresholdMs: null,
+  })
+  const applied: Array<{ major: number; minor: number; patch: number }> = await staged.migrateTo('1.0.0')
+  void applied
   const patch: InteractionPatch = { location: null, title: 'Typed 2' }
   const updated = await session.updateInteraction(created.id, patch, created.version)
   const start: Date = updated.startDatetime
@@ -53,6 +64,11 @@ async function main(): Promise<void> {
     if (e instanceof InteractionStoreError && e.code === ErrorCode.NOT_FOUND) {
       const field: string | null = e.field
       void field
+    }
+    if (e instanceof InteractionStoreError && (e.code === ErrorCode.TIMEOUT || e.code === 'CONFIGURATION')) {
+      const retry: boolean = e.retryable
+      const cause: string | undefined = e.cause?.message
+      void [retry, cause]
     }
   }
   await store.close()
