@@ -176,64 +176,63 @@ impl InteractionStore {
         T: Send + 'static,
         F: for<'t> FnOnce(&'t mut Tx) -> TxFuture<'t, T> + Send + 'static,
     {
-        let db = self.db().clone();
-        let started = Instant::now();
-        let deadline = started + db.limits().call_timeout;
-        let span = op.span(&db);
-        let task = {
-            let db = db.clone();
-            async move {
-                let work = async {
-                    let _gate = db.write_gate(deadline).await?;
-                    let mut tx = begin(&db, deadline).await?;
-                    match body(&mut tx).await {
-                        Ok(v) => {
-                            tx.commit().await?;
-                            Ok(v)
-                        }
-                        Err(e) => {
-                            tx.rollback().await;
-                            Err(e)
-                        }
-                    }
-                };
-                tokio::time::timeout_at(deadline, work)
-                    .await
-                    .unwrap_or_else(|_| Err(db.deadline_error("writing")))
+        self.on_own_task(op, None, move |db, deadline| async move {
+            let _gate = db.write_gate(deadline).await?;
+            let mut tx = begin(&db, deadline).await?;
+            match body(&mut tx).await {
+                Ok(v) => {
+                    tx.commit().await?;
+                    Ok(v)
+                }
+                Err(e) => {
+                    tx.rollback().await;
+                    Err(e)
+                }
             }
-            .instrument(span)
-        };
-        let r = join(tokio::spawn(task)).await;
-        finish(op, &db, started, None, &r);
-        r
+        })
+        .await
     }
 
     /// Runs one self-contained write statement in autocommit (a change and its audit row
     /// in one data-modifying CTE): atomic without `BEGIN`/`COMMIT`, one round trip. On its
     /// own task and under the call's deadline, like [`write`](Self::write).
     pub(crate) async fn write_one<T: Rowable>(&self, op: Op, q: Sql) -> Result<T> {
+        self.on_own_task(op, Some(1), move |db, deadline| async move {
+            let mut lease = db.acquire(deadline).await?;
+            lease.fetch_one::<T>(&db, &q).await.map_err(|f| match f {
+                Fault::Encode(e) => e,
+                Fault::Driver(e) => db.classify(e),
+            })
+        })
+        .await
+    }
+
+    /// Runs a write on its own task under the call's deadline, traced as `op`: the task
+    /// goes on if the caller drops the returned future, and never past the deadline.
+    async fn on_own_task<T, F, Fut>(&self, op: Op, rows: Option<usize>, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(Db, Instant) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<T>> + Send + 'static,
+    {
         let db = self.db().clone();
         let started = Instant::now();
         let deadline = started + db.limits().call_timeout;
-        let span = op.span(&db);
         let task = {
             let db = db.clone();
+            let span = op.span(&db);
             async move {
-                let work = async {
-                    let mut lease = db.acquire(deadline).await?;
-                    lease.fetch_one::<T>(&db, &q).await.map_err(|f| match f {
-                        Fault::Encode(e) => e,
-                        Fault::Driver(e) => db.classify(e),
-                    })
-                };
-                tokio::time::timeout_at(deadline, work)
+                tokio::time::timeout_at(deadline, work(db.clone(), deadline))
                     .await
                     .unwrap_or_else(|_| Err(db.deadline_error("writing")))
             }
             .instrument(span)
         };
-        let r = join(tokio::spawn(task)).await;
-        finish(op, &db, started, Some(1), &r);
+        let r = tokio::spawn(task)
+            .await
+            .map_err(|e| Error::internal(format!("write task failed: {e}")))
+            .and_then(|r| r);
+        finish(op, &db, started, rows, &r);
         r
     }
 }
@@ -256,12 +255,6 @@ async fn begin(db: &Db, deadline: Instant) -> Result<Tx> {
             Err((_, Fault::Encode(e))) => return Err(e),
         }
     }
-}
-
-async fn join<T>(handle: tokio::task::JoinHandle<Result<T>>) -> Result<T> {
-    handle
-        .await
-        .map_err(|e| Error::internal(format!("write task failed: {e}")))?
 }
 
 /// The default deadline of a call (see `StoreOptions::call_timeout`).
