@@ -347,6 +347,36 @@ enum Bind {
     Ts(DateTime<Utc>),
 }
 
+/// `sql` with `$n` replaced by typed literals, exactly as the library sends Finder
+/// statements on PostgreSQL (the simple-query protocol: one round trip, a custom plan;
+/// `interaction-core/src/backend/postgres.rs::inline`).
+fn inline_pg(sql: &str, binds: &[Bind]) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let mut rest = sql;
+    while let Some(i) = rest.find('$') {
+        out.push_str(&rest[..i]);
+        let digits = rest[i + 1..]
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len() - i - 1);
+        let n: usize = rest[i + 1..i + 1 + digits].parse().expect("placeholder");
+        match &binds[n - 1] {
+            Bind::I32(v) => write!(out, "'{v}'::int4").unwrap(),
+            Bind::I64(v) => write!(out, "'{v}'::int8").unwrap(),
+            Bind::Text(v) => write!(out, "'{}'::text", v.replace('\'', "''")).unwrap(),
+            Bind::Ts(v) => write!(
+                out,
+                "'{}'::timestamptz",
+                v.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+            )
+            .unwrap(),
+        }
+        rest = &rest[i + 1 + digits..];
+    }
+    out.push_str(rest);
+    out
+}
+
 macro_rules! hand_row {
     ($name:ident, $ts:ty, $conv:expr) => {
         #[derive(sqlx::FromRow)]
@@ -993,13 +1023,14 @@ impl Suite {
             (Op::Find(s), raw) => {
                 let (sql, binds) = &self.hand[shape_index(s)];
                 let mut rows: Vec<(Interaction, Option<f64>)> = match raw {
-                    Raw::Pg(c) => pg_query::<PgRow>(*sql, binds)
-                        .persistent(false)
+                    Raw::Pg(c) => sqlx::raw_sql(sqlx::AssertSqlSafe(inline_pg(sql, binds)))
                         .fetch_all(c)
                         .await?
-                        .into_iter()
-                        .map(PgRow::into_interaction)
-                        .collect(),
+                        .iter()
+                        .map(|r| {
+                            <PgRow as sqlx::FromRow<_>>::from_row(r).map(PgRow::into_interaction)
+                        })
+                        .collect::<std::result::Result<_, _>>()?,
                     Raw::Sqlite(c) => sqlite_query::<SqliteRow>(*sql, binds)
                         .fetch_all(c)
                         .await?
@@ -1107,9 +1138,12 @@ impl Suite {
     pub async fn check_same_sql(&self, op: Op) -> Result<Option<bool>> {
         let mine = match (self.fx.backend, op) {
             (Backend::Sqlite, _) | (_, Op::Update) => return Ok(None),
-            (_, Op::Get) => GET_SQL,
-            (_, Op::Create) => CREATE_PG,
-            (_, Op::Find(s)) => self.hand_sql(s),
+            (_, Op::Get) => GET_SQL.to_string(),
+            (_, Op::Create) => CREATE_PG.to_string(),
+            (_, Op::Find(s)) => {
+                let (sql, binds) = &self.hand[shape_index(s)];
+                inline_pg(sql, binds)
+            }
         };
         self.run_lib(op).await?;
         Ok(Some(self.last_library_sql().await?.is_some_and(

@@ -436,12 +436,38 @@ pub(crate) struct Lease {
     keep: bool,
 }
 
+/// The rows of an inlined statement in the shape of the sqlx method `$method`.
+macro_rules! shape {
+    (fetch_all, $rows:expr) => {
+        Ok($rows)
+    };
+    (fetch_optional, $rows:expr) => {
+        Ok($rows.into_iter().next())
+    };
+    (fetch_one, $rows:expr) => {
+        $rows.into_iter().next().ok_or(sqlx::Error::RowNotFound)
+    };
+}
+
 /// Runs one statement on a lease's connection, with the sqlx method `$method`.
 macro_rules! run {
     ($lease:expr, $q:expr, $method:ident, $T:ty) => {{
         let q: &Sql = $q;
         let persistent = q.plan == Plan::Cached;
         match $lease.conn.as_mut().expect("lease holds a connection") {
+            // Custom plans in one round trip: the simple-query protocol with literals.
+            Conn::Postgres(c) if !persistent => {
+                let sql = postgres::inline(q).map_err(Fault::Encode)?;
+                match sqlx::raw_sql(AssertSqlSafe(sql)).fetch_all(&mut **c).await {
+                    Ok(rows) => rows
+                        .iter()
+                        .map(|r| <$T as sqlx::FromRow<'_, sqlx::postgres::PgRow>>::from_row(r))
+                        .collect::<std::result::Result<Vec<$T>, sqlx::Error>>()
+                        .and_then(|v| shape!($method, v))
+                        .map_err(Fault::Driver),
+                    Err(e) => Err(Fault::Driver(e)),
+                }
+            }
             Conn::Postgres(c) => {
                 let args = postgres::args(q).map_err(Fault::Encode)?;
                 sqlx::query_as_with::<sqlx::Postgres, $T, _>(AssertSqlSafe(q.text.clone()), args)

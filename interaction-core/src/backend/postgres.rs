@@ -95,6 +95,82 @@ pub(crate) fn args(q: &Sql) -> Result<PgArguments> {
     Ok(a)
 }
 
+/// The statement with every `$n` replaced by its argument as a typed literal, for the
+/// simple-query protocol: one round trip and a plan made for these values (sqlx sends an
+/// unnamed extended-protocol statement as two round trips: Parse+Describe, then
+/// Bind+Execute). Safe because the text is the library's own (user input only ever sits
+/// in arguments), strings are quoted with `standard_conforming_strings = on` (set on every
+/// connection) and validated inputs hold no NUL; each literal carries the type its
+/// binary argument would have had, so plans do not change.
+pub(crate) fn inline(q: &Sql) -> Result<String> {
+    fn text(out: &mut String, s: &str) {
+        out.push('\'');
+        for c in s.chars() {
+            if c == '\'' {
+                out.push('\'');
+            }
+            out.push(c);
+        }
+        out.push('\'');
+    }
+    fn typed(out: &mut String, v: impl std::fmt::Display, ty: &str) {
+        use std::fmt::Write;
+        let _ = write!(out, "'{v}'::{ty}");
+    }
+    let mut out = String::with_capacity(q.text.len() + 16 * q.args.len());
+    let mut rest = q.text.as_str();
+    while let Some(i) = rest.find('$') {
+        out.push_str(&rest[..i]);
+        let digits = rest[i + 1..]
+            .find(|c: char| !c.is_ascii_digit())
+            .map_or(rest.len() - i - 1, |n| n);
+        let n: usize = rest[i + 1..i + 1 + digits]
+            .parse()
+            .map_err(|_| Error::internal("a `$` without a placeholder number"))?;
+        let arg = q
+            .args
+            .get(n.wrapping_sub(1))
+            .ok_or_else(|| Error::internal(format!("placeholder ${n} has no argument")))?;
+        let ts = |t: &chrono::DateTime<chrono::Utc>| {
+            t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+        };
+        match arg {
+            Arg::I32(v) => typed(&mut out, v, "int4"),
+            Arg::OptI32(Some(v)) => typed(&mut out, v, "int4"),
+            Arg::OptI32(None) => out.push_str("NULL::int4"),
+            Arg::I64(v) => typed(&mut out, v, "int8"),
+            Arg::OptI64(Some(v)) => typed(&mut out, v, "int8"),
+            Arg::OptI64(None) => out.push_str("NULL::int8"),
+            Arg::F64(v) if v.is_nan() => out.push_str("'NaN'::float8"),
+            Arg::F64(v) if v.is_infinite() => typed(
+                &mut out,
+                if *v > 0.0 { "Infinity" } else { "-Infinity" },
+                "float8",
+            ),
+            Arg::F64(v) => typed(&mut out, v, "float8"),
+            Arg::Bool(v) => out.push_str(if *v { "true" } else { "false" }),
+            Arg::Text(v) | Arg::OptText(Some(v)) => {
+                text(&mut out, v);
+                out.push_str("::text");
+            }
+            Arg::OptText(None) => out.push_str("NULL::text"),
+            Arg::Bytes(v) => {
+                out.push_str("'\\x");
+                for b in v {
+                    use std::fmt::Write;
+                    let _ = write!(out, "{b:02x}");
+                }
+                out.push_str("'::bytea");
+            }
+            Arg::Ts(v) | Arg::OptTs(Some(v)) => typed(&mut out, ts(v), "timestamptz"),
+            Arg::OptTs(None) => out.push_str("NULL::timestamptz"),
+        }
+        rest = &rest[i + 1 + digits..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
 /// Parses `url` and applies the store's limits as session settings sent with the startup
 /// packet: they cost no round trip and hold for every statement of the connection.
 pub(crate) fn connect_options(url: &str, limits: &Limits) -> Result<(PgConnectOptions, Target)> {
@@ -259,4 +335,51 @@ pub(crate) fn classify_database(
         ),
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::Backend;
+
+    #[test]
+    fn inline_quotes_and_types_every_argument() {
+        let mut q = Sql::new(Backend::Postgres, "SELECT ");
+        q.bind(7i32)
+            .push(", ")
+            .bind(-3i64)
+            .push(", ")
+            .bind("it's \\ $1 '; DROP TABLE x; --")
+            .push(", ")
+            .bind(f64::NAN)
+            .push(", ")
+            .bind(0.25f64)
+            .push(", ")
+            .bind(Option::<String>::None)
+            .push(", ")
+            .bind(chrono::DateTime::from_timestamp_micros(1_700_000_000_000_001).unwrap())
+            .push(", ")
+            .bind(vec![0u8, 255])
+            .push(", ")
+            .bind(true);
+        for i in 0..2 {
+            q.push(", ").bind(i64::from(i));
+        }
+        assert_eq!(
+            inline(&q).unwrap(),
+            "SELECT '7'::int4, '-3'::int8, 'it''s \\ $1 ''; DROP TABLE x; --'::text, \
+             'NaN'::float8, '0.25'::float8, NULL::text, \
+             '2023-11-14T22:13:20.000001Z'::timestamptz, '\\x00ff'::bytea, true, \
+             '0'::int8, '1'::int8"
+        );
+    }
+
+    #[test]
+    fn inline_reads_multi_digit_placeholders() {
+        let mut q = Sql::new(Backend::Postgres, "");
+        for i in 0..12 {
+            q.push(" ").bind(i);
+        }
+        assert!(inline(&q).unwrap().ends_with(" '10'::int4 '11'::int4"));
+    }
 }
