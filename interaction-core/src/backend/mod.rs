@@ -128,6 +128,9 @@ impl Db {
             Pool::builder(m)
                 .max_size(limits.max_connections.max(1) as usize)
                 .wait_timeout(Some(limits.acquire_timeout))
+                // The most recently used connection first: its server process and socket
+                // are warm in the caches (FIFO rotates over every connection).
+                .queue_mode(deadpool::managed::QueueMode::Lifo)
                 .runtime(deadpool::Runtime::Tokio1)
                 .build()
                 .map_err(|e| Error::internal(format!("cannot build the pool: {e}")))
