@@ -22,6 +22,9 @@ pub struct Harness {
     pub store: InteractionStore,
     pub raw: Raw,
     _dir: Option<tempfile::TempDir>,
+    /// PostgreSQL databases this test created (its own and scratch ones): dropped with
+    /// the harness, so a test run against a given server leaves none behind.
+    databases: std::sync::Mutex<Vec<String>>,
 }
 
 pub const PASSWORD: &str = "correct horse battery";
@@ -88,12 +91,24 @@ impl Harness {
                 .expect("raw sqlite"),
             )
         };
+        let databases = match &raw {
+            Raw::Pg(_) => vec![database_name(&url)],
+            Raw::Sqlite(_) => Vec::new(),
+        };
         Harness {
             url,
             store,
             raw,
             _dir: dir,
+            databases: std::sync::Mutex::new(databases),
         }
+    }
+
+    /// Another empty PostgreSQL database for this test, dropped with the harness.
+    pub async fn scratch_pg_url(&self) -> String {
+        let url = Self::fresh_pg_url().await;
+        self.databases.lock().unwrap().push(database_name(&url));
+        url
     }
 
     pub fn is_postgres(&self) -> bool {
@@ -256,5 +271,43 @@ impl LockHolder {
                 sqlx::raw_sql("ROLLBACK").execute(&mut *c).await.unwrap();
             }
         }
+    }
+}
+
+fn database_name(url: &str) -> String {
+    let path = url.split('?').next().unwrap_or(url);
+    path.rsplit('/').next().unwrap_or_default().to_string()
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        let names = std::mem::take(&mut *self.databases.lock().unwrap());
+        let Ok(admin) = std::env::var("DATABASE_URL") else {
+            return;
+        };
+        if names.is_empty() {
+            return;
+        }
+        // Drop runs inside the test's runtime: do the async work on a thread of its own.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async {
+                let Ok(mut c) = sqlx::PgConnection::connect(&admin).await else {
+                    return;
+                };
+                for name in names {
+                    // FORCE: the test's pools may still hold connections.
+                    let _ = sqlx::raw_sql(AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                    )))
+                    .execute(&mut c)
+                    .await;
+                }
+            });
+        })
+        .join();
     }
 }

@@ -54,7 +54,7 @@ async fn opening_checks_the_schema_version(h: Harness) {
 
 async fn an_empty_database_is_refused_until_migrated(h: Harness) {
     let url = if h.is_postgres() {
-        Harness::fresh_pg_url().await
+        h.scratch_pg_url().await
     } else {
         let (u, dir) = Harness::fresh_sqlite_url();
         std::mem::forget(dir); // kept until the process ends
@@ -90,7 +90,7 @@ async fn an_empty_database_is_refused_until_migrated(h: Harness) {
 /// at 1.0.0: refused until migrated, data kept, the new feature works after.
 async fn a_1_0_0_database_migrates_to_1_1_0(h: Harness) {
     let url = if h.is_postgres() {
-        Harness::fresh_pg_url().await
+        h.scratch_pg_url().await
     } else {
         let (u, dir) = Harness::fresh_sqlite_url();
         std::mem::forget(dir);
