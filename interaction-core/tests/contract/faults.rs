@@ -343,6 +343,48 @@ mod pg {
         assert!(e.to_string().contains("no_such_role_xyz"), "{e}");
     }
 
+    /// A wrong password is a configuration error (not retryable); the right one opens.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_wrong_password_is_a_configuration_error() {
+        let pg = EphemeralPg::new();
+        let mut admin = sqlx::PgConnection::connect(&pg.url()).await.unwrap();
+        sqlx::raw_sql("CREATE ROLE pw_user LOGIN PASSWORD 'right-password'")
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        // Password authentication for that role only (the cluster trusts everyone else).
+        let hba = pg.data_dir().join("pg_hba.conf");
+        let rules = std::fs::read_to_string(&hba).unwrap();
+        std::fs::write(
+            &hba,
+            format!("host all pw_user 127.0.0.1/32 scram-sha-256\n{rules}"),
+        )
+        .unwrap();
+        sqlx::raw_sql("SELECT pg_reload_conf()")
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        let url = |password: &str| format!("postgres://pw_user:{password}@{}/postgres", pg.addr());
+        let t = Instant::now();
+        let e = StoreOptions::new(url("wrong-password"))
+            .check_schema(false)
+            .connect()
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Configuration, "{e}");
+        assert!(!e.is_retryable());
+        assert!(e.to_string().contains("pw_user"), "{e}");
+        assert!(!e.to_string().contains("wrong-password"), "{e}");
+        assert!(t.elapsed() < SLACK);
+        let store = StoreOptions::new(url("right-password"))
+            .check_schema(false)
+            .connect()
+            .await
+            .unwrap();
+        assert_eq!(store.schema_version().await.unwrap(), None);
+        store.close().await;
+    }
+
     /// A statement that runs past `statement_timeout` (here: waiting on a table lock
     /// with a longer `lock_timeout`) is cancelled by the server: `TIMEOUT`.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
