@@ -456,10 +456,9 @@ macro_rules! shape {
 macro_rules! run {
     ($lease:expr, $q:expr, $method:ident, $T:ty) => {{
         let q: &Sql = $q;
-        let persistent = q.plan == Plan::Cached;
         match $lease.conn.as_mut().expect("lease holds a connection") {
             // Custom plans in one round trip: the simple-query protocol with literals.
-            Conn::Postgres(c) if !persistent => {
+            Conn::Postgres(c) if q.plan == Plan::Custom => {
                 let sql = postgres::inline(q).map_err(Fault::Encode)?;
                 match sqlx::raw_sql(AssertSqlSafe(sql)).fetch_all(&mut **c).await {
                     Ok(rows) => rows
@@ -474,7 +473,6 @@ macro_rules! run {
             Conn::Postgres(c) => {
                 let args = postgres::args(q).map_err(Fault::Encode)?;
                 sqlx::query_as_with::<sqlx::Postgres, $T, _>(AssertSqlSafe(q.text.clone()), args)
-                    .persistent(persistent)
                     .$method(&mut **c)
                     .await
                     .map_err(Fault::Driver)
@@ -508,7 +506,7 @@ impl Lease {
         q: &Sql,
     ) -> std::result::Result<Vec<T>, Fault> {
         self.keep = false;
-        let r = run!(self, q, fetch_all, T);
+        let r = async { run!(self, q, fetch_all, T) }.await;
         self.settle(db, &r);
         r
     }
@@ -519,7 +517,7 @@ impl Lease {
         q: &Sql,
     ) -> std::result::Result<Option<T>, Fault> {
         self.keep = false;
-        let r = run!(self, q, fetch_optional, T);
+        let r = async { run!(self, q, fetch_optional, T) }.await;
         self.settle(db, &r);
         r
     }
@@ -530,33 +528,34 @@ impl Lease {
         q: &Sql,
     ) -> std::result::Result<T, Fault> {
         self.keep = false;
-        let r = run!(self, q, fetch_one, T);
+        let r = async { run!(self, q, fetch_one, T) }.await;
         self.settle(db, &r);
         r
     }
 
     pub(crate) async fn execute(&mut self, db: &Db, q: &Sql) -> std::result::Result<u64, Fault> {
         self.keep = false;
-        let persistent = q.plan == Plan::Cached;
-        let r = match self.conn.as_mut().expect("lease holds a connection") {
-            Conn::Postgres(c) => {
-                let args = postgres::args(q).map_err(Fault::Encode)?;
-                sqlx::query_with::<sqlx::Postgres, _>(AssertSqlSafe(q.text.clone()), args)
-                    .persistent(persistent)
-                    .execute(&mut **c)
-                    .await
-                    .map(|r| r.rows_affected())
-                    .map_err(Fault::Driver)
+        let r = async {
+            match self.conn.as_mut().expect("lease holds a connection") {
+                Conn::Postgres(c) => {
+                    let args = postgres::args(q).map_err(Fault::Encode)?;
+                    sqlx::query_with::<sqlx::Postgres, _>(AssertSqlSafe(q.text.clone()), args)
+                        .execute(&mut **c)
+                        .await
+                        .map(|r| r.rows_affected())
+                        .map_err(Fault::Driver)
+                }
+                Conn::Sqlite(c) => {
+                    let args = sqlite::args(q).map_err(Fault::Encode)?;
+                    sqlx::query_with::<sqlx::Sqlite, _>(AssertSqlSafe(q.text.clone()), args)
+                        .execute(&mut **c)
+                        .await
+                        .map(|r| r.rows_affected())
+                        .map_err(Fault::Driver)
+                }
             }
-            Conn::Sqlite(c) => {
-                let args = sqlite::args(q).map_err(Fault::Encode)?;
-                sqlx::query_with::<sqlx::Sqlite, _>(AssertSqlSafe(q.text.clone()), args)
-                    .execute(&mut **c)
-                    .await
-                    .map(|r| r.rows_affected())
-                    .map_err(Fault::Driver)
-            }
-        };
+        }
+        .await;
         self.settle(db, &r);
         r
     }

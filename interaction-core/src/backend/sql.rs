@@ -59,8 +59,9 @@ pub(crate) enum Plan {
     /// Prepared once per connection and cached: point reads and writes, whose best plan
     /// does not depend on the values.
     Cached,
-    /// Sent unnamed, planned for its actual values every time: Finder statements, whose
-    /// generic plan can be ~17x slower (PERFORMANCE.md, "Generic plans").
+    /// Planned for its actual values every time (PostgreSQL: sent through the simple-query
+    /// protocol with literals, `postgres::inline`): Finder statements, whose generic plan
+    /// can be ~17x slower (PERFORMANCE.md, "Generic plans").
     Custom,
 }
 
