@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::backend::{Sql, Ts, Tx};
+use crate::backend::{db_row, Sql, Ts, Tx};
 use crate::error::Result;
 
 /// One audit row as written by the library.
@@ -125,16 +125,17 @@ pub struct AuditPage {
     pub next_cursor: Option<String>,
 }
 
-#[derive(sqlx::FromRow)]
-pub(crate) struct AuditRow {
-    audit_id: i64,
-    occurred_at: Ts,
-    actor_id: Option<i32>,
-    site_id: Option<i32>,
-    action: String,
-    entity: String,
-    entity_id: Option<i64>,
-    changes: String,
+db_row! {
+    pub(crate) struct AuditRow {
+        audit_id: i64,
+        occurred_at: Ts,
+        actor_id: Option<i32>,
+        site_id: Option<i32>,
+        action: String,
+        entity: String,
+        entity_id: Option<i64>,
+        changes: String,
+    }
 }
 
 impl AuditRow {

@@ -14,7 +14,7 @@ use chrono::{DateTime, Duration, Utc};
 use sha2::{Digest, Sha256};
 
 use crate::audit::{self, AuditRecord};
-use crate::backend::{Arg, Sql, Ts};
+use crate::backend::{db_row, Arg, Sql, Ts};
 use crate::error::{Error, Result};
 use crate::exec::{Fresh, Op};
 use crate::model::User;
@@ -118,13 +118,14 @@ fn check_email(email: &str) -> Result<()> {
     Ok(())
 }
 
-#[derive(sqlx::FromRow)]
-pub(crate) struct UserRow {
-    user_id: i32,
-    username: String,
-    email: String,
-    is_active: bool,
-    last_login: Option<Ts>,
+db_row! {
+    pub(crate) struct UserRow {
+        user_id: i32,
+        username: String,
+        email: String,
+        is_active: bool,
+        last_login: Option<Ts>,
+    }
 }
 
 impl From<UserRow> for User {
@@ -487,13 +488,14 @@ pub struct AccessLogEntry {
     pub success: bool,
 }
 
-#[derive(sqlx::FromRow)]
-struct AccessRow {
-    occurred_at: Ts,
-    username: String,
-    user_id: Option<i32>,
-    action: String,
-    success: bool,
+db_row! {
+    struct AccessRow {
+        occurred_at: Ts,
+        username: String,
+        user_id: Option<i32>,
+        action: String,
+        success: bool,
+    }
 }
 
 impl InteractionStore {

@@ -581,6 +581,16 @@ struct RankedRow {
     rank: Option<f64>,
 }
 
+impl crate::backend::LiteRow for RankedRow {
+    fn from_lite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        let ranked = row.as_ref().column_index("rank").is_ok();
+        Ok(RankedRow {
+            row: Row::from_lite(row)?,
+            rank: if ranked { row.get("rank")? } else { None },
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

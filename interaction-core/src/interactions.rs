@@ -6,7 +6,7 @@ use serde_json::{json, Map, Value};
 use crate::audit::{self, AuditRecord};
 use sha2::{Digest, Sha256};
 
-use crate::backend::{Arg, Sql, Ts, Tx};
+use crate::backend::{db_row, Arg, Sql, Ts, Tx};
 use crate::error::{Error, Result};
 use crate::exec::{Fresh, Op};
 use crate::model::{Interaction, InteractionPatch, NewInteraction, Role};
@@ -25,27 +25,28 @@ pub(crate) const COLUMNS: &str = "interactions.interaction_id, interactions.site
     interactions.created_by, interactions.created_at, interactions.updated_by, interactions.updated_at, \
     interactions.deleted_at, interactions.deleted_by, interactions.version";
 
-#[derive(sqlx::FromRow)]
-pub(crate) struct Row {
-    interaction_id: i32,
-    site_id: i32,
-    title: String,
-    #[sqlx(rename = "type")]
-    interaction_type: String,
-    lead: String,
-    start_datetime: Ts,
-    end_datetime: Ts,
-    timezone: String,
-    location: Option<String>,
-    description: Option<String>,
-    notes: Option<String>,
-    created_by: i32,
-    created_at: Ts,
-    updated_by: Option<i32>,
-    updated_at: Option<Ts>,
-    deleted_at: Option<Ts>,
-    deleted_by: Option<i32>,
-    version: i32,
+db_row! {
+    pub(crate) struct Row {
+        interaction_id: i32,
+        site_id: i32,
+        title: String,
+        #[sqlx(rename = "type")]
+        interaction_type: String,
+        lead: String,
+        start_datetime: Ts,
+        end_datetime: Ts,
+        timezone: String,
+        location: Option<String>,
+        description: Option<String>,
+        notes: Option<String>,
+        created_by: i32,
+        created_at: Ts,
+        updated_by: Option<i32>,
+        updated_at: Option<Ts>,
+        deleted_at: Option<Ts>,
+        deleted_by: Option<i32>,
+        version: i32,
+    }
 }
 
 impl Row {

@@ -3,19 +3,20 @@
 use chrono::Utc;
 
 use crate::audit::{self, AuditRecord};
-use crate::backend::{Arg, Sql, Ts, Tx};
+use crate::backend::{db_row, Arg, Sql, Ts, Tx};
 use crate::error::{Error, Result};
 use crate::exec::{Fresh, Op};
 use crate::model::{Member, Role, Site};
 use crate::store::InteractionStore;
 use crate::validate;
 
-#[derive(sqlx::FromRow)]
-struct SiteRow {
-    site_id: i32,
-    name: String,
-    description: Option<String>,
-    is_active: bool,
+db_row! {
+    struct SiteRow {
+        site_id: i32,
+        name: String,
+        description: Option<String>,
+        is_active: bool,
+    }
 }
 
 impl From<SiteRow> for Site {
@@ -29,12 +30,13 @@ impl From<SiteRow> for Site {
     }
 }
 
-#[derive(sqlx::FromRow)]
-struct MemberRow {
-    user_id: i32,
-    username: String,
-    role: String,
-    assigned_at: Ts,
+db_row! {
+    struct MemberRow {
+        user_id: i32,
+        username: String,
+        role: String,
+        assigned_at: Ts,
+    }
 }
 
 const SITE_COLUMNS: &str = "site_id, name, description, is_active";

@@ -6,10 +6,11 @@
 //! asked of the statement's [`Dialect`](dialect::Dialect); each engine keeps its answers,
 //! connection setup and error codes in its own file.
 //!
-//! Pooling is deadpool over sqlx connections: a connection goes back to the pool without
-//! the ping sqlx's own pool sends on every release (one round trip per call saved). A
-//! connection whose statement was interrupted (deadline, cancellation, broken socket) is
-//! never handed out again: PostgreSQL ones are dropped, SQLite ones rolled back first.
+//! Pooling is deadpool over sqlx connections (PostgreSQL) and rusqlite connections
+//! (SQLite): a connection goes back to the pool without the ping sqlx's own pool sends on
+//! every release (one round trip per call saved). A connection whose statement was
+//! interrupted (deadline, cancellation, broken socket) is never handed out again as it
+//! is: PostgreSQL ones are dropped, SQLite ones rolled back first.
 
 pub(crate) mod dialect;
 pub(crate) mod postgres;
@@ -20,11 +21,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool::managed::{Metrics, Object, Pool, PoolError, RecycleError, RecycleResult};
-use sqlx::{AssertSqlSafe, Connection as _};
+use sqlx::AssertSqlSafe;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 use tokio::time::Instant;
 
-pub(crate) use sql::{Arg, Plan, Rowable, Sql, Ts};
+pub(crate) use sql::{db_row, Arg, Plan, Rowable, Sql, Ts};
+pub(crate) use sqlite::LiteRow;
 
 use crate::error::{Error, ErrorKind, Result};
 
@@ -80,7 +82,7 @@ pub(crate) struct Target {
 }
 
 /// Replaces connections past their lifetime or idle limit when they are next taken.
-fn recycle(limits: &Limits, m: &Metrics) -> RecycleResult<sqlx::Error> {
+fn recycle<E>(limits: &Limits, m: &Metrics) -> RecycleResult<E> {
     if limits.max_lifetime.is_some_and(|l| m.age() > l) {
         return Err(RecycleError::message("past max_lifetime"));
     }
@@ -144,9 +146,8 @@ impl Db {
                 };
                 (Pools::Postgres(build(manager, &limits)?), target, None)
             } else if url.starts_with("sqlite:") {
-                let memory = sqlite::is_memory(url);
                 let (opts, target) = sqlite::connect_options(url, &limits)?;
-                if memory {
+                if opts.memory() {
                     // An in-memory database lives in one connection.
                     limits.max_connections = 1;
                     limits.min_connections = 1;
@@ -154,7 +155,6 @@ impl Db {
                 let manager = sqlite::SqliteManager {
                     opts,
                     limits: limits.clone(),
-                    memory,
                 };
                 (
                     Pools::Sqlite(build(manager, &limits)?),
@@ -263,6 +263,7 @@ impl Db {
         Ok(Lease {
             conn: Some(conn),
             keep: false,
+            deadline,
         })
     }
 
@@ -276,10 +277,10 @@ impl Db {
         }
     }
 
-    fn pool_error(&self, e: PoolError<sqlx::Error>) -> Error {
+    fn pool_error<E: Into<DriverError> + std::fmt::Display>(&self, e: PoolError<E>) -> Error {
         let limits = &self.inner.limits;
         match e {
-            PoolError::Backend(e) => self.classify(e),
+            PoolError::Backend(e) => self.classify(e.into()),
             PoolError::Timeout(deadpool::managed::TimeoutType::Wait) => {
                 Error::unavailable(format!(
                     "all {} connections busy for {} ms",
@@ -307,64 +308,20 @@ impl Db {
 
     /// Classifies a driver error by its type and the engine's codes, never by message
     /// text, and keeps it as the source.
-    pub(crate) fn classify(&self, e: sqlx::Error) -> Error {
+    pub(crate) fn classify(&self, e: DriverError) -> Error {
         let DbInner { limits, target, .. } = &*self.inner;
-        let engine = match (&e, self.backend()) {
-            (sqlx::Error::Database(db), Backend::Postgres) => {
-                let pg = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>();
-                pg.and_then(|pg| postgres::classify_database(pg, pg.code(), limits, target))
-            }
-            (sqlx::Error::Database(_), Backend::Sqlite) => {
-                sqlite::classify_database(&e, limits, target)
-            }
-            _ => None,
+        let classified = match &e {
+            DriverError::Postgres(pg) => postgres::classify(pg, limits, target),
+            DriverError::Sqlite(lite) => sqlite::classify(lite, limits, target),
         };
-        let (kind, message) = match engine {
-            Some(km) => km,
-            None => match &e {
-                sqlx::Error::Database(db) if db.is_unique_violation() => {
-                    return Error::Conflict(format!(
-                        "a record with the same unique value exists ({})",
-                        db.message()
-                    ))
-                }
-                sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
-                    return Error::validation(
-                        "reference",
-                        format!("unknown referenced record ({})", db.message()),
-                    )
-                }
-                sqlx::Error::Database(db) if db.is_check_violation() => {
-                    return Error::validation("record", db.message().to_string())
-                }
-                sqlx::Error::Io(io) => (
-                    ErrorKind::Unavailable,
-                    match io.kind() {
-                        std::io::ErrorKind::ConnectionRefused => {
-                            format!("connection refused by {}", target.place)
-                        }
-                        std::io::ErrorKind::TimedOut => {
-                            format!("{} did not answer: {io}", target.place)
-                        }
-                        _ => format!("connection to {} failed: {io}", target.place),
-                    },
-                ),
-                sqlx::Error::Tls(_) => (
-                    ErrorKind::Configuration,
-                    format!("TLS with {} failed", target.place),
-                ),
-                sqlx::Error::Configuration(_) => (
-                    ErrorKind::Configuration,
-                    "the connection settings were refused".to_string(),
-                ),
-                sqlx::Error::Protocol(_) | sqlx::Error::WorkerCrashed => (
-                    ErrorKind::Unavailable,
-                    format!("the connection to {} broke", target.place),
-                ),
-                _ => (ErrorKind::Internal, "unexpected database error".to_string()),
-            },
+        let (kind, message) = match classified {
+            Ok(km) => km,
+            Err(done) => return done,
         };
-        let source: Option<crate::error::Cause> = Some(Box::new(e));
+        let source: Option<crate::error::Cause> = Some(match e {
+            DriverError::Postgres(e) => Box::new(e),
+            DriverError::Sqlite(e) => Box::new(e),
+        });
         match kind {
             ErrorKind::Timeout => Error::Timeout { message, source },
             ErrorKind::Unavailable => Error::Unavailable { message, source },
@@ -375,13 +332,11 @@ impl Db {
     }
 
     /// Whether `e` means the connection is gone (so a read may be retried on another).
-    pub(crate) fn is_connection_lost(&self, e: &sqlx::Error) -> bool {
+    pub(crate) fn is_connection_lost(&self, e: &DriverError) -> bool {
         match e {
-            sqlx::Error::Io(_) | sqlx::Error::Protocol(_) | sqlx::Error::WorkerCrashed => true,
-            sqlx::Error::Database(db) if self.backend() == Backend::Postgres => {
-                db.code().is_some_and(|c| postgres::connection_lost(&c))
-            }
-            _ => false,
+            DriverError::Postgres(e) => postgres::is_connection_lost(e),
+            // A SQLite connection is a file handle: it is not lost that way.
+            DriverError::Sqlite(_) => false,
         }
     }
 
@@ -433,29 +388,52 @@ enum Conn {
 /// A connection taken from the pool. It goes back only if the last statement on it
 /// finished ([`keep`](Self::keep)); otherwise it may sit in the middle of a statement or
 /// a transaction: a PostgreSQL one is closed (the server rolls back), a SQLite one is
-/// rolled back on a task and then returned.
+/// rolled back at once and then returned.
 pub(crate) struct Lease {
     conn: Option<Conn>,
     keep: bool,
+    /// The call's deadline; SQLite enforces it inside each statement.
+    deadline: Instant,
 }
 
-/// The rows of an inlined statement in the shape of the sqlx method `$method`.
+/// A driver's error, as the engine reported it.
+#[derive(Debug)]
+pub(crate) enum DriverError {
+    Postgres(sqlx::Error),
+    Sqlite(rusqlite::Error),
+}
+
+impl From<sqlx::Error> for DriverError {
+    fn from(e: sqlx::Error) -> Self {
+        DriverError::Postgres(e)
+    }
+}
+
+impl From<rusqlite::Error> for DriverError {
+    fn from(e: rusqlite::Error) -> Self {
+        DriverError::Sqlite(e)
+    }
+}
+
+/// The rows of a statement in the shape of the method `$method`.
 macro_rules! shape {
-    (fetch_all, $rows:expr) => {
+    (fetch_all, $rows:expr, $none:expr) => {
         Ok($rows)
     };
-    (fetch_optional, $rows:expr) => {
+    (fetch_optional, $rows:expr, $none:expr) => {
         Ok($rows.into_iter().next())
     };
-    (fetch_one, $rows:expr) => {
-        $rows.into_iter().next().ok_or(sqlx::Error::RowNotFound)
+    (fetch_one, $rows:expr, $none:expr) => {
+        $rows.into_iter().next().ok_or($none)
     };
 }
 
-/// Runs one statement on a lease's connection, with the sqlx method `$method`.
+/// Runs one statement on a lease's connection and shapes its rows as `$method`.
 macro_rules! run {
-    ($lease:expr, $q:expr, $method:ident, $T:ty) => {{
+    ($lease:expr, $q:expr, $method:ident, $T:ty, $db:expr) => {{
         let q: &Sql = $q;
+        let deadline = $lease.deadline;
+        let lock_timeout = $db.limits().lock_timeout;
         match $lease.conn.as_mut().expect("lease holds a connection") {
             // Custom plans in one round trip: the simple-query protocol with literals.
             Conn::Postgres(c) if q.plan == Plan::Custom => {
@@ -465,9 +443,9 @@ macro_rules! run {
                         .iter()
                         .map(|r| <$T as sqlx::FromRow<'_, sqlx::postgres::PgRow>>::from_row(r))
                         .collect::<std::result::Result<Vec<$T>, sqlx::Error>>()
-                        .and_then(|v| shape!($method, v))
-                        .map_err(Fault::Driver),
-                    Err(e) => Err(Fault::Driver(e)),
+                        .and_then(|v| shape!($method, v, sqlx::Error::RowNotFound))
+                        .map_err(|e| Fault::Driver(e.into())),
+                    Err(e) => Err(Fault::Driver(e.into())),
                 }
             }
             Conn::Postgres(c) => {
@@ -475,15 +453,12 @@ macro_rules! run {
                 sqlx::query_as_with::<sqlx::Postgres, $T, _>(AssertSqlSafe(q.text.clone()), args)
                     .$method(&mut **c)
                     .await
-                    .map_err(Fault::Driver)
+                    .map_err(|e| Fault::Driver(e.into()))
             }
-            Conn::Sqlite(c) => {
-                let args = sqlite::args(q).map_err(Fault::Encode)?;
-                sqlx::query_as_with::<sqlx::Sqlite, $T, _>(AssertSqlSafe(q.text.clone()), args)
-                    .$method(&mut **c)
-                    .await
-                    .map_err(Fault::Driver)
-            }
+            Conn::Sqlite(c) => sqlite::fetch::<$T>(&mut **c, q, deadline, lock_timeout)
+                .await
+                .and_then(|v| shape!($method, v, rusqlite::Error::QueryReturnedNoRows))
+                .map_err(|e| Fault::Driver(e.into())),
         }
     }};
 }
@@ -491,7 +466,7 @@ macro_rules! run {
 /// Why a statement failed: before it was sent, or in the driver.
 pub(crate) enum Fault {
     Encode(Error),
-    Driver(sqlx::Error),
+    Driver(DriverError),
 }
 
 impl Lease {
@@ -506,7 +481,7 @@ impl Lease {
         q: &Sql,
     ) -> std::result::Result<Vec<T>, Fault> {
         self.keep = false;
-        let r = async { run!(self, q, fetch_all, T) }.await;
+        let r = async { run!(self, q, fetch_all, T, db) }.await;
         self.settle(db, &r);
         r
     }
@@ -517,7 +492,7 @@ impl Lease {
         q: &Sql,
     ) -> std::result::Result<Option<T>, Fault> {
         self.keep = false;
-        let r = async { run!(self, q, fetch_optional, T) }.await;
+        let r = async { run!(self, q, fetch_optional, T, db) }.await;
         self.settle(db, &r);
         r
     }
@@ -528,13 +503,14 @@ impl Lease {
         q: &Sql,
     ) -> std::result::Result<T, Fault> {
         self.keep = false;
-        let r = async { run!(self, q, fetch_one, T) }.await;
+        let r = async { run!(self, q, fetch_one, T, db) }.await;
         self.settle(db, &r);
         r
     }
 
     pub(crate) async fn execute(&mut self, db: &Db, q: &Sql) -> std::result::Result<u64, Fault> {
         self.keep = false;
+        let deadline = self.deadline;
         let r = async {
             match self.conn.as_mut().expect("lease holds a connection") {
                 Conn::Postgres(c) => {
@@ -543,16 +519,11 @@ impl Lease {
                         .execute(&mut **c)
                         .await
                         .map(|r| r.rows_affected())
-                        .map_err(Fault::Driver)
+                        .map_err(|e| Fault::Driver(e.into()))
                 }
-                Conn::Sqlite(c) => {
-                    let args = sqlite::args(q).map_err(Fault::Encode)?;
-                    sqlx::query_with::<sqlx::Sqlite, _>(AssertSqlSafe(q.text.clone()), args)
-                        .execute(&mut **c)
-                        .await
-                        .map(|r| r.rows_affected())
-                        .map_err(Fault::Driver)
-                }
+                Conn::Sqlite(c) => sqlite::execute(c, q, deadline, db.limits().lock_timeout)
+                    .await
+                    .map_err(|e| Fault::Driver(e.into())),
             }
         }
         .await;
@@ -563,16 +534,16 @@ impl Lease {
     /// Runs a script without arguments (transaction control, migrations).
     pub(crate) async fn script(&mut self, db: &Db, sql: &str) -> std::result::Result<(), Fault> {
         self.keep = false;
-        let sql = sql.to_string();
+        let deadline = self.deadline;
         let r = match self.conn.as_mut().expect("lease holds a connection") {
-            Conn::Postgres(c) => sqlx::raw_sql(AssertSqlSafe(sql))
+            Conn::Postgres(c) => sqlx::raw_sql(AssertSqlSafe(sql.to_string()))
                 .execute(&mut **c)
                 .await
-                .map(|_| ()),
-            Conn::Sqlite(c) => sqlx::raw_sql(AssertSqlSafe(sql))
-                .execute(&mut **c)
+                .map(|_| ())
+                .map_err(DriverError::from),
+            Conn::Sqlite(c) => sqlite::script(c, sql, deadline, db.limits().lock_timeout)
                 .await
-                .map(|_| ()),
+                .map_err(DriverError::from),
         }
         .map_err(Fault::Driver);
         self.settle(db, &r);
@@ -618,21 +589,11 @@ impl Drop for Lease {
                 // back whatever it was doing.
                 drop(Object::take(obj));
             }
-            Some(Conn::Sqlite(mut obj)) => match tokio::runtime::Handle::try_current() {
-                // A SQLite connection cannot hang on a network; it only needs to leave
-                // any transaction before it is reused.
-                Ok(rt) => {
-                    rt.spawn(async move {
-                        if sqlx::raw_sql("ROLLBACK").execute(&mut *obj).await.is_err()
-                            && obj.ping().await.is_err()
-                        {
-                            drop(Object::take(obj));
-                        }
-                    });
-                }
-                Err(_) => drop(Object::take(obj)),
-            },
-            None => {}
+            // A SQLite statement never stops half-way (it runs within one poll); the
+            // connection only needs to leave its transaction before it is reused.
+            Some(Conn::Sqlite(obj)) if !obj.reset() => drop(Object::take(obj)),
+            // Rolled back (or never in a transaction): back to the pool.
+            Some(Conn::Sqlite(_)) | None => {}
         }
     }
 }

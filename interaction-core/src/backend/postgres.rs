@@ -337,6 +337,72 @@ pub(crate) fn classify_database(
     })
 }
 
+/// Classifies a driver error: by SQLSTATE for server errors, by the driver's error type
+/// otherwise. A kind and message, or at once the error for a constraint violation.
+pub(crate) fn classify(
+    e: &sqlx::Error,
+    limits: &Limits,
+    target: &Target,
+) -> std::result::Result<(crate::ErrorKind, String), Error> {
+    use crate::ErrorKind as K;
+    if let sqlx::Error::Database(db) = e {
+        if let Some(pg) = db.try_downcast_ref::<PgDatabaseError>() {
+            if let Some(km) = classify_database(pg, pg.code(), limits, target) {
+                return Ok(km);
+            }
+        }
+    }
+    Ok(match e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            return Err(Error::Conflict(format!(
+                "a record with the same unique value exists ({})",
+                db.message()
+            )))
+        }
+        sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+            return Err(Error::validation(
+                "reference",
+                format!("unknown referenced record ({})", db.message()),
+            ))
+        }
+        sqlx::Error::Database(db) if db.is_check_violation() => {
+            return Err(Error::validation("record", db.message().to_string()))
+        }
+        sqlx::Error::Io(io) => (
+            K::Unavailable,
+            match io.kind() {
+                std::io::ErrorKind::ConnectionRefused => {
+                    format!("connection refused by {}", target.place)
+                }
+                std::io::ErrorKind::TimedOut => format!("{} did not answer: {io}", target.place),
+                _ => format!("connection to {} failed: {io}", target.place),
+            },
+        ),
+        sqlx::Error::Tls(_) => (
+            K::Configuration,
+            format!("TLS with {} failed", target.place),
+        ),
+        sqlx::Error::Configuration(_) => (
+            K::Configuration,
+            "the connection settings were refused".to_string(),
+        ),
+        sqlx::Error::Protocol(_) | sqlx::Error::WorkerCrashed => (
+            K::Unavailable,
+            format!("the connection to {} broke", target.place),
+        ),
+        _ => (K::Internal, "unexpected database error".to_string()),
+    })
+}
+
+/// Whether `e` means the connection is gone (so a read may be retried on another).
+pub(crate) fn is_connection_lost(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_) | sqlx::Error::Protocol(_) | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|c| connection_lost(&c)),
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

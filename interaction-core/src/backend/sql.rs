@@ -1,13 +1,13 @@
-//! Statements as domain modules build them: text with `$n` placeholders (both sqlx drivers
-//! accept them, so one text serves both engines), owned typed arguments, and how the
+//! Statements as domain modules build them: text with `$n` placeholders (PostgreSQL's
+//! own, and SQLite reads them as named parameters, so one text serves both engines), owned typed arguments, and how the
 //! statement wants to be planned.
 
 use chrono::{DateTime, Utc};
 use sqlx::postgres::PgRow;
-use sqlx::sqlite::SqliteRow;
-use sqlx::{FromRow, Postgres, Sqlite};
+use sqlx::{FromRow, Postgres};
 
 use super::dialect::Dialect;
+use super::sqlite::LiteRow;
 use super::Backend;
 
 /// A bind value. Owned so that a statement can be retried and moved into a spawned task.
@@ -140,13 +140,38 @@ impl Sql {
 
 /// A row type decodable from both backends.
 pub(crate) trait Rowable:
-    for<'r> FromRow<'r, PgRow> + for<'r> FromRow<'r, SqliteRow> + Send + Unpin + 'static
+    for<'r> FromRow<'r, PgRow> + LiteRow + Send + Unpin + 'static
 {
 }
-impl<T> Rowable for T where
-    T: for<'r> FromRow<'r, PgRow> + for<'r> FromRow<'r, SqliteRow> + Send + Unpin + 'static
-{
+impl<T> Rowable for T where T: for<'r> FromRow<'r, PgRow> + LiteRow + Send + Unpin + 'static {}
+
+/// Declares a row struct decodable from both backends, by column name (the field's, or
+/// the one given by `#[sqlx(rename = "..")]`).
+macro_rules! db_row {
+    (
+        $(#[$meta:meta])*
+        $vis:vis struct $name:ident {
+            $( $(#[sqlx(rename = $col:literal)])? $field:ident : $ty:ty ),* $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(sqlx::FromRow)]
+        $vis struct $name {
+            $( $(#[sqlx(rename = $col)])? $field : $ty ),*
+        }
+
+        impl $crate::backend::LiteRow for $name {
+            fn from_lite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+                Ok($name {
+                    $( $field: row.get($crate::backend::db_row!(@col $field $(, $col)?))? ),*
+                })
+            }
+        }
+    };
+    (@col $field:ident) => { stringify!($field) };
+    (@col $field:ident, $col:literal) => { $col };
 }
+pub(crate) use db_row;
 
 /// An instant as stored: `timestamptz` on PostgreSQL, integer microseconds on SQLite.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -163,23 +188,5 @@ impl<'r> sqlx::Decode<'r, Postgres> for Ts {
         Ok(Ts(<DateTime<Utc> as sqlx::Decode<Postgres>>::decode(
             value,
         )?))
-    }
-}
-
-impl sqlx::Type<Sqlite> for Ts {
-    fn type_info() -> sqlx::sqlite::SqliteTypeInfo {
-        <i64 as sqlx::Type<Sqlite>>::type_info()
-    }
-    fn compatible(ty: &sqlx::sqlite::SqliteTypeInfo) -> bool {
-        <i64 as sqlx::Type<Sqlite>>::compatible(ty)
-    }
-}
-
-impl<'r> sqlx::Decode<'r, Sqlite> for Ts {
-    fn decode(value: sqlx::sqlite::SqliteValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
-        let micros = <i64 as sqlx::Decode<Sqlite>>::decode(value)?;
-        DateTime::from_timestamp_micros(micros)
-            .map(Ts)
-            .ok_or_else(|| format!("instant out of range: {micros}").into())
     }
 }

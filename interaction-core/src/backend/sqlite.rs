@@ -1,16 +1,28 @@
-//! SQLite: its dialect, how its connections are opened and recycled, and what its result
-//! codes mean.
+//! SQLite: its dialect, how its connections are opened and recycled, how a statement
+//! runs, and what its result codes mean.
+//!
+//! Statements run through rusqlite on the thread that polls the call: no worker thread,
+//! no row shipped across threads, prepared statements cached per connection. What keeps
+//! that safe inside an async runtime:
+//! - a statement cannot outlive its call: a progress handler interrupts it at the
+//!   call's deadline (`SQLITE_INTERRUPT`, reported as a timeout);
+//! - nothing waits for a lock inside SQLite (`busy_timeout` 0): a statement that finds
+//!   the database locked by another process is retried after an async sleep, until
+//!   `lock_timeout` or the deadline, so a runtime thread is never parked on a lock;
+//! - Finder statements (the only ones that may scan) run under `block_in_place` on a
+//!   multi-threaded runtime, so other tasks move to another thread meanwhile.
 
-use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use deadpool::managed::{Manager, Metrics, RecycleResult};
-use sqlx::sqlite::{
-    SqliteArguments, SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqliteSynchronous,
-};
-use sqlx::{Arguments, Connection};
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSqlOutput, ValueRef};
+use rusqlite::{Connection, ErrorCode, OpenFlags, ToSql};
+use tokio::time::Instant;
 
 use super::dialect::Dialect;
-use super::sql::{Arg, Sql};
+use super::sql::{Arg, Plan, Sql, Ts};
 use super::{recycle, Limits, Target};
 use crate::error::{Error, Result};
 use crate::finder::parse_websearch;
@@ -88,99 +100,338 @@ impl Dialect for Sqlite {
     }
 }
 
-/// Encodes a statement's arguments. Instants are integer microseconds.
-pub(crate) fn args(q: &Sql) -> Result<SqliteArguments> {
-    let mut a = SqliteArguments::default();
-    for arg in &q.args {
-        let r = match arg {
-            Arg::I32(v) => a.add(*v),
-            Arg::OptI32(v) => a.add(*v),
-            Arg::I64(v) => a.add(*v),
-            Arg::OptI64(v) => a.add(*v),
-            Arg::F64(v) => a.add(*v),
-            Arg::Bool(v) => a.add(*v),
-            Arg::Text(v) => a.add(v.clone()),
-            Arg::OptText(v) => a.add(v.clone()),
-            Arg::Bytes(v) => a.add(v.clone()),
-            Arg::Ts(v) => a.add(v.timestamp_micros()),
-            Arg::OptTs(v) => a.add(v.map(|t| t.timestamp_micros())),
-        };
-        r.map_err(|e| Error::Internal {
-            message: "cannot encode an argument".into(),
-            source: Some(e),
-        })?;
+impl ToSql for Arg {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        // Instants are integer microseconds.
+        match self {
+            Arg::I32(v) => v.to_sql(),
+            Arg::OptI32(v) => v.to_sql(),
+            Arg::I64(v) => v.to_sql(),
+            Arg::OptI64(v) => v.to_sql(),
+            Arg::F64(v) => v.to_sql(),
+            Arg::Bool(v) => v.to_sql(),
+            Arg::Text(v) => v.to_sql(),
+            Arg::OptText(v) => v.to_sql(),
+            Arg::Bytes(v) => v.to_sql(),
+            Arg::Ts(v) => Ok(ToSqlOutput::from(v.timestamp_micros())),
+            Arg::OptTs(v) => Ok(match v {
+                Some(t) => ToSqlOutput::from(t.timestamp_micros()),
+                None => ToSqlOutput::from(rusqlite::types::Null),
+            }),
+        }
     }
-    Ok(a)
 }
 
-/// Whether `url` names an in-memory database (one connection holds all of it).
-pub(crate) fn is_memory(url: &str) -> bool {
-    url.contains(":memory:") || url.contains("mode=memory")
+impl FromSql for Ts {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        let micros = i64::column_result(value)?;
+        chrono::DateTime::from_timestamp_micros(micros)
+            .map(Ts)
+            .ok_or(FromSqlError::OutOfRange(micros))
+    }
 }
 
-/// Parses `url`. A lock wait (`busy_timeout`) is bounded by `lock_timeout`, as on
-/// PostgreSQL.
-pub(crate) fn connect_options(
-    url: &str,
-    limits: &Limits,
-) -> Result<(SqliteConnectOptions, Target)> {
-    let memory = is_memory(url);
-    let opts = SqliteConnectOptions::from_str(url)
-        .map_err(|e| Error::Validation {
-            field: "url".into(),
-            message: e.to_string(),
-        })?
-        .create_if_missing(true)
-        .foreign_keys(true)
-        .journal_mode(if memory {
-            SqliteJournalMode::Memory
-        } else {
-            SqliteJournalMode::Wal
-        })
-        .synchronous(SqliteSynchronous::Normal)
-        .busy_timeout(limits.lock_timeout);
+/// A row type decodable from a SQLite row (by column name, as on PostgreSQL).
+pub(crate) trait LiteRow: Sized {
+    fn from_lite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self>;
+}
+
+macro_rules! lite_tuple {
+    ($($t:ident $i:tt),+) => {
+        impl<$($t: FromSql),+> LiteRow for ($($t,)+) {
+            fn from_lite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+                Ok(($(row.get::<_, $t>($i)?,)+))
+            }
+        }
+    };
+}
+lite_tuple!(A 0);
+lite_tuple!(A 0, B 1);
+lite_tuple!(A 0, B 1, C 2);
+lite_tuple!(A 0, B 1, C 2, D 3);
+lite_tuple!(A 0, B 1, C 2, D 3, E 4);
+
+/// How to open a SQLite database, parsed from its URL.
+#[derive(Debug, Clone)]
+pub(crate) struct LiteOptions {
+    path: String,
+    flags: OpenFlags,
+    memory: bool,
+}
+
+impl LiteOptions {
+    /// Whether the database lives in memory (in its one connection).
+    pub(crate) fn memory(&self) -> bool {
+        self.memory
+    }
+}
+
+/// Parses `sqlite://path`, `sqlite:path` or `sqlite::memory:`, with an optional
+/// `?mode=ro|rw|rwc|memory`.
+pub(crate) fn connect_options(url: &str, _limits: &Limits) -> Result<(LiteOptions, Target)> {
+    let bad = |m: &str| Error::validation("url", m.to_string());
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .ok_or_else(|| bad("a SQLite URL starts with sqlite:"))?;
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if path.contains('\0') {
+        return Err(bad("the path contains a NUL character"));
+    }
+    let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let mut memory = path == ":memory:";
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        match pair.split_once('=') {
+            Some(("mode", "rwc")) => {}
+            Some(("mode", "rw")) => flags.remove(OpenFlags::SQLITE_OPEN_CREATE),
+            Some(("mode", "ro")) => {
+                flags.remove(OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_READ_WRITE);
+                flags.insert(OpenFlags::SQLITE_OPEN_READ_ONLY);
+            }
+            Some(("mode", "memory")) => memory = true,
+            _ => {
+                return Err(bad(&format!(
+                    "unknown option {pair:?} (known: mode=ro, rw, rwc or memory)"
+                )))
+            }
+        }
+    }
+    if path.is_empty() && !memory {
+        return Err(bad(
+            "the URL names no file (sqlite://path or sqlite::memory:)",
+        ));
+    }
     let target = Target {
-        place: opts.get_filename().display().to_string(),
+        place: if memory {
+            ":memory:".to_string()
+        } else {
+            path.to_string()
+        },
         database: String::new(),
         user: String::new(),
     };
-    Ok((opts, target))
+    Ok((
+        LiteOptions {
+            path: path.to_string(),
+            flags,
+            memory,
+        },
+        target,
+    ))
+}
+
+/// Monotonic nanoseconds since the first use, for deadlines shared with the progress
+/// handler through an atomic.
+fn now_ns() -> u64 {
+    static EPOCH: OnceLock<std::time::Instant> = OnceLock::new();
+    EPOCH
+        .get_or_init(std::time::Instant::now)
+        .elapsed()
+        .as_nanos() as u64
+}
+
+fn to_ns(deadline: Instant) -> u64 {
+    let left = deadline.saturating_duration_since(Instant::now());
+    now_ns().saturating_add(left.as_nanos() as u64)
+}
+
+/// A SQLite connection and the deadline its progress handler enforces.
+pub(crate) struct LiteConn {
+    conn: Connection,
+    deadline_ns: Arc<AtomicU64>,
+}
+
+/// VM instructions between two deadline checks (a check is one clock read).
+const PROGRESS_OPS: i32 = 1000;
+
+/// Prepared statements cached per connection (every distinct statement text).
+const STATEMENT_CACHE: usize = 128;
+
+impl LiteConn {
+    fn open(o: &LiteOptions) -> rusqlite::Result<LiteConn> {
+        let conn = if o.memory {
+            Connection::open_in_memory()?
+        } else {
+            Connection::open_with_flags(&o.path, o.flags)?
+        };
+        conn.busy_timeout(Duration::ZERO)?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        let journal = if o.memory { "MEMORY" } else { "WAL" };
+        if !o.flags.contains(OpenFlags::SQLITE_OPEN_READ_ONLY) {
+            conn.query_row(&format!("PRAGMA journal_mode = {journal}"), [], |_| Ok(()))?;
+        }
+        conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")?;
+        let deadline_ns = Arc::new(AtomicU64::new(u64::MAX));
+        let d = deadline_ns.clone();
+        conn.progress_handler(
+            PROGRESS_OPS,
+            Some(move || now_ns() >= d.load(Ordering::Relaxed)),
+        )?;
+        Ok(LiteConn { conn, deadline_ns })
+    }
+
+    /// Runs `f` with the progress handler armed for `deadline`.
+    fn within<R>(&mut self, deadline: Instant, f: impl FnOnce(&Connection) -> R) -> R {
+        self.deadline_ns.store(to_ns(deadline), Ordering::Relaxed);
+        let r = f(&self.conn);
+        self.deadline_ns.store(u64::MAX, Ordering::Relaxed);
+        r
+    }
+
+    /// Whether a transaction is open on this connection.
+    pub(crate) fn in_transaction(&self) -> bool {
+        !self.conn.is_autocommit()
+    }
+
+    /// Leaves any open transaction; false if the connection is unusable.
+    pub(crate) fn reset(&self) -> bool {
+        self.conn.is_autocommit() || self.conn.execute_batch("ROLLBACK").is_ok()
+    }
+}
+
+/// Binds `q`'s arguments to its `$n` placeholders (SQLite numbers named parameters in
+/// order of appearance, so each is looked up by name).
+fn bind(stmt: &mut rusqlite::Statement<'_>, q: &Sql) -> rusqlite::Result<()> {
+    for i in 1..=stmt.parameter_count() {
+        let n = stmt
+            .parameter_name(i)
+            .and_then(|name| name.strip_prefix('$'))
+            .and_then(|n| n.parse::<usize>().ok())
+            .filter(|n| (1..=q.args.len()).contains(n))
+            .ok_or(rusqlite::Error::InvalidParameterCount(i, q.args.len()))?;
+        stmt.raw_bind_parameter(i, &q.args[n - 1])?;
+    }
+    Ok(())
+}
+
+fn rows<T: LiteRow>(conn: &Connection, q: &Sql) -> rusqlite::Result<Vec<T>> {
+    let mut stmt = conn.prepare_cached(&q.text)?;
+    bind(&mut stmt, q)?;
+    let mut rows = stmt.raw_query();
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        out.push(T::from_lite(row)?);
+    }
+    Ok(out)
+}
+
+fn changes(conn: &Connection, q: &Sql) -> rusqlite::Result<u64> {
+    let mut stmt = conn.prepare_cached(&q.text)?;
+    bind(&mut stmt, q)?;
+    let mut rows = stmt.raw_query();
+    while rows.next()?.is_some() {}
+    drop(rows);
+    Ok(conn.changes())
+}
+
+/// Runs one attempt of `f`; a scan runs under `block_in_place` on a multi-threaded
+/// runtime so that the runtime's other tasks are not held up.
+fn attempt<R>(
+    c: &mut LiteConn,
+    deadline: Instant,
+    plan: Plan,
+    f: impl FnOnce(&Connection) -> R,
+) -> R {
+    let multi = tokio::runtime::Handle::try_current()
+        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+    if plan == Plan::Custom && multi {
+        tokio::task::block_in_place(|| c.within(deadline, f))
+    } else {
+        c.within(deadline, f)
+    }
+}
+
+/// Runs `f` until it does not find the database locked, waiting between attempts
+/// (asynchronously) until `lock_timeout` or the deadline.
+async fn retry_busy<R>(
+    c: &mut LiteConn,
+    deadline: Instant,
+    lock_timeout: Duration,
+    plan: Plan,
+    f: impl Fn(&Connection) -> rusqlite::Result<R>,
+) -> rusqlite::Result<R> {
+    let give_up = deadline.min(Instant::now() + lock_timeout);
+    let mut pause = Duration::from_millis(1);
+    loop {
+        let in_tx = c.in_transaction();
+        match attempt(c, deadline, plan, &f) {
+            // Retried only if it cannot have half-run: a single statement (SQLite undoes
+            // it whole) or a script that left the connection as it found it.
+            Err(e) if is_busy(&e) && in_tx == c.in_transaction() => {
+                if Instant::now() + pause >= give_up {
+                    return Err(e);
+                }
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_millis(25));
+            }
+            r => return r,
+        }
+    }
+}
+
+/// All rows of `q`.
+pub(crate) async fn fetch<T: LiteRow>(
+    c: &mut LiteConn,
+    q: &Sql,
+    deadline: Instant,
+    lock_timeout: Duration,
+) -> rusqlite::Result<Vec<T>> {
+    retry_busy(c, deadline, lock_timeout, q.plan, |conn| rows::<T>(conn, q)).await
+}
+
+/// Runs `q`; the number of rows it changed.
+pub(crate) async fn execute(
+    c: &mut LiteConn,
+    q: &Sql,
+    deadline: Instant,
+    lock_timeout: Duration,
+) -> rusqlite::Result<u64> {
+    retry_busy(c, deadline, lock_timeout, q.plan, |conn| changes(conn, q)).await
+}
+
+/// Runs a script without arguments (transaction control, migrations).
+pub(crate) async fn script(
+    c: &mut LiteConn,
+    sql: &str,
+    deadline: Instant,
+    lock_timeout: Duration,
+) -> rusqlite::Result<()> {
+    retry_busy(c, deadline, lock_timeout, Plan::Cached, |conn| {
+        conn.execute_batch(sql)
+    })
+    .await
 }
 
 /// Opens and recycles SQLite connections for the pool.
 pub(crate) struct SqliteManager {
-    pub(crate) opts: SqliteConnectOptions,
+    pub(crate) opts: LiteOptions,
     pub(crate) limits: Limits,
-    pub(crate) memory: bool,
 }
 
 impl Manager for SqliteManager {
-    type Type = SqliteConnection;
-    type Error = sqlx::Error;
+    type Type = LiteConn;
+    type Error = rusqlite::Error;
 
-    async fn create(&self) -> std::result::Result<SqliteConnection, sqlx::Error> {
-        let deadline = tokio::time::Instant::now() + self.limits.connect_timeout;
-        let mut pause = std::time::Duration::from_millis(5);
+    async fn create(&self) -> std::result::Result<LiteConn, rusqlite::Error> {
+        let deadline = Instant::now() + self.limits.connect_timeout;
+        let mut pause = Duration::from_millis(5);
         loop {
-            match SqliteConnection::connect_with(&self.opts).await {
-                // Switching a new file to WAL needs an exclusive lock that SQLite's busy
-                // handler does not wait for: several processes opening a new file at
-                // once see SQLITE_BUSY. It clears in milliseconds: retry.
-                Err(e) if is_busy(&e) && tokio::time::Instant::now() + pause < deadline => {
+            match LiteConn::open(&self.opts) {
+                // Switching a new file to WAL needs an exclusive lock: several processes
+                // opening a new file at once see SQLITE_BUSY. It clears in milliseconds.
+                Err(e) if is_busy(&e) && Instant::now() + pause < deadline => {
                     tokio::time::sleep(pause).await;
-                    pause = (pause * 2).min(std::time::Duration::from_millis(200));
+                    pause = (pause * 2).min(Duration::from_millis(200));
                 }
                 r => return r,
             }
         }
     }
 
-    async fn recycle(
-        &self,
-        _conn: &mut SqliteConnection,
-        m: &Metrics,
-    ) -> RecycleResult<sqlx::Error> {
-        if self.memory {
+    async fn recycle(&self, _conn: &mut LiteConn, m: &Metrics) -> RecycleResult<rusqlite::Error> {
+        if self.opts.memory {
             // The one connection is the database: never replace it.
             return Ok(());
         }
@@ -188,35 +439,39 @@ impl Manager for SqliteManager {
     }
 }
 
-fn primary_code(e: &sqlx::Error) -> Option<i64> {
+fn code(e: &rusqlite::Error) -> Option<(ErrorCode, i32)> {
     match e {
-        sqlx::Error::Database(db) => db
-            .code()
-            .and_then(|c| c.parse::<i64>().ok())
-            .map(|c| c & 0xff),
+        rusqlite::Error::SqliteFailure(f, _) => Some((f.code, f.extended_code)),
         _ => None,
     }
 }
 
-/// SQLITE_BUSY (5) or SQLITE_LOCKED (6), with any extended code.
-pub(crate) fn is_busy(e: &sqlx::Error) -> bool {
-    matches!(primary_code(e), Some(5 | 6))
+/// SQLITE_BUSY or SQLITE_LOCKED, with any extended code.
+pub(crate) fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        code(e),
+        Some((ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked, _))
+    )
 }
 
-/// Classifies a database error by result code.
-pub(crate) fn classify_database(
-    e: &sqlx::Error,
+/// Classifies an error by result code (and rusqlite's own error types): a kind and
+/// message, or at once the error for a constraint violation.
+pub(crate) fn classify(
+    e: &rusqlite::Error,
     limits: &Limits,
     target: &Target,
-) -> Option<(crate::ErrorKind, String)> {
+) -> std::result::Result<(crate::ErrorKind, String), Error> {
     use crate::ErrorKind as K;
-    let code = primary_code(e)?;
+    use rusqlite::ffi;
     let message = match e {
-        sqlx::Error::Database(db) => db.message().to_string(),
-        _ => String::new(),
+        rusqlite::Error::SqliteFailure(_, Some(m)) => m.clone(),
+        other => other.to_string(),
     };
-    Some(match code {
-        5 | 6 => (
+    let Some((code, extended)) = code(e) else {
+        return Ok((K::Internal, format!("unexpected database error: {message}")));
+    };
+    Ok(match code {
+        ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => (
             K::Timeout,
             format!(
                 "{} stayed locked by another writer for longer than lock_timeout ({} ms)",
@@ -224,14 +479,109 @@ pub(crate) fn classify_database(
                 limits.lock_timeout.as_millis()
             ),
         ),
-        8 | 14 | 23 | 26 => (
+        ErrorCode::OperationInterrupted => (
+            K::Timeout,
+            format!(
+                "the call reached its deadline (call_timeout {} ms) while running a query",
+                limits.call_timeout.as_millis()
+            ),
+        ),
+        ErrorCode::ConstraintViolation => {
+            return Err(match extended {
+                ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY => {
+                    Error::Conflict(format!(
+                        "a record with the same unique value exists ({message})"
+                    ))
+                }
+                ffi::SQLITE_CONSTRAINT_FOREIGNKEY => Error::validation(
+                    "reference",
+                    format!("unknown referenced record ({message})"),
+                ),
+                _ => Error::validation("record", message),
+            })
+        }
+        ErrorCode::ReadOnly
+        | ErrorCode::CannotOpen
+        | ErrorCode::NotADatabase
+        | ErrorCode::AuthorizationForStatementDenied => (
             K::Configuration,
             format!("cannot use {} as a database: {message}", target.place),
         ),
-        10 | 13 => (
+        ErrorCode::SystemIoFailure | ErrorCode::DiskFull => (
             K::Unavailable,
             format!("{} cannot be written: {message}", target.place),
         ),
-        _ => return None,
+        _ => (K::Internal, format!("unexpected database error: {message}")),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn memory() -> LiteConn {
+        let (o, _) = connect_options("sqlite::memory:", &crate::store::test_limits()).unwrap();
+        LiteConn::open(&o).unwrap()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_statement_stops_at_its_deadline() {
+        let mut c = memory();
+        let mut q = Sql::new(
+            super::super::Backend::Sqlite,
+            "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) \
+             SELECT count(*) FROM n",
+        );
+        q.custom_plan();
+        let started = Instant::now();
+        let deadline = started + Duration::from_millis(100);
+        let e = fetch::<(i64,)>(&mut c, &q, deadline, Duration::from_secs(10))
+            .await
+            .unwrap_err();
+        assert_eq!(code(&e).map(|c| c.0), Some(ErrorCode::OperationInterrupted));
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
+        // The connection is usable afterwards, with no deadline left armed.
+        let one = Sql::new(super::super::Backend::Sqlite, "SELECT 1");
+        let far = Instant::now() + Duration::from_secs(10);
+        let rows = fetch::<(i64,)>(&mut c, &one, far, Duration::from_secs(10))
+            .await
+            .unwrap();
+        assert_eq!(rows, vec![(1,)]);
+    }
+
+    #[tokio::test]
+    async fn placeholders_bind_by_number_in_any_order() {
+        let mut c = memory();
+        let q = Sql::fixed(
+            super::super::Backend::Sqlite,
+            "SELECT $2, $1, $2",
+            vec![Arg::I64(1), Arg::Text("two".into())],
+        );
+        let far = Instant::now() + Duration::from_secs(10);
+        let rows = fetch::<(String, i64, String)>(&mut c, &q, far, Duration::from_secs(1))
+            .await
+            .unwrap();
+        assert_eq!(rows, vec![("two".to_string(), 1, "two".to_string())]);
+    }
+
+    #[test]
+    fn urls_parse_or_say_why_not() {
+        let l = crate::store::test_limits();
+        assert!(connect_options("sqlite::memory:", &l).unwrap().0.memory());
+        assert!(connect_options("sqlite://a.db?mode=memory", &l)
+            .unwrap()
+            .0
+            .memory());
+        let (o, t) = connect_options("sqlite:///tmp/x.db?mode=ro", &l).unwrap();
+        assert_eq!(t.place, "/tmp/x.db");
+        assert!(o.flags.contains(OpenFlags::SQLITE_OPEN_READ_ONLY));
+        for bad in ["sqlite://", "sqlite://a.db?cache=shared", "sqlite://a\0.db"] {
+            let e = connect_options(bad, &l).unwrap_err();
+            assert_eq!(e.field(), Some("url"), "{bad}");
+        }
+    }
 }
