@@ -68,7 +68,7 @@ for (const backend of backends) {
       try {
         await rejects(InteractionStore.connect(url), 'SCHEMA_VERSION', null)
         const s = await InteractionStore.connect(url, { migrate: true, maxConnections: 2, minConnections: 0 })
-        assert.deepEqual(await s.schemaVersion(), { major: 1, minor: 1, patch: 0 })
+        assert.deepEqual(await s.schemaVersion(), { major: 1, minor: 2, patch: 0 })
         await s.close()
         const again = await InteractionStore.connect(url, {
           minConnections: 0,

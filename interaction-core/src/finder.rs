@@ -20,7 +20,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::backend::Sql;
-use crate::cursor::{self, Key};
+use crate::cursor::{self, CursorKey, Key};
 use crate::error::{Error, Result};
 use crate::exec::{Fresh, Op};
 use crate::interactions::{Row, COLUMNS};
@@ -261,6 +261,8 @@ impl Finder {
             validate::required("types", t, 50)?;
         }
         if let Some((from, to, _)) = self.range {
+            validate::in_range("date_range", from)?;
+            validate::in_range("date_range", to)?;
             if to < from {
                 return Err(Error::validation(
                     "date_range",
@@ -339,13 +341,13 @@ impl Finder {
     }
 
     /// Builds the page query (fetching `limit + 1` rows to know whether more follow).
-    fn page_sql(&self) -> Result<(Sql, String)> {
+    fn page_sql(&self, key: &CursorKey) -> Result<(Sql, String)> {
         self.validate()?;
         let fp = self.fingerprint();
         let after = self
             .after
             .as_deref()
-            .map(|c| cursor::decode(c, &fp))
+            .map(|c| cursor::decode(key, c, &fp))
             .transpose()?;
         let fetch = i64::from(self.limit) + 1;
         if self.sort == Sort::Relevance {
@@ -363,6 +365,9 @@ impl Finder {
                 let Key::Rank(r) = c.k else {
                     return Err(Error::validation("cursor", "belongs to a different query"));
                 };
+                if !r.is_finite() {
+                    return Err(Error::validation("cursor", "is malformed"));
+                }
                 q.push(" WHERE (rank < ")
                     .bind(r)
                     .push(" OR (rank = ")
@@ -391,6 +396,7 @@ impl Finder {
                 return Err(Error::validation("cursor", "belongs to a different query"));
             };
             let t = DateTime::from_timestamp_micros(m)
+                .and_then(|t| validate::in_range("cursor", t).ok())
                 .ok_or_else(|| Error::validation("cursor", "is malformed"))?;
             q.push(&format!(
                 " AND (interactions.{col}, interactions.interaction_id) {op} ("
@@ -410,7 +416,9 @@ impl Finder {
 
     /// Runs the query and returns one page.
     pub async fn fetch(self) -> Result<Page> {
-        let (q, fp) = self.page_sql()?;
+        self.validate()?;
+        let key = self.session.store.cursor_key().await?;
+        let (q, fp) = self.page_sql(&key)?;
         let op = Op::site("finder", self.session.site_id);
         let mut rows: Vec<RankedRow> = self.session.store.read_all(op, Fresh::Recent, q).await?;
         let more = rows.len() > self.limit as usize;
@@ -422,7 +430,7 @@ impl Finder {
                     Sort::CreatedDesc => Key::Micros(last.row.created_micros()),
                     Sort::Relevance => Key::Rank(last.rank.unwrap_or_default()),
                 };
-                Some(cursor::encode(&fp, k, last.row.id()))
+                Some(cursor::encode(&key, &fp, k, last.row.id()))
             }
             _ => None,
         };
@@ -452,7 +460,9 @@ impl Finder {
     /// The database's plan for this page query (`EXPLAIN` on PostgreSQL, `EXPLAIN QUERY
     /// PLAN` on SQLite), one line per plan node. For checking index use.
     pub async fn explain(self) -> Result<String> {
-        let (q, _) = self.page_sql()?;
+        self.validate()?;
+        let key = self.session.store.cursor_key().await?;
+        let (q, _) = self.page_sql(&key)?;
         let op = Op::site("finder_explain", self.session.site_id);
         self.session.store.explain(op, q).await
     }

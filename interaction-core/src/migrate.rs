@@ -87,6 +87,17 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../../migrations/postgres/0002_idempotency_keys.sql"),
         sqlite: include_str!("../../migrations/sqlite/0002_idempotency_keys.sql"),
     },
+    Migration {
+        id: 3,
+        name: "store_secrets",
+        version: SchemaVersion {
+            major: 1,
+            minor: 2,
+            patch: 0,
+        },
+        postgres: include_str!("../../migrations/postgres/0003_store_secrets.sql"),
+        sqlite: include_str!("../../migrations/sqlite/0003_store_secrets.sql"),
+    },
 ];
 
 /// The schema version this library requires: that of its newest migration.

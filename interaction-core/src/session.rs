@@ -215,6 +215,7 @@ impl SiteSession {
             return Err(Error::validation("limit", "must be between 1 and 500"));
         }
         let fp = cursor::fingerprint(&serde_json::json!({"audit": self.site_id}));
+        let key = self.store.cursor_key().await?;
         let b = self.store.backend();
         let mut q = Sql::new(
             b,
@@ -224,7 +225,7 @@ impl SiteSession {
             .push(" AS changes FROM audit_log WHERE site_id = ")
             .bind(self.site_id);
         if let Some(c) = after {
-            let c = cursor::decode(c, &fp)?;
+            let c = cursor::decode(&key, c, &fp)?;
             q.push(" AND audit_id < ").bind(c.id);
         }
         q.push(" ORDER BY audit_id DESC LIMIT ")
@@ -237,7 +238,7 @@ impl SiteSession {
         rows.truncate(limit as usize);
         let entries: Vec<_> = rows.into_iter().map(AuditRow::into_entry).collect();
         let next_cursor = match (more, entries.last()) {
-            (true, Some(last)) => Some(cursor::encode(&fp, Key::Micros(0), last.id)),
+            (true, Some(last)) => Some(cursor::encode(&key, &fp, Key::Micros(0), last.id)),
             _ => None,
         };
         Ok(AuditPage {

@@ -6,9 +6,10 @@ use std::time::Duration;
 
 use tokio::sync::{OnceCell, Semaphore};
 
-use crate::backend::{Backend, Db, Limits, Sql};
+use crate::backend::{Arg, Backend, Db, Limits, Sql};
+use crate::cursor::CursorKey;
 use crate::error::{Error, Result};
-use crate::exec::DEFAULT_CALL_TIMEOUT;
+use crate::exec::{Fresh, Op, DEFAULT_CALL_TIMEOUT};
 use crate::migrate::{self, SchemaVersion};
 
 /// The database a store opens when no URL is given: `interactions.db` in the working
@@ -168,6 +169,7 @@ impl StoreOptions {
                 db,
                 login_gate: Semaphore::new(self.login_concurrency),
                 dummy_hash: OnceCell::new(),
+                cursor_key: OnceCell::new(),
             }),
         };
         if self.migrate {
@@ -229,6 +231,8 @@ pub(crate) struct Inner {
     pub(crate) login_gate: Semaphore,
     /// A real argon2 hash verified when the user is unknown, so failures take equal time.
     pub(crate) dummy_hash: OnceCell<String>,
+    /// The deployment's cursor secret, read once (see `cursor.rs`).
+    pub(crate) cursor_key: OnceCell<CursorKey>,
 }
 
 /// The entry point: a cheap, cloneable handle on a pool. Open one per process and share it.
@@ -321,5 +325,40 @@ impl InteractionStore {
 
     pub(crate) fn sql(&self, text: &str) -> Sql {
         Sql::new(self.backend(), text)
+    }
+}
+
+impl InteractionStore {
+    /// The key that authenticates cursors: the deployment's `cursor_mac` secret, read once.
+    /// A database without one (opened with `check_schema(false)` before schema 1.2.0) gets
+    /// a key of this process only, not remembered, so that a later `migrate()` takes over.
+    pub(crate) async fn cursor_key(&self) -> Result<CursorKey> {
+        if let Some(k) = self.inner.cursor_key.get() {
+            return Ok(k.clone());
+        }
+        let b = self.backend();
+        let op = Op::new("cursor_key");
+        let table = b.dialect().table_exists("store_secrets");
+        if self
+            .read_opt::<(i32,)>(op, Fresh::Latest, table)
+            .await?
+            .is_none()
+        {
+            static EPHEMERAL: std::sync::OnceLock<CursorKey> = std::sync::OnceLock::new();
+            return Ok(EPHEMERAL
+                .get_or_init(|| CursorKey::new(rand::random::<[u8; 32]>().to_vec()))
+                .clone());
+        }
+        let q = Sql::fixed(
+            b,
+            "SELECT secret FROM store_secrets WHERE name = $1",
+            vec![Arg::Text("cursor_mac".into())],
+        );
+        let (secret,): (Vec<u8>,) = self
+            .read_opt(op, Fresh::Latest, q)
+            .await?
+            .ok_or_else(|| Error::internal("store_secrets has no cursor_mac secret"))?;
+        let _ = self.inner.cursor_key.set(CursorKey::new(secret));
+        Ok(self.inner.cursor_key.get().expect("just set").clone())
     }
 }

@@ -69,7 +69,31 @@ pub(crate) fn instant(field: &str, when: &When, tz: Tz) -> Result<DateTime<Utc>>
         When::Instant(t) => *t,
         When::Local(naive) => resolve_local(field, *naive, tz)?,
     };
-    Ok(utc.trunc_subsecs(6))
+    in_range(field, utc.trunc_subsecs(6))
+}
+
+/// The instants every backend and binding can store and read back:
+/// 0001-01-01T00:00:00Z ..= 9999-12-31T23:59:59.999999Z.
+pub(crate) fn instant_bounds() -> (DateTime<Utc>, DateTime<Utc>) {
+    let first = NaiveDateTime::parse_from_str("0001-01-01 00:00:00", "%Y-%m-%d %H:%M:%S")
+        .expect("valid literal")
+        .and_utc();
+    let last = NaiveDateTime::parse_from_str("9999-12-31 23:59:59.999999", "%Y-%m-%d %H:%M:%S%.f")
+        .expect("valid literal")
+        .and_utc();
+    (first, last)
+}
+
+/// Refuses an instant outside [`instant_bounds`] (after conversion to UTC).
+pub(crate) fn in_range(field: &str, t: DateTime<Utc>) -> Result<DateTime<Utc>> {
+    let (first, last) = instant_bounds();
+    if t < first || t > last {
+        return Err(Error::validation(
+            field,
+            format!("{t} is outside 0001-01-01..9999-12-31 UTC"),
+        ));
+    }
+    Ok(t)
 }
 
 fn resolve_local(field: &str, naive: NaiveDateTime, tz: Tz) -> Result<DateTime<Utc>> {
@@ -135,6 +159,27 @@ mod tests {
             .unwrap();
         let t = instant("start_datetime", &When::Local(ok), tz).unwrap();
         assert_eq!(t.to_rfc3339(), "2026-07-01T10:00:00+00:00");
+    }
+
+    #[test]
+    fn instants_outside_years_1_to_9999_are_refused() {
+        let tokyo: Tz = "Asia/Tokyo".parse().unwrap();
+        let ny: Tz = "America/New_York".parse().unwrap();
+        let at = |s: &str| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap();
+        // Local times whose UTC instant falls in year 0 or year 10000.
+        let e = instant(
+            "start_datetime",
+            &When::Local(at("0001-01-01 00:00")),
+            tokyo,
+        );
+        assert_eq!(e.unwrap_err().field(), Some("start_datetime"));
+        let e = instant("end_datetime", &When::Local(at("9999-12-31 22:00")), ny);
+        assert_eq!(e.unwrap_err().field(), Some("end_datetime"));
+        let (first, last) = instant_bounds();
+        assert!(instant("start_datetime", &When::Instant(first), tokyo).is_ok());
+        assert!(instant("start_datetime", &When::Instant(last), tokyo).is_ok());
+        let before = first - chrono::Duration::microseconds(1);
+        assert!(instant("start_datetime", &When::Instant(before), tokyo).is_err());
     }
 
     #[test]

@@ -266,6 +266,62 @@ async fn keyset_pages_are_stable_under_ties(h: Harness) {
     assert!(p.next_cursor.is_none());
 }
 
+/// A cursor re-encoded with its key replaced: base64url JSON followed by a 16-byte MAC,
+/// which the forger cannot compute (zeros here).
+fn crafted(cursor: &str, key: serde_json::Value) -> String {
+    use base64::Engine;
+    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let bytes = engine.decode(cursor).unwrap();
+    let mut doc: serde_json::Value = serde_json::from_slice(&bytes[..bytes.len() - 16]).unwrap();
+    doc["k"] = key;
+    let mut forged = serde_json::to_vec(&doc).unwrap();
+    forged.extend_from_slice(&[0; 16]);
+    engine.encode(forged)
+}
+
+async fn out_of_range_instants_and_keys_are_refused(h: Harness) {
+    let w = h.world().await;
+    for n in 0..3 {
+        w.a_editor
+            .create_interaction(meeting(&format!("row {n}"), n))
+            .await
+            .unwrap();
+    }
+    let page = w.a_viewer.finder().limit(1).await.unwrap();
+    let next = page.next_cursor.expect("more pages");
+    for key in [
+        serde_json::json!(i64::MAX),
+        serde_json::json!(i64::MIN),
+        serde_json::json!(-62_135_596_800_000_001_i64), // 1 µs before year 1
+        serde_json::json!(253_402_300_800_000_000_i64), // year 10000
+    ] {
+        let e = w
+            .a_viewer
+            .finder()
+            .limit(1)
+            .after(crafted(&next, key.clone()))
+            .await
+            .unwrap_err();
+        assert_eq!(e.field(), Some("cursor"), "{key}: {e}");
+    }
+    let e = w
+        .a_viewer
+        .finder()
+        .date_range(
+            DateTime::<Utc>::MIN_UTC,
+            at("2026-01-01T00:00:00Z"),
+            RangeMode::Overlap,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.field(), Some("date_range"), "{e}");
+    let mut far = meeting("far", 0);
+    far.start = DateTime::<Utc>::MAX_UTC.into();
+    far.end = DateTime::<Utc>::MAX_UTC.into();
+    let e = w.a_editor.create_interaction(far).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Validation, "{e}");
+}
+
 async fn explain_works(h: Harness) {
     let w = h.world().await;
     let plan = w.a_viewer.finder().text("budget").explain().await.unwrap();
@@ -276,5 +332,6 @@ crate::contract!(
     filters_each_work,
     bad_finder_input_is_typed,
     keyset_pages_are_stable_under_ties,
+    out_of_range_instants_and_keys_are_refused,
     explain_works
 );

@@ -11,12 +11,12 @@ async fn migrate_twice_is_a_noop(h: Harness) {
         h.store.schema_version().await.unwrap().unwrap(),
         interaction_core::migrate::required()
     );
-    assert_eq!(h.count("SELECT count(*) FROM schema_migrations").await, 2);
+    assert_eq!(h.count("SELECT count(*) FROM schema_migrations").await, 3);
     // Each migration is audited.
     assert_eq!(
         h.count("SELECT count(*) FROM audit_log WHERE action = 'migrate' AND entity = 'schema'")
             .await,
-        2
+        3
     );
 }
 
@@ -27,15 +27,20 @@ async fn opening_checks_the_schema_version(h: Harness) {
     let e = InteractionStore::connect(&h.url).await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::SchemaVersion);
     let msg = e.to_string();
+    let required = interaction_core::migrate::required().to_string();
     assert!(
-        msg.contains("0.9.0") && msg.contains("1.1.0") && msg.contains("migrate"),
+        msg.contains("0.9.0") && msg.contains(&required) && msg.contains("migrate"),
         "{msg}"
     );
-    // One MINOR behind (a 1.0.0 database, this library needs 1.1.0): refused.
-    h.exec("UPDATE schema_metadata SET value = '1.0.0' WHERE key = 'schema_version'")
+    // MINORs behind (this library needs 1.2.0): refused.
+    for behind in ["1.0.0", "1.1.0"] {
+        h.exec(&format!(
+            "UPDATE schema_metadata SET value = '{behind}' WHERE key = 'schema_version'"
+        ))
         .await;
-    let e = InteractionStore::connect(&h.url).await.unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::SchemaVersion);
+        let e = InteractionStore::connect(&h.url).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::SchemaVersion);
+    }
     // Newer MINOR/PATCH: backward-compatible, accepted.
     h.exec("UPDATE schema_metadata SET value = '1.3.7' WHERE key = 'schema_version'")
         .await;
@@ -81,8 +86,8 @@ async fn an_empty_database_is_refused_until_migrated(h: Harness) {
     }
     let store = InteractionStore::connect(&url).await.unwrap();
     assert_eq!(
-        store.schema_version().await.unwrap().unwrap().to_string(),
-        "1.1.0"
+        store.schema_version().await.unwrap().unwrap(),
+        interaction_core::migrate::required()
     );
 }
 
@@ -119,14 +124,28 @@ async fn a_1_0_0_database_migrates_to_1_1_0(h: Harness) {
         .create_interaction(crate::harness::meeting("Before", 1))
         .await
         .unwrap();
-    // This library needs 1.1.0.
+    // This library needs a newer schema.
     let e = InteractionStore::connect(&url).await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::SchemaVersion);
     assert!(e.to_string().contains("1.0.0"), "{e}");
     let e = old.migrate_to("0.5.0".parse().unwrap()).await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Validation);
-    // Migrate: only 1.1.0 is applied, the data is kept.
-    assert_eq!(old.migrate().await.unwrap(), vec!["1.1.0".parse().unwrap()]);
+    // Migrate step by step: 1.1.0, then the rest; the data is kept.
+    let v110 = "1.1.0".parse().unwrap();
+    assert_eq!(old.migrate_to(v110).await.unwrap(), vec![v110]);
+    // At 1.1.0 (no deployment secret yet) the Finder pages with a key of this process.
+    for n in 0..3 {
+        s.create_interaction(crate::harness::meeting(&format!("At 1.1.0 {n}"), n))
+            .await
+            .unwrap();
+    }
+    let p = s.finder().limit(2).await.unwrap();
+    s.finder()
+        .limit(2)
+        .after(p.next_cursor.unwrap())
+        .await
+        .unwrap();
+    assert_eq!(old.migrate().await.unwrap(), vec!["1.2.0".parse().unwrap()]);
     old.close().await;
     let store = InteractionStore::connect(&url).await.unwrap();
     let s = store.session_for_user(user.id, site.id).await.unwrap();
@@ -135,6 +154,18 @@ async fn a_1_0_0_database_migrates_to_1_1_0(h: Harness) {
     let a = s.create_interaction(keyed.clone()).await.unwrap();
     let b = s.create_interaction(keyed).await.unwrap();
     assert_eq!(a.id, b.id);
+    // 1.2.0: a cursor issued by one store (process) is accepted by another on the same
+    // database; the secret is the deployment's.
+    let other = InteractionStore::connect(&url).await.unwrap();
+    let s2 = other.session_for_user(user.id, site.id).await.unwrap();
+    let p = s.finder().limit(2).await.unwrap();
+    let next = s2
+        .finder()
+        .limit(2)
+        .after(p.next_cursor.unwrap())
+        .await
+        .unwrap();
+    assert!(!next.items.is_empty());
 }
 
 async fn a_changed_migration_is_detected(h: Harness) {
