@@ -129,7 +129,16 @@ pub(crate) fn instant(field: &str, ob: &Bound<'_, PyAny>) -> PyResult<DateTime<U
         ));
     }
     let utc = PyTzInfo::utc(ob.py())?;
-    dt.call_method1("astimezone", (utc,))?.extract()
+    match dt.call_method1("astimezone", (utc,)) {
+        Ok(t) => t.extract(),
+        // Python's datetime cannot hold the UTC instant (year 0 or 10000): the same
+        // refusal the core gives any instant outside years 1..9999.
+        Err(e) if e.is_instance_of::<PyOverflowError>(ob.py()) => Err(invalid(
+            field,
+            "is outside 0001-01-01..9999-12-31 UTC once converted to UTC",
+        )),
+        Err(e) => Err(e),
+    }
 }
 
 /// An aware `datetime` (an instant) or a `LocalTime` (a wall-clock time in the

@@ -72,6 +72,28 @@ def test_datetimes_instants_local_times_and_zones(world: World) -> None:
     with pytest.raises(ist.ValidationError) as exc:
         create(world.editor_s, end=T0 - timedelta(hours=1))
     assert exc.value.field == "end_datetime"
+    # Instants outside years 1..9999 UTC: an aware datetime whose UTC instant Python
+    # cannot hold, and a local time that lands in year 0 or 10000 once converted.
+    tokyo = timezone(timedelta(hours=9))
+    with pytest.raises(ist.ValidationError) as exc:
+        create(world.editor_s, start=datetime(1, 1, 1, 0, 0, tzinfo=tokyo))
+    assert exc.value.field == "start_datetime"
+    with pytest.raises(ist.ValidationError) as exc:
+        create(
+            world.editor_s,
+            timezone="Asia/Tokyo",
+            start=ist.LocalTime(datetime(1, 1, 1, 0, 0)),
+            end=ist.LocalTime(datetime(1, 1, 1, 10, 0)),
+        )
+    assert exc.value.field == "start_datetime"
+    with pytest.raises(ist.ValidationError) as exc:
+        create(
+            world.editor_s,
+            timezone="America/New_York",
+            start=ist.LocalTime(datetime(9999, 12, 31, 20, 0)),
+            end=ist.LocalTime(datetime(9999, 12, 31, 22, 0)),
+        )
+    assert exc.value.field == "end_datetime"
 
 
 def test_update_partial_clear_and_versions(world: World) -> None:
