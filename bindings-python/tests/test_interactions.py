@@ -90,7 +90,7 @@ def test_datetimes_instants_local_times_and_zones(world: World) -> None:
         create(
             world.editor_s,
             timezone="America/New_York",
-            start=ist.LocalTime(datetime(9999, 12, 31, 20, 0)),
+            start=ist.LocalTime(datetime(9999, 12, 31, 12, 0)),
             end=ist.LocalTime(datetime(9999, 12, 31, 22, 0)),
         )
     assert exc.value.field == "end_datetime"
