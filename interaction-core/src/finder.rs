@@ -583,14 +583,15 @@ pub(crate) fn parse_websearch(input: &str) -> Result<String> {
     Ok(parts.join(" OR "))
 }
 
-#[derive(sqlx::FromRow)]
+#[cfg_attr(feature = "postgres", derive(sqlx::FromRow))]
 struct RankedRow {
-    #[sqlx(flatten)]
+    #[cfg_attr(feature = "postgres", sqlx(flatten))]
     row: Row,
-    #[sqlx(default)]
+    #[cfg_attr(feature = "postgres", sqlx(default))]
     rank: Option<f64>,
 }
 
+#[cfg(feature = "sqlite")]
 impl crate::backend::LiteRow for RankedRow {
     fn from_lite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
         let ranked = row.as_ref().column_index("rank").is_ok();

@@ -220,7 +220,7 @@ impl StoreOptions {
 }
 
 /// The default limits, for unit tests of the backend layer.
-#[cfg(test)]
+#[cfg(all(test, feature = "sqlite"))]
 pub(crate) fn test_limits() -> Limits {
     StoreOptions::new("sqlite::memory:").limits()
 }

@@ -12,21 +12,32 @@
 //! interrupted (deadline, cancellation, broken socket) is never handed out again as it
 //! is: PostgreSQL ones are dropped, SQLite ones rolled back first.
 
+#[cfg(not(any(feature = "postgres", feature = "sqlite")))]
+compile_error!(
+    "interaction-core needs at least one backend: enable feature `postgres` or `sqlite`"
+);
+
 pub(crate) mod dialect;
+#[cfg(feature = "postgres")]
 pub(crate) mod postgres;
 mod sql;
+#[cfg(feature = "sqlite")]
 pub(crate) mod sqlite;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool::managed::{Metrics, Object, Pool, PoolError, RecycleError, RecycleResult};
+#[cfg(feature = "postgres")]
 use sqlx::AssertSqlSafe;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 use tokio::time::Instant;
 
-pub(crate) use sql::{db_row, Arg, Plan, Rowable, Sql, Ts};
-pub(crate) use sqlite::LiteRow;
+#[cfg(feature = "sqlite")]
+pub(crate) use sql::LiteRow;
+#[cfg(feature = "postgres")]
+use sql::Plan;
+pub(crate) use sql::{db_row, Arg, Rowable, Sql, Ts};
 
 use crate::error::{Error, ErrorKind, Result};
 
@@ -51,8 +62,13 @@ impl Backend {
     /// The SQL dialect of this engine.
     pub(crate) fn dialect(self) -> &'static dyn dialect::Dialect {
         match self {
+            #[cfg(feature = "postgres")]
             Backend::Postgres => &postgres::Postgres,
+            #[cfg(feature = "sqlite")]
             Backend::Sqlite => &sqlite::Sqlite,
+            // No statement is built for a backend no store can open.
+            #[allow(unreachable_patterns)]
+            other => unreachable!("built without the {} backend", other.as_str()),
         }
     }
 }
@@ -63,6 +79,7 @@ pub(crate) struct Limits {
     pub call_timeout: Duration,
     pub acquire_timeout: Duration,
     pub connect_timeout: Duration,
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     pub statement_timeout: Duration,
     pub lock_timeout: Duration,
     pub idle_timeout: Option<Duration>,
@@ -77,7 +94,9 @@ pub(crate) struct Limits {
 pub(crate) struct Target {
     /// `host:port` or the SQLite file.
     pub place: String,
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     pub database: String,
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     pub user: String,
 }
 
@@ -93,8 +112,87 @@ fn recycle<E>(limits: &Limits, m: &Metrics) -> RecycleResult<E> {
 }
 
 enum Pools {
+    #[cfg(feature = "postgres")]
     Postgres(Pool<postgres::PgManager>),
+    #[cfg(feature = "sqlite")]
     Sqlite(Pool<sqlite::SqliteManager>),
+}
+
+type Opened = (Pools, Target, Option<Arc<Mutex<()>>>);
+
+fn build<M: deadpool::managed::Manager>(m: M, limits: &Limits) -> Result<Pool<M>> {
+    Pool::builder(m)
+        .max_size(limits.max_connections.max(1) as usize)
+        .wait_timeout(Some(limits.acquire_timeout))
+        // The most recently used connection first: its server process and socket are
+        // warm in the caches (FIFO rotates over every connection).
+        .queue_mode(deadpool::managed::QueueMode::Lifo)
+        .runtime(deadpool::Runtime::Tokio1)
+        .build()
+        .map_err(|e| Error::internal(format!("cannot build the pool: {e}")))
+}
+
+#[cfg(feature = "postgres")]
+fn open_postgres(url: &str, limits: &Limits) -> Result<Opened> {
+    let (opts, target) = postgres::connect_options(url, limits)?;
+    let manager = postgres::PgManager {
+        opts,
+        limits: limits.clone(),
+    };
+    Ok((Pools::Postgres(build(manager, limits)?), target, None))
+}
+
+#[cfg(feature = "sqlite")]
+fn open_sqlite(url: &str, limits: &mut Limits) -> Result<Opened> {
+    let (opts, target) = sqlite::connect_options(url, limits)?;
+    if opts.memory() {
+        // An in-memory database lives in one connection.
+        limits.max_connections = 1;
+        limits.min_connections = 1;
+    }
+    let manager = sqlite::SqliteManager {
+        opts,
+        limits: limits.clone(),
+    };
+    Ok((
+        Pools::Sqlite(build(manager, limits)?),
+        target,
+        Some(Arc::new(Mutex::new(()))),
+    ))
+}
+
+/// The error for a URL of a backend this build leaves out.
+#[cfg(not(all(feature = "postgres", feature = "sqlite")))]
+fn left_out(backend: Backend) -> Error {
+    Error::Configuration {
+        message: format!(
+            "this build of interaction-core has no {0} backend (cargo feature `{0}`)",
+            backend.as_str()
+        ),
+        source: None,
+    }
+}
+
+#[cfg(not(feature = "postgres"))]
+fn open_postgres(_: &str, _: &Limits) -> Result<Opened> {
+    Err(left_out(Backend::Postgres))
+}
+
+#[cfg(not(feature = "sqlite"))]
+fn open_sqlite(_: &str, _: &mut Limits) -> Result<Opened> {
+    Err(left_out(Backend::Sqlite))
+}
+
+/// Runs `$body` on the pool of whichever backend the store uses.
+macro_rules! on_pool {
+    ($pools:expr, |$p:ident| $body:expr) => {
+        match $pools {
+            #[cfg(feature = "postgres")]
+            Pools::Postgres($p) => $body,
+            #[cfg(feature = "sqlite")]
+            Pools::Sqlite($p) => $body,
+        }
+    };
 }
 
 struct DbInner {
@@ -126,41 +224,11 @@ impl Db {
     /// or password fails here. Further connections open lazily; `min_connections` are
     /// warmed in the background.
     pub(crate) async fn open(url: &str, mut limits: Limits) -> Result<Db> {
-        fn build<M: deadpool::managed::Manager>(m: M, limits: &Limits) -> Result<Pool<M>> {
-            Pool::builder(m)
-                .max_size(limits.max_connections.max(1) as usize)
-                .wait_timeout(Some(limits.acquire_timeout))
-                // The most recently used connection first: its server process and socket
-                // are warm in the caches (FIFO rotates over every connection).
-                .queue_mode(deadpool::managed::QueueMode::Lifo)
-                .runtime(deadpool::Runtime::Tokio1)
-                .build()
-                .map_err(|e| Error::internal(format!("cannot build the pool: {e}")))
-        }
         let (pools, target, gate) =
             if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-                let (opts, target) = postgres::connect_options(url, &limits)?;
-                let manager = postgres::PgManager {
-                    opts,
-                    limits: limits.clone(),
-                };
-                (Pools::Postgres(build(manager, &limits)?), target, None)
+                open_postgres(url, &limits)?
             } else if url.starts_with("sqlite:") {
-                let (opts, target) = sqlite::connect_options(url, &limits)?;
-                if opts.memory() {
-                    // An in-memory database lives in one connection.
-                    limits.max_connections = 1;
-                    limits.min_connections = 1;
-                }
-                let manager = sqlite::SqliteManager {
-                    opts,
-                    limits: limits.clone(),
-                };
-                (
-                    Pools::Sqlite(build(manager, &limits)?),
-                    target,
-                    Some(Arc::new(Mutex::new(()))),
-                )
+                open_sqlite(url, &mut limits)?
             } else {
                 return Err(Error::validation(
                     "url",
@@ -183,7 +251,9 @@ impl Db {
 
     pub(crate) fn backend(&self) -> Backend {
         match self.inner.pools {
+            #[cfg(feature = "postgres")]
             Pools::Postgres(_) => Backend::Postgres,
+            #[cfg(feature = "sqlite")]
             Pools::Sqlite(_) => Backend::Sqlite,
         }
     }
@@ -239,10 +309,7 @@ impl Db {
                 });
             }};
         }
-        match &self.inner.pools {
-            Pools::Postgres(p) => spawn_for!(p),
-            Pools::Sqlite(p) => spawn_for!(p),
-        }
+        on_pool!(&self.inner.pools, |p| spawn_for!(p))
     }
 
     /// A pooled connection, waiting at most until `deadline` (and `acquire_timeout`).
@@ -257,7 +324,9 @@ impl Db {
             };
         }
         let conn = match &self.inner.pools {
+            #[cfg(feature = "postgres")]
             Pools::Postgres(p) => get!(p, Postgres),
+            #[cfg(feature = "sqlite")]
             Pools::Sqlite(p) => get!(p, Sqlite),
         }?;
         Ok(Lease {
@@ -272,6 +341,8 @@ impl Db {
     pub(crate) fn drop_idle(&self) {
         // SQLite connections are not lost that way (and an in-memory database is its
         // one connection).
+        #[cfg(feature = "postgres")]
+        #[allow(irrefutable_let_patterns)]
         if let Pools::Postgres(p) = &self.inner.pools {
             p.retain(|_, _| false);
         }
@@ -311,7 +382,9 @@ impl Db {
     pub(crate) fn classify(&self, e: DriverError) -> Error {
         let DbInner { limits, target, .. } = &*self.inner;
         let classified = match &e {
+            #[cfg(feature = "postgres")]
             DriverError::Postgres(pg) => postgres::classify(pg, limits, target),
+            #[cfg(feature = "sqlite")]
             DriverError::Sqlite(lite) => sqlite::classify(lite, limits, target),
         };
         let (kind, message) = match classified {
@@ -319,7 +392,9 @@ impl Db {
             Err(done) => return done,
         };
         let source: Option<crate::error::Cause> = Some(match e {
+            #[cfg(feature = "postgres")]
             DriverError::Postgres(e) => Box::new(e),
+            #[cfg(feature = "sqlite")]
             DriverError::Sqlite(e) => Box::new(e),
         });
         match kind {
@@ -334,8 +409,10 @@ impl Db {
     /// Whether `e` means the connection is gone (so a read may be retried on another).
     pub(crate) fn is_connection_lost(&self, e: &DriverError) -> bool {
         match e {
+            #[cfg(feature = "postgres")]
             DriverError::Postgres(e) => postgres::is_connection_lost(e),
             // A SQLite connection is a file handle: it is not lost that way.
+            #[cfg(feature = "sqlite")]
             DriverError::Sqlite(_) => false,
         }
     }
@@ -358,30 +435,23 @@ impl Db {
     /// `UNAVAILABLE`, calls in flight end within their deadline and their connections
     /// close as they come back. Never waits on the server.
     pub(crate) fn close(&self) {
-        match &self.inner.pools {
-            Pools::Postgres(p) => p.close(),
-            Pools::Sqlite(p) => p.close(),
-        }
+        on_pool!(&self.inner.pools, |p| p.close())
     }
 
     pub(crate) fn is_closed(&self) -> bool {
-        match &self.inner.pools {
-            Pools::Postgres(p) => p.is_closed(),
-            Pools::Sqlite(p) => p.is_closed(),
-        }
+        on_pool!(&self.inner.pools, |p| p.is_closed())
     }
 
     /// Connections open now (idle or in use).
     pub(crate) fn size(&self) -> usize {
-        match &self.inner.pools {
-            Pools::Postgres(p) => p.status().size,
-            Pools::Sqlite(p) => p.status().size,
-        }
+        on_pool!(&self.inner.pools, |p| p.status().size)
     }
 }
 
 enum Conn {
+    #[cfg(feature = "postgres")]
     Postgres(Object<postgres::PgManager>),
+    #[cfg(feature = "sqlite")]
     Sqlite(Object<sqlite::SqliteManager>),
 }
 
@@ -393,22 +463,27 @@ pub(crate) struct Lease {
     conn: Option<Conn>,
     keep: bool,
     /// The call's deadline; SQLite enforces it inside each statement.
+    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
     deadline: Instant,
 }
 
 /// A driver's error, as the engine reported it.
 #[derive(Debug)]
 pub(crate) enum DriverError {
+    #[cfg(feature = "postgres")]
     Postgres(sqlx::Error),
+    #[cfg(feature = "sqlite")]
     Sqlite(rusqlite::Error),
 }
 
+#[cfg(feature = "postgres")]
 impl From<sqlx::Error> for DriverError {
     fn from(e: sqlx::Error) -> Self {
         DriverError::Postgres(e)
     }
 }
 
+#[cfg(feature = "sqlite")]
 impl From<rusqlite::Error> for DriverError {
     fn from(e: rusqlite::Error) -> Self {
         DriverError::Sqlite(e)
@@ -432,10 +507,9 @@ macro_rules! shape {
 macro_rules! run {
     ($lease:expr, $q:expr, $method:ident, $T:ty, $db:expr) => {{
         let q: &Sql = $q;
-        let deadline = $lease.deadline;
-        let lock_timeout = $db.limits().lock_timeout;
         match $lease.conn.as_mut().expect("lease holds a connection") {
             // Custom plans in one round trip: the simple-query protocol with literals.
+            #[cfg(feature = "postgres")]
             Conn::Postgres(c) if q.plan == Plan::Custom => {
                 let sql = postgres::inline(q).map_err(Fault::Encode)?;
                 match sqlx::raw_sql(AssertSqlSafe(sql)).fetch_all(&mut **c).await {
@@ -448,6 +522,7 @@ macro_rules! run {
                     Err(e) => Err(Fault::Driver(e.into())),
                 }
             }
+            #[cfg(feature = "postgres")]
             Conn::Postgres(c) => {
                 let args = postgres::args(q).map_err(Fault::Encode)?;
                 sqlx::query_as_with::<sqlx::Postgres, $T, _>(AssertSqlSafe(q.text.clone()), args)
@@ -455,16 +530,21 @@ macro_rules! run {
                     .await
                     .map_err(|e| Fault::Driver(e.into()))
             }
-            Conn::Sqlite(c) => sqlite::fetch::<$T>(&mut **c, q, deadline, lock_timeout)
-                .await
-                .and_then(|v| shape!($method, v, rusqlite::Error::QueryReturnedNoRows))
-                .map_err(|e| Fault::Driver(e.into())),
+            #[cfg(feature = "sqlite")]
+            Conn::Sqlite(c) => {
+                sqlite::fetch::<$T>(&mut **c, q, $lease.deadline, $db.limits().lock_timeout)
+                    .await
+                    .and_then(|v| shape!($method, v, rusqlite::Error::QueryReturnedNoRows))
+                    .map_err(|e| Fault::Driver(e.into()))
+            }
         }
     }};
 }
 
 /// Why a statement failed: before it was sent, or in the driver.
 pub(crate) enum Fault {
+    /// Only PostgreSQL arguments can fail to encode (a SQLite value binds as it is).
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     Encode(Error),
     Driver(DriverError),
 }
@@ -510,9 +590,9 @@ impl Lease {
 
     pub(crate) async fn execute(&mut self, db: &Db, q: &Sql) -> std::result::Result<u64, Fault> {
         self.keep = false;
-        let deadline = self.deadline;
         let r = async {
             match self.conn.as_mut().expect("lease holds a connection") {
+                #[cfg(feature = "postgres")]
                 Conn::Postgres(c) => {
                     let args = postgres::args(q).map_err(Fault::Encode)?;
                     sqlx::query_with::<sqlx::Postgres, _>(AssertSqlSafe(q.text.clone()), args)
@@ -521,7 +601,8 @@ impl Lease {
                         .map(|r| r.rows_affected())
                         .map_err(|e| Fault::Driver(e.into()))
                 }
-                Conn::Sqlite(c) => sqlite::execute(c, q, deadline, db.limits().lock_timeout)
+                #[cfg(feature = "sqlite")]
+                Conn::Sqlite(c) => sqlite::execute(c, q, self.deadline, db.limits().lock_timeout)
                     .await
                     .map_err(|e| Fault::Driver(e.into())),
             }
@@ -534,14 +615,15 @@ impl Lease {
     /// Runs a script without arguments (transaction control, migrations).
     pub(crate) async fn script(&mut self, db: &Db, sql: &str) -> std::result::Result<(), Fault> {
         self.keep = false;
-        let deadline = self.deadline;
         let r = match self.conn.as_mut().expect("lease holds a connection") {
+            #[cfg(feature = "postgres")]
             Conn::Postgres(c) => sqlx::raw_sql(AssertSqlSafe(sql.to_string()))
                 .execute(&mut **c)
                 .await
                 .map(|_| ())
                 .map_err(DriverError::from),
-            Conn::Sqlite(c) => sqlite::script(c, sql, deadline, db.limits().lock_timeout)
+            #[cfg(feature = "sqlite")]
+            Conn::Sqlite(c) => sqlite::script(c, sql, self.deadline, db.limits().lock_timeout)
                 .await
                 .map_err(DriverError::from),
         }
@@ -584,6 +666,7 @@ impl Drop for Lease {
             return;
         }
         match self.conn.take() {
+            #[cfg(feature = "postgres")]
             Some(Conn::Postgres(obj)) => {
                 // Its socket may be mid-statement or dead: close it; the server rolls
                 // back whatever it was doing.
@@ -591,9 +674,12 @@ impl Drop for Lease {
             }
             // A SQLite statement never stops half-way (it runs within one poll); the
             // connection only needs to leave its transaction before it is reused.
+            #[cfg(feature = "sqlite")]
             Some(Conn::Sqlite(obj)) if !obj.reset() => drop(Object::take(obj)),
             // Rolled back (or never in a transaction): back to the pool.
-            Some(Conn::Sqlite(_)) | None => {}
+            #[cfg(feature = "sqlite")]
+            Some(Conn::Sqlite(_)) => {}
+            None => {}
         }
     }
 }

@@ -3,11 +3,12 @@
 //! statement wants to be planned.
 
 use chrono::{DateTime, Utc};
-use sqlx::postgres::PgRow;
-use sqlx::{FromRow, Postgres};
+#[cfg(feature = "postgres")]
+use sqlx::{postgres::PgRow, FromRow, Postgres};
 
 use super::dialect::Dialect;
-use super::sqlite::LiteRow;
+#[cfg(feature = "sqlite")]
+pub(crate) use super::sqlite::LiteRow;
 use super::Backend;
 
 /// A bind value. Owned so that a statement can be retried and moved into a spawned task.
@@ -138,12 +139,25 @@ impl Sql {
     }
 }
 
-/// A row type decodable from both backends.
-pub(crate) trait Rowable:
-    for<'r> FromRow<'r, PgRow> + LiteRow + Send + Unpin + 'static
-{
-}
-impl<T> Rowable for T where T: for<'r> FromRow<'r, PgRow> + LiteRow + Send + Unpin + 'static {}
+/// A row type decodable from a PostgreSQL row (nothing to decode without that backend).
+#[cfg(feature = "postgres")]
+pub(crate) trait PgDecode: for<'r> FromRow<'r, PgRow> {}
+#[cfg(feature = "postgres")]
+impl<T: for<'r> FromRow<'r, PgRow>> PgDecode for T {}
+#[cfg(not(feature = "postgres"))]
+pub(crate) trait PgDecode {}
+#[cfg(not(feature = "postgres"))]
+impl<T> PgDecode for T {}
+
+/// A row type decodable from a SQLite row (nothing to decode without that backend).
+#[cfg(not(feature = "sqlite"))]
+pub(crate) trait LiteRow {}
+#[cfg(not(feature = "sqlite"))]
+impl<T> LiteRow for T {}
+
+/// A row type decodable from every backend of this build.
+pub(crate) trait Rowable: PgDecode + LiteRow + Send + Unpin + 'static {}
+impl<T> Rowable for T where T: PgDecode + LiteRow + Send + Unpin + 'static {}
 
 /// Declares a row struct decodable from both backends, by column name (the field's, or
 /// the one given by `#[sqlx(rename = "..")]`).
@@ -155,11 +169,12 @@ macro_rules! db_row {
         }
     ) => {
         $(#[$meta])*
-        #[derive(sqlx::FromRow)]
+        #[cfg_attr(feature = "postgres", derive(sqlx::FromRow))]
         $vis struct $name {
-            $( $(#[sqlx(rename = $col)])? $field : $ty ),*
+            $( $(#[cfg_attr(feature = "postgres", sqlx(rename = $col))])? $field : $ty ),*
         }
 
+        #[cfg(feature = "sqlite")]
         impl $crate::backend::LiteRow for $name {
             fn from_lite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
                 Ok($name {
@@ -177,12 +192,14 @@ pub(crate) use db_row;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Ts(pub DateTime<Utc>);
 
+#[cfg(feature = "postgres")]
 impl sqlx::Type<Postgres> for Ts {
     fn type_info() -> sqlx::postgres::PgTypeInfo {
         <DateTime<Utc> as sqlx::Type<Postgres>>::type_info()
     }
 }
 
+#[cfg(feature = "postgres")]
 impl<'r> sqlx::Decode<'r, Postgres> for Ts {
     fn decode(value: sqlx::postgres::PgValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
         Ok(Ts(<DateTime<Utc> as sqlx::Decode<Postgres>>::decode(

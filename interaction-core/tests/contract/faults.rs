@@ -161,6 +161,7 @@ crate::contract!(
 
 /// Several openers of one new SQLite file at once (as processes starting together): none
 /// fails with "database is locked".
+#[cfg(feature = "sqlite")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_first_opens_of_a_new_file_never_fail() {
     for round in 0..10 {

@@ -30,6 +30,7 @@ pub struct Harness {
 pub const PASSWORD: &str = "correct horse battery";
 
 impl Harness {
+    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
     pub async fn sqlite() -> Harness {
         let (url, dir) = Self::fresh_sqlite_url();
         Self::open(url, dir).await

@@ -1,5 +1,6 @@
-//! The contract suite: every behaviour test runs unchanged against SQLite and, with the
-//! `postgres-tests` feature, against PostgreSQL.
+//! The contract suite: every behaviour test runs unchanged against SQLite (with the
+//! `sqlite` feature, a default) and, with the `postgres-tests` feature, against
+//! PostgreSQL. A build with one backend runs that backend's half.
 
 mod harness;
 // Fault-injection support: a TCP proxy and a private, restartable PostgreSQL cluster.
@@ -17,13 +18,17 @@ mod lifecycle;
 #[cfg(feature = "postgres-tests")]
 mod postgres_only;
 mod schema;
+#[cfg(feature = "sqlite")]
 mod sqlite_only;
+// Traced on SQLite: the events are the same on both backends.
+#[cfg(feature = "sqlite")]
 mod tracing;
 
 /// Declares each listed `async fn(Harness)` as a test on every backend.
 #[macro_export]
 macro_rules! contract {
     ($($name:ident),* $(,)?) => {
+        #[cfg(feature = "sqlite")]
         mod sqlite {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -182,7 +182,11 @@ async fn a_changed_migration_is_detected(h: Harness) {
 }
 
 async fn bad_urls_and_closed_stores(h: Harness) {
-    for url in ["mysql://x", "", "sqlite://\0"] {
+    let mut urls = vec!["mysql://x", ""];
+    if cfg!(feature = "sqlite") {
+        urls.push("sqlite://\0");
+    }
+    for url in urls {
         let e = InteractionStore::connect(url).await.unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Validation, "{url}");
         assert_eq!(e.field(), Some("url"));
@@ -201,3 +205,18 @@ crate::contract!(
     a_changed_migration_is_detected,
     bad_urls_and_closed_stores,
 );
+
+/// A build without one backend says so for that backend's URLs (a configuration
+/// problem, not bad input).
+#[cfg(not(all(feature = "postgres", feature = "sqlite")))]
+#[tokio::test]
+async fn a_left_out_backend_is_a_configuration_error() {
+    let url = if cfg!(feature = "sqlite") {
+        "postgres://nobody@127.0.0.1:1/none"
+    } else {
+        "sqlite::memory:"
+    };
+    let e = InteractionStore::connect(url).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Configuration, "{e}");
+    assert!(e.to_string().contains("cargo feature"), "{e}");
+}
