@@ -209,6 +209,8 @@ run_step "cargo doctests" cargo test --workspace ${EXCLUDES[@]+"${EXCLUDES[@]}"}
 # of the contract suite passes, and the other engine's driver is not in its tree.
 run_step "sqlite-only build" bash -c 'cargo clippy -p interaction-core --all-targets --no-default-features --features sqlite -- -D warnings && cargo nextest run -p interaction-core --no-default-features --features sqlite --no-fail-fast && ! cargo tree -p interaction-core --no-default-features --features sqlite -e normal --prefix none | grep -E "^sqlx|postgres"'
 run_step "postgres-only build" bash -c 'cargo clippy -p interaction-core --all-targets --no-default-features --features postgres-tests -- -D warnings && cargo nextest run -p interaction-core --no-default-features --features postgres-tests --no-fail-fast && ! cargo tree -p interaction-core --no-default-features --features postgres -e normal --prefix none | grep -E "sqlite"'
+# The crate publishes: its package (migrations included) builds on its own.
+run_step "cargo publish --dry-run" cargo publish --dry-run --allow-dirty -p interaction-core
 # The README quickstart, as a user runs it: no server, no configuration, a fresh cwd.
 QUICKSTART_DIR=$(mktemp -d "${TMPDIR:-/tmp}/interaction-store-quickstart.XXXXXX")
 run_step "quickstart (Rust)" bash -c 'cd "$1" && env -u DATABASE_URL -u REDIS_URL cargo run -q --manifest-path "$2/Cargo.toml" --example quickstart && test -s interactions.db' _ "$QUICKSTART_DIR" "$REPO"

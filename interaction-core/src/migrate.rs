@@ -1,4 +1,4 @@
-//! Forward-only migrations embedded from `migrations/{postgres,sqlite}/` and the schema
+//! Forward-only migrations embedded from the crate's `migrations/{postgres,sqlite}/` and the schema
 //! version recorded in the `schema_metadata` table (spec §4.1, §4.2).
 
 use std::fmt;
@@ -73,8 +73,8 @@ const MIGRATIONS: &[Migration] = &[
             minor: 0,
             patch: 0,
         },
-        postgres: include_str!("../../migrations/postgres/0001_initial.sql"),
-        sqlite: include_str!("../../migrations/sqlite/0001_initial.sql"),
+        postgres: include_str!("../migrations/postgres/0001_initial.sql"),
+        sqlite: include_str!("../migrations/sqlite/0001_initial.sql"),
     },
     Migration {
         id: 2,
@@ -84,8 +84,8 @@ const MIGRATIONS: &[Migration] = &[
             minor: 1,
             patch: 0,
         },
-        postgres: include_str!("../../migrations/postgres/0002_idempotency_keys.sql"),
-        sqlite: include_str!("../../migrations/sqlite/0002_idempotency_keys.sql"),
+        postgres: include_str!("../migrations/postgres/0002_idempotency_keys.sql"),
+        sqlite: include_str!("../migrations/sqlite/0002_idempotency_keys.sql"),
     },
     Migration {
         id: 3,
@@ -95,8 +95,8 @@ const MIGRATIONS: &[Migration] = &[
             minor: 2,
             patch: 0,
         },
-        postgres: include_str!("../../migrations/postgres/0003_store_secrets.sql"),
-        sqlite: include_str!("../../migrations/sqlite/0003_store_secrets.sql"),
+        postgres: include_str!("../migrations/postgres/0003_store_secrets.sql"),
+        sqlite: include_str!("../migrations/sqlite/0003_store_secrets.sql"),
     },
 ];
 
