@@ -59,7 +59,7 @@ for (const backend of backends) {
       assert.equal(f.store.isClosed, false)
       assert.deepEqual(await f.store.migrate(), [])
       const v = await f.store.schemaVersion()
-      assert.deepEqual(v, { major: 1, minor: 1, patch: 0 })
+      assert.deepEqual(v, { major: 1, minor: 2, patch: 0 })
       assert.equal(await f.store.checkSchema(), undefined)
     })
 
