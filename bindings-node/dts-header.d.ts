@@ -81,7 +81,11 @@ export declare class Finder implements AsyncIterable<Interaction> {
   sort(sort: Sort): Finder
   /** Page size, 1–500; default 50. */
   limit(limit: number): Finder
-  /** Continue after the page that returned `cursor` (its `nextCursor`). */
+  /**
+   * Continue after the page that returned `cursor` (its `nextCursor`). A string only:
+   * `null` or `undefined` (the last page's `nextCursor`) throws `VALIDATION` (field `cursor`)
+   * instead of fetching the first page again; stop paging when `nextCursor` is `null`.
+   */
   after(cursor: string): Finder
   /** One page: `{ items, nextCursor }`. */
   fetch(): Promise<Page>

@@ -13,11 +13,13 @@
 
 mod convert;
 mod errors;
+mod inputs;
 mod logging;
 mod session;
 mod store;
 mod types;
 
+pub use inputs::input_shapes;
 pub use session::SiteSession;
 pub use store::InteractionStore;
 pub use types::*;

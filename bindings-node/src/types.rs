@@ -5,6 +5,8 @@ use chrono::{DateTime, Utc};
 use napi::bindgen_prelude::{Either, Either3};
 use napi_derive::napi;
 
+use crate::inputs::input_keys;
+
 /// A wall-clock time in the interaction's `timezone`, e.g.
 /// `{ local: '2026-12-01T09:30:00' }`. A time skipped or repeated by a daylight-saving
 /// change is a `VALIDATION` error.
@@ -13,6 +15,7 @@ pub struct LocalTime {
     /// `YYYY-MM-DDTHH:MM[:SS[.fff]]`, no offset.
     pub local: String,
 }
+input_keys!(LocalTime { local });
 
 /// How to open a store. Every field is optional; the defaults are the core's.
 #[napi(object)]
@@ -63,6 +66,21 @@ pub struct ConnectOptions {
     /// `schemaVersion()` or stage an upgrade with `migrateTo()`; other calls may then fail.
     pub check_schema: Option<bool>,
 }
+input_keys!(ConnectOptions {
+    migrate,
+    min_connections,
+    max_connections,
+    acquire_timeout_ms,
+    idle_timeout_ms,
+    max_lifetime_ms,
+    login_concurrency,
+    connect_timeout_ms,
+    statement_timeout_ms,
+    lock_timeout_ms,
+    call_timeout_ms,
+    slow_statement_threshold_ms,
+    check_schema
+});
 
 /// A schema version, `major.minor.patch`.
 #[napi(object)]
@@ -321,6 +339,18 @@ pub struct NewInteraction {
     #[napi(ts_type = "string | null")]
     pub idempotency_key: Option<Option<String>>,
 }
+input_keys!(NewInteraction {
+    title,
+    interaction_type,
+    lead,
+    start,
+    end,
+    timezone,
+    location,
+    description,
+    notes,
+    idempotency_key
+});
 
 /// A partial update: an absent (or `undefined`) field is left as it is; `null` clears
 /// one of the nullable fields (`location`, `description`, `notes`).
@@ -351,6 +381,17 @@ pub struct InteractionPatch {
     #[napi(ts_type = "string | null")]
     pub notes: Option<Option<String>>,
 }
+input_keys!(InteractionPatch {
+    title,
+    interaction_type,
+    lead,
+    start,
+    end,
+    timezone,
+    location,
+    description,
+    notes
+});
 
 /// Options of `auditTrail`. `null` is the same as absent.
 #[napi(object)]
@@ -363,6 +404,7 @@ pub struct AuditOptions {
     #[napi(ts_type = "string | null")]
     pub after: Option<Option<String>>,
 }
+input_keys!(AuditOptions { limit, after });
 
 /// A row of the audit trail.
 #[napi(object, use_nullable = true)]
@@ -425,6 +467,7 @@ pub struct DateRange {
     #[napi(ts_type = "RangeMode | null")]
     pub mode: Option<Option<String>>,
 }
+input_keys!(DateRange { from, to, mode });
 
 /// The filters, order and page of a Finder query (what `session.finder()` accumulates).
 /// `null` is the same as absent.
@@ -463,6 +506,18 @@ pub struct FindOptions {
     #[napi(ts_type = "string | null")]
     pub after: Option<Option<String>>,
 }
+input_keys!(FindOptions {
+    text,
+    title_contains,
+    types,
+    lead_contains,
+    date_range,
+    created_by,
+    include_deleted,
+    sort,
+    limit,
+    after
+});
 
 /// One page of Finder results.
 #[napi(object, use_nullable = true)]

@@ -50,6 +50,14 @@ async function main(): Promise<void> {
   const finder: Finder = session.finder().text('typed').types(['meeting']).sort('relevance').limit(10)
   const page: Page = await finder.fetch()
   const next: string | null = page.nextCursor
+  // after() takes a cursor only: the last page's null is not one.
+  // @ts-expect-error nextCursor may be null
+  finder.after(page.nextCursor)
+  // @ts-expect-error null is not a cursor
+  finder.after(null)
+  for (let p = page; p.nextCursor !== null; ) p = await finder.after(p.nextCursor).fetch()
+  // @ts-expect-error unknown keys are refused at run time, and by the types
+  const typo: InteractionPatch = { locaton: 'Room 4' }
   const n: number = await finder.count()
   const plan: string = await finder.explain()
   for await (const i of session.finder().dateRange('2026-01-01T00:00:00Z', new Date(), 'overlap')) {
@@ -72,7 +80,7 @@ async function main(): Promise<void> {
     }
   }
   await store.close()
-  void [backend, expires, start, notes, next, n, plan, first]
+  void [backend, expires, start, notes, next, n, plan, first, typo]
 }
 
 void main()
