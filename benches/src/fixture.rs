@@ -95,6 +95,17 @@ pub async fn sqlite_connection(path: &Path) -> Result<SqliteConnection> {
     Ok(SqliteConnection::connect_with(&opts).await?)
 }
 
+/// A dedicated rusqlite connection to the bench file, set up as the library sets up its
+/// own (WAL, synchronous NORMAL, foreign keys), for the hand-written side.
+pub fn lite_connection(path: &Path) -> Result<rusqlite::Connection> {
+    let c = rusqlite::Connection::open(path)?;
+    c.busy_timeout(std::time::Duration::from_secs(30))?;
+    c.set_prepared_statement_cache_capacity(128);
+    c.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
+    c.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")?;
+    Ok(c)
+}
+
 /// A populated database opened through the library.
 #[derive(Debug, Clone)]
 pub struct Fixture {

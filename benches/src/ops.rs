@@ -3,9 +3,10 @@
 //! The hand-written side runs the SAME SQL text the library builds (copied here from
 //! `interactions.rs`, `session.rs`, `finder.rs` and `audit.rs`; [`Suite::check_same_sql`]
 //! checks it against what the library sent on PostgreSQL) with the same binds in the same
-//! order, on one dedicated connection (the floor). Point reads and writes are prepared and
-//! cached by sqlx on both sides; Finder statements are sent unnamed on both sides
-//! (`persistent(false)`), so they are planned for their values. Rows are decoded into
+//! order, on one dedicated connection (the floor): sqlx's `PgConnection` on PostgreSQL,
+//! rusqlite with its statement cache on SQLite. Point reads and writes are prepared and
+//! cached on both sides; PostgreSQL Finder statements are sent with inlined literals on
+//! both sides (simple-query protocol), so they are planned for their values. Rows are decoded into
 //! [`Interaction`] on both sides, and writes send the same statements in the same shape:
 //!
 //! - create, PostgreSQL: ONE statement in autocommit, a data-modifying CTE
@@ -26,7 +27,7 @@ use interaction_core::{
     Backend, Finder, Interaction, InteractionPatch, NewInteraction, RangeMode, Sort,
 };
 use serde_json::json;
-use sqlx::{Connection, PgConnection, SqliteConnection};
+use sqlx::{Connection, PgConnection};
 use tokio::sync::Mutex;
 
 use crate::data::{epoch, COMMON_TERM, FILTER_TYPE, RARE_TERM, TITLE_TERM};
@@ -436,9 +437,6 @@ macro_rules! hand_row {
 }
 
 hand_row!(PgRow, DateTime<Utc>, |t: DateTime<Utc>| t);
-hand_row!(SqliteRow, i64, |m: i64| {
-    DateTime::from_timestamp_micros(m).expect("instant in range")
-});
 
 fn pg_query<'q, O>(
     sql: impl sqlx::SqlSafeStr,
@@ -459,29 +457,89 @@ where
     q
 }
 
-fn sqlite_query<'q, O>(
-    sql: impl sqlx::SqlSafeStr,
-    binds: &'q [Bind],
-) -> sqlx::query::QueryAs<'q, sqlx::Sqlite, O, sqlx::sqlite::SqliteArguments>
-where
-    O: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>,
-{
-    let mut q = sqlx::query_as(sql);
-    for b in binds {
-        q = match b {
-            Bind::I32(v) => q.bind(*v),
-            Bind::I64(v) => q.bind(*v),
-            Bind::Text(v) => q.bind(v.as_str()),
-            Bind::Ts(v) => q.bind(v.timestamp_micros()),
-        };
+impl rusqlite::ToSql for Bind {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        match self {
+            Bind::I32(v) => v.to_sql(),
+            Bind::I64(v) => v.to_sql(),
+            Bind::Text(v) => v.to_sql(),
+            Bind::Ts(v) => Ok(v.timestamp_micros().into()),
+        }
     }
-    q
+}
+
+/// Runs `sql` (with `$n` placeholders, as the library writes them) on a rusqlite
+/// connection through its statement cache, binding `binds[n - 1]` to `$n`; `row` decodes
+/// each row.
+fn lite_query<T>(
+    c: &rusqlite::Connection,
+    sql: &str,
+    binds: &[&dyn rusqlite::ToSql],
+    row: impl Fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<Vec<T>> {
+    let mut stmt = c.prepare_cached(sql)?;
+    for i in 1..=stmt.parameter_count() {
+        let n: usize = stmt
+            .parameter_name(i)
+            .and_then(|p| p.strip_prefix('$'))
+            .and_then(|p| p.parse().ok())
+            .expect("$n placeholder");
+        stmt.raw_bind_parameter(i, binds[n - 1])?;
+    }
+    let mut rows = stmt.raw_query();
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        out.push(row(r)?);
+    }
+    Ok(out)
+}
+
+fn lite_binds(binds: &[Bind]) -> Vec<&dyn rusqlite::ToSql> {
+    binds.iter().map(|b| b as &dyn rusqlite::ToSql).collect()
+}
+
+/// An interaction row read by rusqlite, by column name as the library reads it.
+fn lite_interaction(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Interaction, Option<f64>)> {
+    let ts = |col: &str| -> rusqlite::Result<DateTime<Utc>> {
+        Ok(DateTime::from_timestamp_micros(r.get(col)?).expect("instant in range"))
+    };
+    let opt_ts = |col: &str| -> rusqlite::Result<Option<DateTime<Utc>>> {
+        Ok(r.get::<_, Option<i64>>(col)?
+            .map(|m| DateTime::from_timestamp_micros(m).expect("instant in range")))
+    };
+    let rank = match r.as_ref().column_index("rank") {
+        Ok(_) => r.get("rank")?,
+        Err(_) => None,
+    };
+    Ok((
+        Interaction {
+            id: r.get("interaction_id")?,
+            site_id: r.get("site_id")?,
+            title: r.get("title")?,
+            interaction_type: r.get("type")?,
+            lead: r.get("lead")?,
+            start_datetime: ts("start_datetime")?,
+            end_datetime: ts("end_datetime")?,
+            timezone: r.get("timezone")?,
+            location: r.get("location")?,
+            description: r.get("description")?,
+            notes: r.get("notes")?,
+            created_by: r.get("created_by")?,
+            created_at: ts("created_at")?,
+            updated_by: r.get("updated_by")?,
+            updated_at: opt_ts("updated_at")?,
+            deleted_at: opt_ts("deleted_at")?,
+            deleted_by: r.get("deleted_by")?,
+            version: r.get("version")?,
+        },
+        rank,
+    ))
 }
 
 /// The dedicated connection of the hand-written side.
 enum Raw {
     Pg(PgConnection),
-    Sqlite(SqliteConnection),
+    Sqlite(rusqlite::Connection),
 }
 
 /// A row updated by one side of the update bench, with its current version.
@@ -603,9 +661,9 @@ impl Suite {
     pub async fn new(fx: Fixture) -> Result<Suite> {
         let mut raw = match fx.backend {
             Backend::Postgres => Raw::Pg(fixture::pg_connection(&fx.url).await?),
-            Backend::Sqlite => Raw::Sqlite(
-                fixture::sqlite_connection(fx.path.as_deref().expect("sqlite path")).await?,
-            ),
+            Backend::Sqlite => Raw::Sqlite(fixture::lite_connection(
+                fx.path.as_deref().expect("sqlite path"),
+            )?),
         };
         let site = fx.site_ids[0];
         let ids_sql = "SELECT CAST(interaction_id AS BIGINT) FROM interactions WHERE site_id = $1 \
@@ -617,7 +675,7 @@ impl Suite {
                     .fetch_all(c)
                     .await?
             }
-            Raw::Sqlite(c) => sqlx::query_as(ids_sql).bind(site).fetch_all(c).await?,
+            Raw::Sqlite(c) => lite_query(c, ids_sql, &[&site], |r| Ok((r.get(0)?,)))?,
         };
         let read_ids: Vec<i64> = read_ids.into_iter().map(|r| r.0).collect();
         // Keyset positions; the deepest is capped by the rows of the site (its last full
@@ -631,7 +689,9 @@ impl Suite {
                     .fetch_one(c)
                     .await?
             }
-            Raw::Sqlite(c) => sqlx::query_as(live_sql).bind(site).fetch_one(c).await?,
+            Raw::Sqlite(c) => lite_query(c, live_sql, &[&site], |r| Ok((r.get(0)?,)))?
+                .pop()
+                .ok_or("no count")?,
         };
         let room = (live as usize).saturating_sub(PAGE) / 100 * 100;
         let mut keysets = Vec::new();
@@ -857,10 +917,9 @@ impl Suite {
                         .fetch_optional(c)
                         .await?
                         .map(|r| r.into_interaction().0),
-                    Raw::Sqlite(c) => sqlite_query::<SqliteRow>(GET_SQL, &binds)
-                        .fetch_optional(c)
-                        .await?
-                        .map(|r| r.into_interaction().0),
+                    Raw::Sqlite(c) => lite_query(c, GET_SQL, &lite_binds(&binds), lite_interaction)?
+                        .pop()
+                        .map(|r| r.0),
                 };
                 Ok(vec![row.ok_or("not found")?.id])
             }
@@ -903,34 +962,47 @@ impl Suite {
                             .0
                     }
                     Raw::Sqlite(c) => {
-                        let mut tx = c.begin_with("BEGIN IMMEDIATE").await?;
-                        let row: SqliteRow = sqlx::query_as(CREATE_SQLITE)
-                            .bind(wsite)
-                            .bind(new.title)
-                            .bind(new.interaction_type)
-                            .bind(new.lead)
-                            .bind(start.timestamp_micros())
-                            .bind(end.timestamp_micros())
-                            .bind(new.timezone)
-                            .bind(new.location)
-                            .bind(new.description)
-                            .bind(new.notes)
-                            .bind(user)
-                            .bind(now.timestamp_micros())
-                            .fetch_one(&mut *tx)
-                            .await?;
-                        let created = row.into_interaction().0;
-                        sqlx::query(AUDIT_SQLITE)
-                            .bind(Utc::now().timestamp_micros())
-                            .bind(Some(user))
-                            .bind(Some(wsite))
-                            .bind("create")
-                            .bind("interaction")
-                            .bind(Some(created.id))
-                            .bind(changes.to_string())
-                            .execute(&mut *tx)
-                            .await?;
-                        tx.commit().await?;
+                        let tx = rusqlite::Transaction::new_unchecked(
+                            c,
+                            rusqlite::TransactionBehavior::Immediate,
+                        )?;
+                        let created = lite_query(
+                            &tx,
+                            CREATE_SQLITE,
+                            &[
+                                &wsite,
+                                &new.title,
+                                &new.interaction_type,
+                                &new.lead,
+                                &start.timestamp_micros(),
+                                &end.timestamp_micros(),
+                                &new.timezone,
+                                &new.location,
+                                &new.description,
+                                &new.notes,
+                                &user,
+                                &now.timestamp_micros(),
+                            ],
+                            lite_interaction,
+                        )?
+                        .pop()
+                        .ok_or("no row")?
+                        .0;
+                        lite_query(
+                            &tx,
+                            AUDIT_SQLITE,
+                            &[
+                                &Utc::now().timestamp_micros(),
+                                &Some(user),
+                                &Some(wsite),
+                                &"create",
+                                &"interaction",
+                                &Some(created.id),
+                                &changes.to_string(),
+                            ],
+                            |_| Ok(()),
+                        )?;
+                        tx.commit()?;
                         created
                     }
                 };
@@ -979,41 +1051,43 @@ impl Suite {
                         updated
                     }
                     Raw::Sqlite(c) => {
-                        let mut tx = c.begin_with("BEGIN IMMEDIATE").await?;
-                        let cur = sqlx::query_as::<_, SqliteRow>(LOCK_SQLITE)
-                            .bind(id)
-                            .bind(wsite)
-                            .fetch_optional(&mut *tx)
-                            .await?
+                        let tx = rusqlite::Transaction::new_unchecked(
+                            c,
+                            rusqlite::TransactionBehavior::Immediate,
+                        )?;
+                        let cur = lite_query(&tx, LOCK_SQLITE, &[&id, &wsite], lite_interaction)?
+                            .pop()
                             .ok_or("not found")?
-                            .into_interaction()
                             .0;
                         if cur.version != expected {
                             return Err(conflict(cur.version).into());
                         }
                         let now = Utc::now().trunc_subsecs(6);
-                        let updated = sqlx::query_as::<_, SqliteRow>(UPDATE_SQLITE)
-                            .bind(title)
-                            .bind(now.timestamp_micros())
-                            .bind(user)
-                            .bind(id)
-                            .bind(wsite)
-                            .fetch_one(&mut *tx)
-                            .await?
-                            .into_interaction()
-                            .0;
+                        let updated = lite_query(
+                            &tx,
+                            UPDATE_SQLITE,
+                            &[&title, &now.timestamp_micros(), &user, &id, &wsite],
+                            lite_interaction,
+                        )?
+                        .pop()
+                        .ok_or("not found")?
+                        .0;
                         let changes = json!({"title": {"old": cur.title, "new": title}});
-                        sqlx::query(AUDIT_SQLITE)
-                            .bind(Utc::now().timestamp_micros())
-                            .bind(Some(user))
-                            .bind(Some(wsite))
-                            .bind("update")
-                            .bind("interaction")
-                            .bind(Some(updated.id))
-                            .bind(changes.to_string())
-                            .execute(&mut *tx)
-                            .await?;
-                        tx.commit().await?;
+                        lite_query(
+                            &tx,
+                            AUDIT_SQLITE,
+                            &[
+                                &Utc::now().timestamp_micros(),
+                                &Some(user),
+                                &Some(wsite),
+                                &"update",
+                                &"interaction",
+                                &Some(updated.id),
+                                &changes.to_string(),
+                            ],
+                            |_| Ok(()),
+                        )?;
+                        tx.commit()?;
                         updated
                     }
                 };
@@ -1031,12 +1105,7 @@ impl Suite {
                             <PgRow as sqlx::FromRow<_>>::from_row(r).map(PgRow::into_interaction)
                         })
                         .collect::<std::result::Result<_, _>>()?,
-                    Raw::Sqlite(c) => sqlite_query::<SqliteRow>(*sql, binds)
-                        .fetch_all(c)
-                        .await?
-                        .into_iter()
-                        .map(SqliteRow::into_interaction)
-                        .collect(),
+                    Raw::Sqlite(c) => lite_query(c, sql, &lite_binds(binds), lite_interaction)?,
                 };
                 rows.truncate(PAGE);
                 Ok(rows.iter().map(|r| r.0.id).collect())
@@ -1061,10 +1130,9 @@ impl Suite {
             }
             Raw::Sqlite(c) => {
                 let e = format!("EXPLAIN QUERY PLAN {sql}");
-                let rows: Vec<(i64, i64, i64, String)> =
-                    sqlite_query(sqlx::AssertSqlSafe(e), binds)
-                        .fetch_all(c)
-                        .await?;
+                let rows = lite_query(c, &e, &lite_binds(binds), |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, 0, r.get::<_, String>(3)?))
+                })?;
                 // Indent children under their parents.
                 let mut depth = std::collections::HashMap::new();
                 rows.into_iter()
@@ -1097,12 +1165,7 @@ impl Suite {
             }
             Raw::Sqlite(c) => {
                 let e = format!("EXPLAIN QUERY PLAN {sql}");
-                sqlite_query::<(i64, i64, i64, String)>(sqlx::AssertSqlSafe(e), binds)
-                    .fetch_all(c)
-                    .await?
-                    .into_iter()
-                    .map(|r| r.3)
-                    .collect()
+                lite_query(c, &e, &lite_binds(binds), |r| r.get::<_, String>(3))?
             }
         };
         let strip = |l: &str| l.split("  (cost=").next().unwrap_or("").to_string();
@@ -1166,14 +1229,9 @@ impl Suite {
                     .fetch_one(c)
                     .await?
             }
-            Raw::Sqlite(c) => {
-                sqlx::query_as(sql)
-                    .bind(site)
-                    .bind(id)
-                    .bind(action)
-                    .fetch_one(c)
-                    .await?
-            }
+            Raw::Sqlite(c) => lite_query(c, sql, &[&site, &id, &action], |r| Ok((r.get(0)?,)))?
+                .pop()
+                .ok_or("no count")?,
         };
         Ok(n)
     }
