@@ -8,6 +8,7 @@ use interaction_core as core;
 use pyo3::exceptions::PyStopAsyncIteration;
 use pyo3::prelude::*;
 
+use crate::asyncio::Call;
 use crate::convert;
 use crate::errors::{to_py_err, unavailable};
 use crate::runtime::{awaitable, awaitable_py, block};
@@ -178,22 +179,22 @@ finder_class!(Finder {
 });
 
 finder_class!(AsyncFinder {
-    /// Runs the query; an awaitable of one page.
-    fn fetch<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+    /// Runs the query; a coroutine of one page.
+    fn fetch(&self) -> PyResult<Call> {
         let f = self.state.handle()?;
-        awaitable(py, async move { f.fetch().await.map(Page::from) })
+        awaitable("AsyncFinder.fetch", async move { f.fetch().await.map(Page::from) })
     }
 
     /// Counts every match of the filters (ignores sort, limit and cursor).
-    fn count<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+    fn count(&self) -> PyResult<Call> {
         let f = self.state.handle()?;
-        awaitable(py, f.count())
+        awaitable("AsyncFinder.count", f.count())
     }
 
     /// The database's plan for the page query.
-    fn explain<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+    fn explain(&self) -> PyResult<Call> {
         let f = self.state.handle()?;
-        awaitable(py, f.explain())
+        awaitable("AsyncFinder.explain", f.explain())
     }
 
     /// Async-iterates over every match, fetching page after page (`limit` per page).
@@ -279,9 +280,9 @@ impl AsyncFinderIter {
         slf
     }
 
-    fn __anext__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+    fn __anext__(&self) -> PyResult<Call> {
         let walk = self.walk.clone();
-        awaitable_py(py, async move {
+        awaitable_py("AsyncFinderIter.__anext__", async move {
             let mut w = walk.lock().await;
             if let Some(f) = w.next_query()? {
                 match f.fetch().await {

@@ -6,6 +6,7 @@
 
 #[macro_use]
 mod macros;
+mod asyncio;
 mod convert;
 mod errors;
 mod finder;
@@ -24,6 +25,7 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     logging::init(py)?;
     runtime::note_main_thread(py)?;
     errors::declare_retryable(py)?;
+    asyncio::register(py)?;
     m.add_class::<store::InteractionStore>()?;
     m.add_class::<store::AsyncInteractionStore>()?;
     m.add_class::<session::SiteSession>()?;

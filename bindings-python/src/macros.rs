@@ -1,6 +1,6 @@
 //! One definition, two flavours: [`dual!`] writes each method once and generates it on
-//! the blocking class (GIL released, `block_on`) and on the asyncio class (returns an
-//! awaitable), so the two APIs cannot drift apart.
+//! the blocking class (GIL released, `block_on`) and on the asyncio class (returns a
+//! coroutine, [`crate::asyncio::Call`]), so the two APIs cannot drift apart.
 
 /// Generates `#[pymethods]` for a blocking class and its asyncio twin.
 ///
@@ -45,10 +45,14 @@ macro_rules! dual {
             $($async_extra)*
             $(
                 $(#[$meta])*
-                fn $name<'py>(&self, $py: Python<'py>, $($args)*) -> PyResult<Bound<'py, PyAny>> {
+                fn $name(&self, $py: Python<'_>, $($args)*) -> PyResult<$crate::asyncio::Call> {
+                    let _ = $py;
                     let $h = self.handle()?;
                     $($pre)*
-                    $crate::runtime::awaitable::<$ret, _>($py, $fut)
+                    $crate::runtime::awaitable::<$ret, _>(
+                        concat!(stringify!($asyn), ".", stringify!($name)),
+                        $fut,
+                    )
                 }
             )*
         }

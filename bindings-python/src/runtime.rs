@@ -1,6 +1,6 @@
 //! The one tokio runtime of the process, and the two ways Python calls reach it: blocking
-//! (the GIL released around `block_on`, interruptible by Ctrl-C) and awaitable (an asyncio
-//! future).
+//! (the GIL released around `block_on`, interruptible by Ctrl-C) and awaitable (a coroutine
+//! the event loop's thread drives, [`crate::asyncio`]).
 //!
 //! The runtime is created lazily, once per process. Every pool is created and used on it
 //! (a sqlx pool is bound to the runtime that made it). A forked child inherits the
@@ -15,6 +15,7 @@ use std::time::Duration;
 use pyo3::prelude::*;
 use tokio::runtime::Runtime;
 
+use crate::asyncio::Call;
 use crate::errors::to_py_err;
 
 struct ProcessRuntime {
@@ -45,9 +46,15 @@ pub(crate) fn rt() -> PyResult<&'static Runtime> {
             r.pid
         )));
     }
-    // The asyncio bridge spawns on the same runtime (ignored if already set).
-    let _ = pyo3_async_runtimes::tokio::init_with_runtime(&r.runtime);
     Ok(&r.runtime)
+}
+
+/// The runtime if it was created in this process (no error built: for drops).
+pub(crate) fn current() -> Option<&'static Runtime> {
+    RUNTIME
+        .get()
+        .filter(|r| r.pid == std::process::id())
+        .map(|r| &r.runtime)
 }
 
 /// How often a blocking call on the main thread wakes up to run Python's signal handlers.
@@ -105,29 +112,30 @@ where
     }
 }
 
-/// Wraps a core call as an asyncio awaitable running on the runtime. Cancelling the
-/// awaitable drops the call; core writes run on their own tasks, so a cancelled write
-/// still commits or rolls back whole.
-pub(crate) fn awaitable<'py, T, F>(py: Python<'py>, fut: F) -> PyResult<Bound<'py, PyAny>>
+/// Wraps a core call as an asyncio coroutine named `name` (see [`crate::asyncio`]). The
+/// fork check runs now; the call runs when a task awaits it. Cancelling the task drops the
+/// call; core writes run on their own tasks, so a cancelled write still commits or rolls
+/// back whole.
+pub(crate) fn awaitable<T, F>(name: &'static str, fut: F) -> PyResult<Call>
 where
     F: Future<Output = interaction_core::Result<T>> + Send + 'static,
     T: for<'a> IntoPyObject<'a> + Send + 'static,
 {
     rt()?;
-    pyo3_async_runtimes::tokio::future_into_py(py, async move {
+    Ok(crate::asyncio::call(name, async move {
         match fut.await {
             Ok(v) => Ok(v),
             Err(e) => Err(Python::attach(|py| to_py_err(py, e))),
         }
-    })
+    }))
 }
 
 /// Like [`awaitable`] for futures that already produce Python errors.
-pub(crate) fn awaitable_py<'py, T, F>(py: Python<'py>, fut: F) -> PyResult<Bound<'py, PyAny>>
+pub(crate) fn awaitable_py<T, F>(name: &'static str, fut: F) -> PyResult<Call>
 where
     F: Future<Output = PyResult<T>> + Send + 'static,
     T: for<'a> IntoPyObject<'a> + Send + 'static,
 {
     rt()?;
-    pyo3_async_runtimes::tokio::future_into_py(py, fut)
+    Ok(crate::asyncio::call(name, fut))
 }

@@ -5,6 +5,7 @@ use interaction_core as core;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
+use crate::asyncio::Call;
 use crate::convert;
 use crate::errors::unavailable;
 use crate::runtime::{awaitable, block};
@@ -86,7 +87,7 @@ pub struct InteractionStore {
     inner: core::InteractionStore,
 }
 
-/// The same store with the asyncio API: every I/O method returns an awaitable.
+/// The same store with the asyncio API: every I/O method returns a coroutine.
 #[pyclass(frozen, module = "interaction_store")]
 pub struct AsyncInteractionStore {
     inner: core::InteractionStore,
@@ -190,67 +191,63 @@ dual! {
         /// Opens `url` (default: `sqlite://interactions.db` in the working directory),
         /// applies migrations when `migrate=True`, and checks the schema version (unless
         /// `check_schema=False`). Other keywords: see `StoreOptions` in the core.
-        /// Returns an awaitable of the store.
+        /// Returns a coroutine of the store.
         #[staticmethod]
         #[pyo3(signature = (url=None, *, migrate=false, **options))]
-        fn connect<'py>(
-            py: Python<'py>,
+        fn connect(
             url: Option<String>,
             migrate: bool,
             options: Option<&Bound<'_, PyDict>>,
-        ) -> PyResult<Bound<'py, PyAny>> {
+        ) -> PyResult<Call> {
             let o = store_options(url, migrate, options)?;
             crate::logging::reset_levels();
-            awaitable(py, async move {
+            awaitable("AsyncInteractionStore.connect", async move {
                 let inner = o.connect().await?;
                 Ok(AsyncInteractionStore { inner })
             })
         }
 
         /// Opens a session on `site_id` for the user holding login `token`.
-        fn session<'py>(&self, py: Python<'py>, token: String, site_id: &Bound<'_, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        fn session(&self, token: String, site_id: &Bound<'_, PyAny>) -> PyResult<Call> {
             let store = self.handle()?;
             let site = convert::int("site_id", site_id)?;
-            awaitable(py, async move {
+            awaitable("AsyncInteractionStore.session", async move {
                 store.session(&token, site).await.map(AsyncSiteSession::new)
             })
         }
 
         /// Opens a session for a user the host application authenticated itself.
-        fn session_for_user<'py>(
+        fn session_for_user(
             &self,
-            py: Python<'py>,
             user_id: &Bound<'_, PyAny>,
             site_id: &Bound<'_, PyAny>,
-        ) -> PyResult<Bound<'py, PyAny>> {
+        ) -> PyResult<Call> {
             let store = self.handle()?;
             let user = convert::int("user_id", user_id)?;
             let site = convert::int("site_id", site_id)?;
-            awaitable(py, async move {
+            awaitable("AsyncInteractionStore.session_for_user", async move {
                 store.session_for_user(user, site).await.map(AsyncSiteSession::new)
             })
         }
 
         /// Closes the pool after the calls in flight; later calls raise
         /// `UnavailableError`. Closing twice is allowed.
-        fn close<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        fn close(&self) -> PyResult<Call> {
             let store = self.inner.clone();
-            awaitable(py, async move {
+            awaitable("AsyncInteractionStore.close", async move {
                 store.close().await;
                 Ok(())
             })
         }
 
-        fn __aenter__<'py>(slf: Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-            let py = slf.py();
-            let me = slf.unbind();
-            crate::runtime::awaitable_py(py, async move { Ok(me) })
+        fn __aenter__(slf: Py<Self>) -> PyResult<Call> {
+            crate::runtime::awaitable_py("AsyncInteractionStore.__aenter__", async move { Ok(slf) })
         }
 
         #[pyo3(signature = (*_exc))]
-        fn __aexit__<'py>(&self, py: Python<'py>, _exc: &Bound<'_, pyo3::types::PyTuple>) -> PyResult<Bound<'py, PyAny>> {
+        fn __aexit__(&self, _exc: &Bound<'_, pyo3::types::PyTuple>) -> PyResult<Call> {
             let store = self.inner.clone();
-            awaitable(py, async move {
+            awaitable("AsyncInteractionStore.__aexit__", async move {
                 store.close().await;
                 Ok(false)
             })

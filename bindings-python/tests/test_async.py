@@ -4,7 +4,11 @@ cancellation that leaves nothing half-written."""
 from __future__ import annotations
 
 import asyncio
+import collections.abc
 import inspect
+import os
+import sys
+import threading
 from datetime import timedelta
 
 import pytest
@@ -228,3 +232,210 @@ def test_many_concurrent_awaitables(url: str) -> None:
         await store.close()
 
     asyncio.run(main())
+
+
+# ------------------------------------------------ the bridge: coroutines on the loop's thread
+
+
+async def _editor_session(url: str, name: str, **options: object) -> tuple:
+    store = await ist.AsyncInteractionStore.connect(url, **options)
+    site = await store.create_site(f"{name} site")
+    u = await store.create_user(name, f"{name}@example.com", PASSWORD)
+    await store.grant_role(u.id, site.id, "editor")
+    return store, await store.session_for_user(u.id, site.id)
+
+
+def test_calls_are_coroutines_for_asyncio(url: str) -> None:
+    """create_task, TaskGroup, ensure_future, gather and wait_for all take a call."""
+
+    async def main() -> None:
+        store, s = await _editor_session(url, "coro")
+        i = await create(s)
+        call = s.get_interaction(i.id)
+        assert asyncio.iscoroutine(call)
+        assert isinstance(call, collections.abc.Coroutine)
+        assert call.__qualname__ == "AsyncSiteSession.get_interaction"
+        assert (await asyncio.create_task(call)) == i
+        task = asyncio.ensure_future(s.get_interaction(i.id))
+        assert isinstance(task, asyncio.Task) and (await task) == i
+        if sys.version_info >= (3, 11):
+            async with asyncio.TaskGroup() as tg:
+                tasks = [tg.create_task(s.get_interaction(i.id)) for _ in range(3)]
+            assert [t.result() for t in tasks] == [i, i, i]
+        assert await asyncio.wait_for(s.get_interaction(i.id), timeout=30) == i
+        assert await asyncio.gather(s.get_interaction(i.id), store.list_sites()) == [
+            i,
+            await store.list_sites(),
+        ]
+        # Builders stay synchronous; fetch/count/anext are coroutines too.
+        f = s.finder()
+        assert asyncio.iscoroutine(f.count()) is True
+        assert await asyncio.create_task(f.count()) == 1
+        assert [x.id async for x in f.iter()] == [i.id]
+        # A coroutine runs once.
+        call = s.get_interaction(i.id)
+        await call
+        with pytest.raises(RuntimeError, match="already awaited"):
+            await call
+        await store.close()
+
+    asyncio.run(main())
+
+
+def test_call_protocol_outside_a_task(url: str) -> None:
+    """Nothing runs until awaited; close() and never awaiting are harmless; awaiting
+    without a running loop raises RuntimeError."""
+
+    async def main() -> None:
+        store, s = await _editor_session(url, "proto", max_connections=1)
+        i = await create(s)
+        unawaited = [s.get_interaction(i.id) for _ in range(10)]
+        closed = s.get_interaction(i.id)
+        closed.close()
+        with pytest.raises(RuntimeError):
+            await closed
+        del unawaited
+        # The only connection is free: nothing ran, nothing holds it.
+        assert await asyncio.wait_for(s.get_interaction(i.id), timeout=10) == i
+        await store.close()
+
+    asyncio.run(main())
+    store = ist.InteractionStore.connect(url)
+    call = ist.AsyncInteractionStore.connect(url)
+    with pytest.raises(RuntimeError, match="no running event loop"):
+        call.send(None)
+    with pytest.raises(RuntimeError, match="already awaited"):
+        call.send(None)
+    store.close()
+
+
+def test_cancelling_calls_in_flight_leaves_the_pool_usable(url: str) -> None:
+    async def main() -> None:
+        store, s = await _editor_session(url, "cancel", max_connections=1)
+        made = [await create(s, title=f"Item {n}") for n in range(5)]
+        for rounds in range(1, 6):
+            tasks = [asyncio.create_task(s.get_interaction(m.id)) for m in made * 4]
+            tasks.append(asyncio.create_task(s.finder().limit(500).fetch()))
+            tasks.append(asyncio.create_task(s.finder().count()))
+            for _ in range(rounds):
+                await asyncio.sleep(0)
+            for t in tasks:
+                t.cancel()
+            results = await asyncio.gather(*tasks, return_exceptions=True)
+            for r in results:
+                assert isinstance(r, (asyncio.CancelledError, ist.Interaction, ist.Page, int)), r
+        # The single connection came back to the pool (or was replaced): calls still work.
+        got = await asyncio.wait_for(
+            asyncio.gather(*(s.get_interaction(m.id) for m in made)), timeout=30
+        )
+        assert got == made
+        await store.close()
+
+    asyncio.run(main())
+
+
+def test_exceptions_keep_their_type_and_code(url: str) -> None:
+    async def main() -> None:
+        store, s = await _editor_session(url, "errs")
+        with pytest.raises(ist.NotFoundError) as exc:
+            await s.get_interaction(987654321)
+        assert exc.value.code == "NOT_FOUND" and not exc.value.retryable
+        with pytest.raises(ist.ValidationError) as exc2:
+            await asyncio.create_task(create(s, title=""))
+        assert exc2.value.code == "VALIDATION" and exc2.value.field == "title"
+        with pytest.raises(ist.PermissionDeniedError) as exc3:
+            await s.members()
+        assert exc3.value.code == "PERMISSION_DENIED"
+        r = await asyncio.gather(
+            s.get_interaction(987654321), store.list_sites(), return_exceptions=True
+        )
+        assert isinstance(r[0], ist.NotFoundError) and r[0].code == "NOT_FOUND"
+        assert isinstance(r[1], list)
+        # A conversion error is raised by the method itself, before any coroutine exists.
+        with pytest.raises(TypeError):
+            s.get_interaction("one")  # type: ignore[arg-type]
+        await store.close()
+
+    asyncio.run(main())
+
+
+def test_200_concurrent_awaits(url: str) -> None:
+    async def main() -> None:
+        store, s = await _editor_session(url, "many", max_connections=4)
+        made = await asyncio.gather(*(create(s, title=f"M{n}") for n in range(20)))
+        ids = [made[n % 20].id for n in range(200)]
+        got = await asyncio.gather(*(s.get_interaction(i) for i in ids))
+        assert [g.id for g in got] == ids
+        counts = await asyncio.gather(*(s.finder().count() for _ in range(200)))
+        assert counts == [20] * 200
+        await store.close()
+
+    asyncio.run(main())
+
+
+def test_loops_in_several_threads_and_loops_that_close(url: str) -> None:
+    """One store shared by loops in two threads at once, then by a series of loops that
+    close (asyncio.run) on one thread."""
+    setup = ist.InteractionStore.connect(url)
+    site = setup.create_site("Loops")
+    u = setup.create_user("loops", "l@example.com", PASSWORD)
+    setup.grant_role(u.id, site.id, "editor")
+    i = create(setup.session_for_user(u.id, site.id))
+    store = asyncio.run(ist.AsyncInteractionStore.connect(url, max_connections=4))
+    errors: list = []
+    seen: list = []
+
+    def worker() -> None:
+        async def main() -> None:
+            s = await store.session_for_user(u.id, site.id)
+            for _ in range(10):
+                got = await asyncio.gather(*(s.get_interaction(i.id) for _ in range(10)))
+                seen.extend(g.id for g in got)
+
+        try:
+            for _ in range(3):
+                asyncio.run(main())
+        except BaseException as e:  # noqa: BLE001
+            errors.append(e)
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not any(t.is_alive() for t in threads)
+    assert errors == []
+    assert seen == [i.id] * 600
+    # A loop that is not closed and one that never ran a call: both fine.
+    loop = asyncio.new_event_loop()
+    try:
+        assert loop.run_until_complete(store.list_sites()) == [site]
+        assert loop.run_until_complete(store.list_sites()) == [site]
+    finally:
+        loop.close()
+    asyncio.run(store.close())
+    setup.close()
+
+
+def test_a_forked_child_fails_fast_from_asyncio(url: str) -> None:
+    store = asyncio.run(ist.AsyncInteractionStore.connect(url))
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: the method raises before any coroutine or loop is involved
+        os.close(r)
+        code = 1
+        try:
+            store.list_sites()
+        except ist.UnavailableError as e:
+            code = 0 if "forked child process" in str(e) else 2
+        except BaseException:
+            code = 3
+        os.write(w, bytes([code]))
+        os._exit(code)
+    os.close(w)
+    _, status = os.waitpid(pid, 0)
+    assert os.read(r, 1) == b"\x00"
+    os.close(r)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert asyncio.run(store.list_sites()) == []
+    asyncio.run(store.close())

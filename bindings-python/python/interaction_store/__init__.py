@@ -6,7 +6,7 @@ Two parallel APIs over one Rust core:
 * blocking: ``InteractionStore``, ``SiteSession``, ``Finder`` (the GIL is released
   while a call waits, so threads run concurrently);
 * asyncio: ``AsyncInteractionStore``, ``AsyncSiteSession``, ``AsyncFinder`` (the same
-  methods, returning awaitables).
+  methods, returning coroutines).
 
 Values (``Interaction``, ``Page``, ``User``, ...) are immutable. Errors derive from
 ``InteractionStoreError``, one subclass per kind. The core's log records (one per call at
