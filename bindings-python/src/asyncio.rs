@@ -18,9 +18,11 @@
 //! dropping any future does; core writes run on their own tasks, so a cancelled write still
 //! commits or rolls back whole.
 //!
-//! Polling on the loop's thread relies on core futures never blocking when polled: blocking
-//! work (password hashing, SQLite) runs on tokio's blocking pool or sqlx's worker threads,
-//! so a poll holds the loop no longer than decoding a reply.
+//! Polling on the loop's thread is only for futures that merely wait on sockets when
+//! polled (PostgreSQL; password hashing runs on tokio's blocking pool): a poll then holds
+//! the loop no longer than decoding a reply. A SQLite store runs its statements in the
+//! poll (`InteractionStore::polls_run_statements`), so its calls run on a runtime task and
+//! the loop's thread polls only the join handle ([`Driver::Runtime`]).
 
 use std::cell::RefCell;
 use std::future::Future;
@@ -43,13 +45,65 @@ pub(crate) type Outcome = Box<dyn FnOnce(Python<'_>) -> PyResult<Py<PyAny>> + Se
 
 type CallFuture = Pin<Box<dyn Future<Output = Outcome> + Send>>;
 
+/// Where a call's future is polled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Driver {
+    /// On the event loop's thread: no thread hop. Only for futures that merely wait on
+    /// sockets when polled (PostgreSQL).
+    Loop,
+    /// On a runtime task, the loop's thread polling only its join handle: for futures
+    /// that do work when polled (SQLite statements run in the poll, see
+    /// `InteractionStore::polls_run_statements`), which must not hold the loop and the GIL.
+    Runtime,
+}
+
+impl Driver {
+    /// How to drive the calls of `store`.
+    pub(crate) fn for_store(store: &interaction_core::InteractionStore) -> Driver {
+        if store.polls_run_statements() {
+            Driver::Runtime
+        } else {
+            Driver::Loop
+        }
+    }
+}
+
+/// Aborts a runtime task when the call that awaits it is dropped (cancelled), as dropping
+/// a future polled on the loop would.
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// Wraps a core future whose output converts to Python as a [`Call`] named `name`
-/// (`"AsyncSiteSession.get_interaction"`: its `__qualname__`, shown in task reprs).
-pub(crate) fn call<T, F>(name: &'static str, fut: F) -> Call
+/// (`"AsyncSiteSession.get_interaction"`: its `__qualname__`, shown in task reprs),
+/// driven as `driver` says.
+pub(crate) fn call<T, F>(name: &'static str, driver: Driver, fut: F) -> Call
 where
     F: Future<Output = PyResult<T>> + Send + 'static,
     T: for<'a> IntoPyObject<'a> + Send + 'static,
 {
+    let fut: Pin<Box<dyn Future<Output = PyResult<T>> + Send>> = match driver {
+        Driver::Loop => Box::pin(fut),
+        // Spawned at the first poll (inside the runtime's context), so an unawaited call
+        // does nothing, as on the loop.
+        Driver::Runtime => Box::pin(async move {
+            let task = tokio::spawn(fut);
+            let _abort = AbortOnDrop(task.abort_handle());
+            match task.await {
+                Ok(r) => r,
+                Err(e) if e.is_panic() => Err(PanicException::new_err(format!(
+                    "a core call panicked: {e}"
+                ))),
+                Err(e) => Err(PyRuntimeError::new_err(format!(
+                    "the call was cancelled: {e}"
+                ))),
+            }
+        }),
+    };
     Call::new(
         name,
         Box::pin(async move {

@@ -8,7 +8,7 @@ use interaction_core as core;
 use pyo3::exceptions::PyStopAsyncIteration;
 use pyo3::prelude::*;
 
-use crate::asyncio::Call;
+use crate::asyncio::{Call, Driver};
 use crate::convert;
 use crate::errors::{to_py_err, unavailable};
 use crate::runtime::{awaitable, awaitable_py, block};
@@ -28,6 +28,11 @@ impl State {
             return Err(unavailable("the store is closed"));
         }
         Ok(self.finder.clone())
+    }
+
+    /// How this Finder's asyncio calls are driven (see `asyncio::Driver`).
+    fn driver(&self) -> Driver {
+        Driver::for_store(&self.store)
     }
 
     fn with(&self, f: impl FnOnce(core::Finder) -> core::Finder) -> Self {
@@ -182,25 +187,27 @@ finder_class!(AsyncFinder {
     /// Runs the query; a coroutine of one page.
     fn fetch(&self) -> PyResult<Call> {
         let f = self.state.handle()?;
-        awaitable("AsyncFinder.fetch", async move { f.fetch().await.map(Page::from) })
+        let driver = self.state.driver();
+        awaitable("AsyncFinder.fetch", driver, async move { f.fetch().await.map(Page::from) })
     }
 
     /// Counts every match of the filters (ignores sort, limit and cursor).
     fn count(&self) -> PyResult<Call> {
         let f = self.state.handle()?;
-        awaitable("AsyncFinder.count", f.count())
+        awaitable("AsyncFinder.count", self.state.driver(), f.count())
     }
 
     /// The database's plan for the page query.
     fn explain(&self) -> PyResult<Call> {
         let f = self.state.handle()?;
-        awaitable("AsyncFinder.explain", f.explain())
+        awaitable("AsyncFinder.explain", self.state.driver(), f.explain())
     }
 
     /// Async-iterates over every match, fetching page after page (`limit` per page).
     fn iter(&self) -> AsyncFinderIter {
         AsyncFinderIter {
             walk: Arc::new(tokio::sync::Mutex::new(Walk::new(self.state.clone()))),
+            driver: self.state.driver(),
         }
     }
 });
@@ -272,6 +279,7 @@ impl FinderIter {
 #[pyclass(frozen, module = "interaction_store")]
 pub struct AsyncFinderIter {
     walk: Arc<tokio::sync::Mutex<Walk>>,
+    driver: Driver,
 }
 
 #[pymethods]
@@ -282,7 +290,7 @@ impl AsyncFinderIter {
 
     fn __anext__(&self) -> PyResult<Call> {
         let walk = self.walk.clone();
-        awaitable_py("AsyncFinderIter.__anext__", async move {
+        awaitable_py("AsyncFinderIter.__anext__", self.driver, async move {
             let mut w = walk.lock().await;
             if let Some(f) = w.next_query()? {
                 match f.fetch().await {

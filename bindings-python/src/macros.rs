@@ -48,9 +48,13 @@ macro_rules! dual {
                 fn $name(&self, $py: Python<'_>, $($args)*) -> PyResult<$crate::asyncio::Call> {
                     let _ = $py;
                     let $h = self.handle()?;
+                    let driver = $crate::asyncio::Driver::for_store(
+                        $crate::runtime::OfStore::of_store(&$h),
+                    );
                     $($pre)*
                     $crate::runtime::awaitable::<$ret, _>(
                         concat!(stringify!($asyn), ".", stringify!($name)),
+                        driver,
                         $fut,
                     )
                 }

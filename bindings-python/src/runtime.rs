@@ -15,7 +15,7 @@ use std::time::Duration;
 use pyo3::prelude::*;
 use tokio::runtime::Runtime;
 
-use crate::asyncio::Call;
+use crate::asyncio::{Call, Driver};
 use crate::errors::to_py_err;
 
 struct ProcessRuntime {
@@ -116,13 +116,13 @@ where
 /// fork check runs now; the call runs when a task awaits it. Cancelling the task drops the
 /// call; core writes run on their own tasks, so a cancelled write still commits or rolls
 /// back whole.
-pub(crate) fn awaitable<T, F>(name: &'static str, fut: F) -> PyResult<Call>
+pub(crate) fn awaitable<T, F>(name: &'static str, driver: Driver, fut: F) -> PyResult<Call>
 where
     F: Future<Output = interaction_core::Result<T>> + Send + 'static,
     T: for<'a> IntoPyObject<'a> + Send + 'static,
 {
     rt()?;
-    Ok(crate::asyncio::call(name, async move {
+    Ok(crate::asyncio::call(name, driver, async move {
         match fut.await {
             Ok(v) => Ok(v),
             Err(e) => Err(Python::attach(|py| to_py_err(py, e))),
@@ -131,11 +131,28 @@ where
 }
 
 /// Like [`awaitable`] for futures that already produce Python errors.
-pub(crate) fn awaitable_py<T, F>(name: &'static str, fut: F) -> PyResult<Call>
+pub(crate) fn awaitable_py<T, F>(name: &'static str, driver: Driver, fut: F) -> PyResult<Call>
 where
     F: Future<Output = PyResult<T>> + Send + 'static,
     T: for<'a> IntoPyObject<'a> + Send + 'static,
 {
     rt()?;
-    Ok(crate::asyncio::call(name, fut))
+    Ok(crate::asyncio::call(name, driver, fut))
+}
+
+/// The store a core handle belongs to, to choose how its asyncio calls are driven.
+pub(crate) trait OfStore {
+    fn of_store(&self) -> &interaction_core::InteractionStore;
+}
+
+impl OfStore for interaction_core::InteractionStore {
+    fn of_store(&self) -> &interaction_core::InteractionStore {
+        self
+    }
+}
+
+impl OfStore for interaction_core::SiteSession {
+    fn of_store(&self) -> &interaction_core::InteractionStore {
+        self.store()
+    }
 }

@@ -6,6 +6,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use crate::asyncio::Call;
+use crate::asyncio::Driver;
 use crate::convert;
 use crate::errors::unavailable;
 use crate::runtime::{awaitable, block};
@@ -201,7 +202,8 @@ dual! {
         ) -> PyResult<Call> {
             let o = store_options(url, migrate, options)?;
             crate::logging::reset_levels();
-            awaitable("AsyncInteractionStore.connect", async move {
+            // Runtime: opening (and migrating) a SQLite file runs in the poll.
+            awaitable("AsyncInteractionStore.connect", Driver::Runtime, async move {
                 let inner = o.connect().await?;
                 Ok(AsyncInteractionStore { inner })
             })
@@ -211,7 +213,7 @@ dual! {
         fn session(&self, token: String, site_id: &Bound<'_, PyAny>) -> PyResult<Call> {
             let store = self.handle()?;
             let site = convert::int("site_id", site_id)?;
-            awaitable("AsyncInteractionStore.session", async move {
+            awaitable("AsyncInteractionStore.session", Driver::for_store(&store), async move {
                 store.session(&token, site).await.map(AsyncSiteSession::new)
             })
         }
@@ -225,7 +227,7 @@ dual! {
             let store = self.handle()?;
             let user = convert::int("user_id", user_id)?;
             let site = convert::int("site_id", site_id)?;
-            awaitable("AsyncInteractionStore.session_for_user", async move {
+            awaitable("AsyncInteractionStore.session_for_user", Driver::for_store(&store), async move {
                 store.session_for_user(user, site).await.map(AsyncSiteSession::new)
             })
         }
@@ -234,20 +236,20 @@ dual! {
         /// `UnavailableError`. Closing twice is allowed.
         fn close(&self) -> PyResult<Call> {
             let store = self.inner.clone();
-            awaitable("AsyncInteractionStore.close", async move {
+            awaitable("AsyncInteractionStore.close", Driver::Runtime, async move {
                 store.close().await;
                 Ok(())
             })
         }
 
         fn __aenter__(slf: Py<Self>) -> PyResult<Call> {
-            crate::runtime::awaitable_py("AsyncInteractionStore.__aenter__", async move { Ok(slf) })
+            crate::runtime::awaitable_py("AsyncInteractionStore.__aenter__", Driver::Loop, async move { Ok(slf) })
         }
 
         #[pyo3(signature = (*_exc))]
         fn __aexit__(&self, _exc: &Bound<'_, pyo3::types::PyTuple>) -> PyResult<Call> {
             let store = self.inner.clone();
-            awaitable("AsyncInteractionStore.__aexit__", async move {
+            awaitable("AsyncInteractionStore.__aexit__", Driver::Runtime, async move {
                 store.close().await;
                 Ok(false)
             })

@@ -270,6 +270,15 @@ impl InteractionStore {
         self.inner.db.backend()
     }
 
+    /// Whether polling this store's futures runs database work on the polling thread.
+    /// SQLite statements run on the thread that polls the call (no worker thread:
+    /// microseconds for a point read, up to the call's deadline for a scan); PostgreSQL
+    /// calls only wait on sockets when polled. A bridge that polls on a thread that must
+    /// stay responsive (an asyncio event loop) runs such a store's calls on the runtime.
+    pub fn polls_run_statements(&self) -> bool {
+        self.backend() == Backend::Sqlite
+    }
+
     pub(crate) fn db(&self) -> &Db {
         &self.inner.db
     }
