@@ -90,7 +90,10 @@ const expect = (code) => (e) => { if (e.code !== code) throw e }
         return s.updateInteraction(i.id, { title: 'updated ' + n, location: n % 3 ? 'Room ' + n : null })
       }
       case 2: case 3: return s.finder().types(['call']).sort('start_asc').limit(20).fetch().then((p) => { cursor = p.nextCursor })
-      case 4: return s.finder().types(['call']).sort('start_asc').limit(20).after(cursor).fetch()
+      case 4: {
+        const f = s.finder().types(['call']).sort('start_asc').limit(20)
+        return (cursor ? f.after(cursor) : f).fetch()
+      }
       case 5: return s.finder().text('"seed ' + (n % 8000) + '"').limit(10).fetch()
       case 6: return s.getInteraction(1e9 + n).catch(expect('NOT_FOUND'))
       case 7: return s.updateInteraction(first.id, { lead: 'x' }, 1e6).catch(expect('CONFLICT'))
