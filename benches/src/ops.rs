@@ -917,9 +917,11 @@ impl Suite {
                         .fetch_optional(c)
                         .await?
                         .map(|r| r.into_interaction().0),
-                    Raw::Sqlite(c) => lite_query(c, GET_SQL, &lite_binds(&binds), lite_interaction)?
-                        .pop()
-                        .map(|r| r.0),
+                    Raw::Sqlite(c) => {
+                        lite_query(c, GET_SQL, &lite_binds(&binds), lite_interaction)?
+                            .pop()
+                            .map(|r| r.0)
+                    }
                 };
                 Ok(vec![row.ok_or("not found")?.id])
             }
@@ -1131,7 +1133,12 @@ impl Suite {
             Raw::Sqlite(c) => {
                 let e = format!("EXPLAIN QUERY PLAN {sql}");
                 let rows = lite_query(c, &e, &lite_binds(binds), |r| {
-                    Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, 0, r.get::<_, String>(3)?))
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, i64>(1)?,
+                        0,
+                        r.get::<_, String>(3)?,
+                    ))
                 })?;
                 // Indent children under their parents.
                 let mut depth = std::collections::HashMap::new();
