@@ -14,8 +14,9 @@
 #      With WITH_REPLICA=1 also a streaming hot-standby replica:
 #      DATABASE_REPLICA_URL.
 #   2. Rust: cargo fmt --check, clippy -D warnings, nextest (or cargo test) with
-#      feature interaction-core/postgres-tests, doctests. Shared CARGO_TARGET_DIR
-#      (default <repo>/target).
+#      feature interaction-core/postgres-tests, doctests, each backend feature alone,
+#      cargo publish --dry-run, actionlint on .github/workflows (scripts/lint-workflows.sh),
+#      the Rust quickstart. Shared CARGO_TARGET_DIR (default <repo>/target).
 #   3. Bindings: bindings-python/scripts/test.sh and bindings-node/scripts/test.sh
 #      when they exist (same environment).
 #
@@ -211,6 +212,8 @@ run_step "sqlite-only build" bash -c 'cargo clippy -p interaction-core --all-tar
 run_step "postgres-only build" bash -c 'cargo clippy -p interaction-core --all-targets --no-default-features --features postgres-tests -- -D warnings && cargo nextest run -p interaction-core --no-default-features --features postgres-tests --no-fail-fast && ! cargo tree -p interaction-core --no-default-features --features postgres -e normal --prefix none | grep -E "sqlite"'
 # The crate publishes: its package (migrations included) builds on its own.
 run_step "cargo publish --dry-run" cargo publish --dry-run --allow-dirty -p interaction-core
+# The release workflow cannot run here: actionlint checks it (schema, expressions, matrix).
+run_step "lint release workflow" bash "$REPO/scripts/lint-workflows.sh"
 # The README quickstart, as a user runs it: no server, no configuration, a fresh cwd.
 QUICKSTART_DIR=$(mktemp -d "${TMPDIR:-/tmp}/interaction-store-quickstart.XXXXXX")
 run_step "quickstart (Rust)" bash -c 'cd "$1" && env -u DATABASE_URL -u REDIS_URL cargo run -q --manifest-path "$2/Cargo.toml" --example quickstart && test -s interactions.db' _ "$QUICKSTART_DIR" "$REPO"
