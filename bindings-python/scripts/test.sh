@@ -45,7 +45,7 @@ AUDITWHEEL_VERSION=6.8.2
 # The oldest glibc the wheel supports (PEP 599 manylinux2014 = manylinux_2_17).
 MANYLINUX=manylinux2014
 
-log() { printf '[bindings-python] %s\n' "$*" >&2; }
+log() { printf '[bindings-python %s] %s\n' "$(date +%T)" "$*" >&2; }
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/ispy.XXXXXX")
 cleanup() { rm -rf "$TMP"; }
