@@ -494,6 +494,32 @@ fn lite_query<T>(
     Ok(out)
 }
 
+/// The audit row of a SQLite write, as the library writes it (`audit.rs`).
+fn lite_audit(
+    tx: &rusqlite::Connection,
+    user: i32,
+    site: i32,
+    action: &str,
+    id: i64,
+    changes: &serde_json::Value,
+) -> rusqlite::Result<()> {
+    lite_query(
+        tx,
+        AUDIT_SQLITE,
+        &[
+            &Utc::now().timestamp_micros(),
+            &Some(user),
+            &Some(site),
+            &action,
+            &"interaction",
+            &Some(id),
+            &changes.to_string(),
+        ],
+        |_| Ok(()),
+    )
+    .map(drop)
+}
+
 fn lite_binds(binds: &[Bind]) -> Vec<&dyn rusqlite::ToSql> {
     binds.iter().map(|b| b as &dyn rusqlite::ToSql).collect()
 }
@@ -990,20 +1016,7 @@ impl Suite {
                         .pop()
                         .ok_or("no row")?
                         .0;
-                        lite_query(
-                            &tx,
-                            AUDIT_SQLITE,
-                            &[
-                                &Utc::now().timestamp_micros(),
-                                &Some(user),
-                                &Some(wsite),
-                                &"create",
-                                &"interaction",
-                                &Some(created.id),
-                                &changes.to_string(),
-                            ],
-                            |_| Ok(()),
-                        )?;
+                        lite_audit(&tx, user, wsite, "create", created.id, &changes)?;
                         tx.commit()?;
                         created
                     }
@@ -1075,20 +1088,7 @@ impl Suite {
                         .ok_or("not found")?
                         .0;
                         let changes = json!({"title": {"old": cur.title, "new": title}});
-                        lite_query(
-                            &tx,
-                            AUDIT_SQLITE,
-                            &[
-                                &Utc::now().timestamp_micros(),
-                                &Some(user),
-                                &Some(wsite),
-                                &"update",
-                                &"interaction",
-                                &Some(updated.id),
-                                &changes.to_string(),
-                            ],
-                            |_| Ok(()),
-                        )?;
+                        lite_audit(&tx, user, wsite, "update", updated.id, &changes)?;
                         tx.commit()?;
                         updated
                     }
