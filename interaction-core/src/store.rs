@@ -219,12 +219,6 @@ impl StoreOptions {
     }
 }
 
-/// The default limits, for unit tests of the backend layer.
-#[cfg(all(test, feature = "sqlite"))]
-pub(crate) fn test_limits() -> Limits {
-    StoreOptions::new("sqlite::memory:").limits()
-}
-
 pub(crate) struct Inner {
     pub(crate) db: Db,
     /// Caps concurrent password hashing (see [`StoreOptions::login_concurrency`]).

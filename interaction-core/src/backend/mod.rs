@@ -144,7 +144,7 @@ fn open_postgres(url: &str, limits: &Limits) -> Result<Opened> {
 
 #[cfg(feature = "sqlite")]
 fn open_sqlite(url: &str, limits: &mut Limits) -> Result<Opened> {
-    let (opts, target) = sqlite::connect_options(url, limits)?;
+    let (opts, target) = sqlite::connect_options(url)?;
     if opts.memory() {
         // An in-memory database lives in one connection.
         limits.max_connections = 1;

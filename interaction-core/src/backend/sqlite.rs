@@ -168,7 +168,7 @@ impl LiteOptions {
 
 /// Parses `sqlite://path`, `sqlite:path` or `sqlite::memory:`, with an optional
 /// `?mode=ro|rw|rwc|memory`.
-pub(crate) fn connect_options(url: &str, _limits: &Limits) -> Result<(LiteOptions, Target)> {
+pub(crate) fn connect_options(url: &str) -> Result<(LiteOptions, Target)> {
     let bad = |m: &str| Error::validation("url", m.to_string());
     let rest = url
         .strip_prefix("sqlite://")
@@ -520,7 +520,7 @@ mod tests {
     use super::*;
 
     fn memory() -> LiteConn {
-        let (o, _) = connect_options("sqlite::memory:", &crate::store::test_limits()).unwrap();
+        let (o, _) = connect_options("sqlite::memory:").unwrap();
         LiteConn::open(&o).unwrap()
     }
 
@@ -570,17 +570,16 @@ mod tests {
 
     #[test]
     fn urls_parse_or_say_why_not() {
-        let l = crate::store::test_limits();
-        assert!(connect_options("sqlite::memory:", &l).unwrap().0.memory());
-        assert!(connect_options("sqlite://a.db?mode=memory", &l)
+        assert!(connect_options("sqlite::memory:").unwrap().0.memory());
+        assert!(connect_options("sqlite://a.db?mode=memory")
             .unwrap()
             .0
             .memory());
-        let (o, t) = connect_options("sqlite:///tmp/x.db?mode=ro", &l).unwrap();
+        let (o, t) = connect_options("sqlite:///tmp/x.db?mode=ro").unwrap();
         assert_eq!(t.place, "/tmp/x.db");
         assert!(o.flags.contains(OpenFlags::SQLITE_OPEN_READ_ONLY));
         for bad in ["sqlite://", "sqlite://a.db?cache=shared", "sqlite://a\0.db"] {
-            let e = connect_options(bad, &l).unwrap_err();
+            let e = connect_options(bad).unwrap_err();
             assert_eq!(e.field(), Some("url"), "{bad}");
         }
     }
