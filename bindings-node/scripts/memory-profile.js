@@ -100,25 +100,8 @@ if (FORCE_GC && typeof global.gc !== 'function') {
 
 const lib = loadPackage()
 const MiB = 1048576
-const v8 = require('node:v8')
-const newSpace = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size
-
-// The same burst as test/memory.test.js: objects that survive one scavenge and die before
-// the next, until the new space has not grown for 20 rounds.
-function growYoungGeneration() {
-  let size = newSpace()
-  for (let round = 0, still = 0; still < 20 && round < 500; round++) {
-    let keep = []
-    for (let i = 0; i < 200000; i++) {
-      keep.push({ a: i, b: i })
-      if (keep.length >= 50000) keep = []
-    }
-    const now = newSpace()
-    still = now === size ? still + 1 : 0
-    size = now
-  }
-  return size
-}
+// The same burst as test/memory.test.js.
+const { newSpace, growYoungGeneration } = require('../test/young-generation.js')
 
 function status() {
   const out = {}

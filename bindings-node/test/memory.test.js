@@ -34,29 +34,11 @@ const MAX_DRIFT = 0.05
 
 const child = `
 'use strict'
-const v8 = require('node:v8')
 const lib = require(${JSON.stringify(require.resolve('interaction-store'))})
 const { execSql } = require(${JSON.stringify(require.resolve('./helpers'))})
+const { newSpace, growYoungGeneration } = require(${JSON.stringify(require.resolve('./young-generation'))})
 const [url, total] = [process.argv[1], Number(process.argv[2])]
 const sample = () => { global.gc(); global.gc(); const m = process.memoryUsage(); return { rss: m.rss, heapTotal: m.heapTotal } }
-const newSpace = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size
-// V8's adaptive young generation, grown to its (default) bound now rather than at some
-// point during the measured calls: objects that survive one scavenge and die before the
-// next, until the new space has not grown for 20 rounds.
-function growYoungGeneration() {
-  let size = newSpace()
-  for (let round = 0, still = 0; still < 20 && round < 500; round++) {
-    let keep = []
-    for (let i = 0; i < 200000; i++) {
-      keep.push({ a: i, b: i })
-      if (keep.length >= 50000) keep = []
-    }
-    const now = newSpace()
-    still = now === size ? still + 1 : 0
-    size = now
-  }
-  return size
-}
 const input = (title, n) => ({ title, interactionType: n % 2 ? 'call' : 'meeting', lead: 'Lead ' + (n % 7),
   start: '2026-03-02T09:00:00Z', end: '2026-03-02T10:00:00Z', timezone: 'Europe/Berlin', notes: 'note ' + n })
 const expect = (code) => (e) => { if (e.code !== code) throw e }
