@@ -13,6 +13,7 @@ use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
 use sha2::{Digest, Sha256};
 
+use crate::cache::Gen;
 use crate::audit::{self, AuditRecord};
 use crate::backend::{db_row, Arg, Sql, Ts};
 use crate::error::{Error, Result};
@@ -213,7 +214,7 @@ impl InteractionStore {
         let id = validate::id("user_id", user_id)?;
         check_password(password)?;
         let hash = self.hash(password.to_string()).await?;
-        self.write(Op::new("set_password"), move |tx| {
+        self.write(Op::new("set_password").invalidates(Gen::User(id)), move |tx| {
             Box::pin(async move {
                 let b = tx.backend();
                 let n = tx
@@ -248,7 +249,7 @@ impl InteractionStore {
     /// Activates or deactivates a user. Deactivation revokes every login token.
     pub async fn set_user_active(&self, user_id: i64, active: bool) -> Result<User> {
         let id = validate::id("user_id", user_id)?;
-        self.write(Op::new("set_user_active"), move |tx| {
+        self.write(Op::new("set_user_active").invalidates(Gen::User(id)), move |tx| {
             Box::pin(async move {
                 let b = tx.backend();
                 let before: Option<(bool,)> = tx
@@ -364,7 +365,12 @@ impl InteractionStore {
     pub async fn logout(&self, token: &str) -> Result<()> {
         validate::no_nul("token", token)?;
         let hash = token_hash(token);
-        self.write(Op::new("logout"), move |tx| Box::pin(async move {
+        let gen = Gen::Token(
+            hash.as_slice()
+                .try_into()
+                .map_err(|_| Error::internal("a token hash is 32 bytes"))?,
+        );
+        self.write(Op::new("logout").invalidates(gen), move |tx| Box::pin(async move {
             let b = tx.backend();
             let row: Option<(i32,)> = tx
                 .fetch_optional(&Sql::fixed(

@@ -28,6 +28,7 @@ use tokio::time::Instant;
 use tracing::Instrument;
 
 use crate::backend::{Db, Fault, Lease, Rowable, Sql, Tx};
+use crate::cache::{Cached, Gen, Key, Kind, Lookup};
 use crate::error::{Error, Result};
 use crate::store::InteractionStore;
 
@@ -42,23 +43,37 @@ pub(crate) enum Fresh {
     Recent,
 }
 
-/// A public call, as traced: its name and the site it concerns.
-#[derive(Debug, Clone, Copy)]
+/// A public call, as traced: its name and the site it concerns; for a write, the cache
+/// generations its commit invalidates.
+#[derive(Debug, Clone)]
 pub(crate) struct Op {
     pub name: &'static str,
     pub site: Option<i32>,
+    pub invalidates: Vec<Gen>,
 }
 
 impl Op {
     pub(crate) fn new(name: &'static str) -> Op {
-        Op { name, site: None }
+        Op {
+            name,
+            site: None,
+            invalidates: Vec::new(),
+        }
     }
 
     pub(crate) fn site(name: &'static str, site: i32) -> Op {
         Op {
             name,
             site: Some(site),
+            invalidates: Vec::new(),
         }
+    }
+
+    /// A write that changes what `gen` stamps: cached entries that depend on it die when
+    /// the write commits.
+    pub(crate) fn invalidates(mut self, gen: Gen) -> Op {
+        self.invalidates.push(gen);
+        self
     }
 
     fn span(&self, db: &Db) -> tracing::Span {
@@ -75,7 +90,7 @@ impl Op {
 pub(crate) type TxFuture<'t, T> = Pin<Box<dyn Future<Output = Result<T>> + Send + 't>>;
 
 /// Records how a call ended.
-fn finish<T>(op: Op, db: &Db, started: Instant, rows: Option<usize>, r: &Result<T>) {
+fn finish<T>(op: &Op, db: &Db, started: Instant, rows: Option<usize>, r: &Result<T>) {
     let elapsed = started.elapsed();
     let us = elapsed.as_micros() as u64;
     let error = r.as_ref().err().map(|e| e.kind().code());
@@ -131,7 +146,7 @@ macro_rules! read {
         }
         .instrument($op.span(db))
         .await;
-        finish($op, db, started, r.as_ref().ok().map($rows), &r);
+        finish(&$op, db, started, r.as_ref().ok().map($rows), &r);
         r
     }};
 }
@@ -157,6 +172,26 @@ impl InteractionStore {
         read!(self, op, q, fetch_optional, |v: &Option<T>| usize::from(
             v.is_some()
         ))
+    }
+
+    /// A value through the cache: on a miss `load` reads it (given the newest commit LSN
+    /// the value must include, for the replica router) and returns it with how long it
+    /// may be kept (`None`: the cache's TTL; zero: not at all).
+    pub(crate) async fn cached<T, F, Fut>(&self, kind: Kind, key: Key, load: F) -> Result<T>
+    where
+        T: Cached,
+        F: FnOnce(u64) -> Fut,
+        Fut: Future<Output = Result<(T, Option<Duration>)>>,
+    {
+        match self.cache().get::<T>(kind, key).await {
+            Lookup::Hit(v) => Ok(v),
+            Lookup::Miss(ticket) => {
+                let (v, ttl) = load(ticket.min_lsn).await?;
+                self.cache().put(ticket, &v, ttl).await;
+                Ok(v)
+            }
+            Lookup::Bypass => Ok(load(0).await?.0),
+        }
     }
 
     /// The plan of a query (`EXPLAIN`), one node per line.
@@ -221,10 +256,17 @@ impl InteractionStore {
         let task = {
             let db = db.clone();
             let span = op.span(&db);
+            let cache = self.inner.cache.clone();
+            let gens = op.invalidates.clone();
             async move {
-                tokio::time::timeout_at(deadline, work(db.clone(), deadline))
+                let r = tokio::time::timeout_at(deadline, work(db.clone(), deadline))
                     .await
-                    .unwrap_or_else(|_| Err(db.deadline_error("writing")))
+                    .unwrap_or_else(|_| Err(db.deadline_error("writing")));
+                // After the commit, never before: a lookup between the two would cache
+                // what the commit is about to change. Also after a failure: one past its
+                // deadline may have committed, and a needless bump costs only misses.
+                cache.bump(&gens, 0).await;
+                r
             }
             .instrument(span)
         };
@@ -232,7 +274,7 @@ impl InteractionStore {
             .await
             .map_err(|e| Error::internal(format!("write task failed: {e}")))
             .and_then(|r| r);
-        finish(op, &db, started, rows, &r);
+        finish(&op, &db, started, rows, &r);
         r
     }
 }

@@ -16,10 +16,11 @@ use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::backend::Sql;
+use crate::cache::{Key as CacheKey, Kind};
 use crate::cursor::{self, CursorKey, Key};
 use crate::error::{Error, Result};
 use crate::exec::{Fresh, Op};
@@ -118,7 +119,7 @@ impl std::str::FromStr for RangeMode {
 }
 
 /// One page of Finder results.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Page {
     /// The interactions of this page, in the requested order.
     pub items: Vec<Interaction>,
@@ -229,17 +230,28 @@ impl Finder {
         self
     }
 
-    fn validate(&self) -> Result<()> {
+    /// Validates the inputs, then re-checks the session (admin for deleted rows).
+    async fn validate(&self) -> Result<()> {
         if !(1..=MAX_LIMIT).contains(&self.limit) {
             return Err(Error::validation(
                 "limit",
                 format!("must be between 1 and {MAX_LIMIT}"),
             ));
         }
+        self.validate_filters()?;
         if self.include_deleted {
             self.session
-                .require(Role::Admin, "searching deleted interactions")?;
+                .authorize(Role::Admin, "searching deleted interactions")
+                .await?;
+        } else {
+            self.session
+                .authorize(Role::Viewer, "searching interactions")
+                .await?;
         }
+        Ok(())
+    }
+
+    fn validate_filters(&self) -> Result<()> {
         if let Some(t) = &self.text {
             validate::required("text", t, MAX_TEXT_CHARS)?;
             parse_websearch(t)?;
@@ -342,7 +354,7 @@ impl Finder {
 
     /// Builds the page query (fetching `limit + 1` rows to know whether more follow).
     fn page_sql(&self, key: &CursorKey) -> Result<(Sql, String)> {
-        self.validate()?;
+        self.validate_filters()?;
         let fp = self.fingerprint();
         let after = self
             .after
@@ -416,9 +428,24 @@ impl Finder {
 
     /// Runs the query and returns one page.
     pub async fn fetch(self) -> Result<Page> {
-        self.validate()?;
+        self.validate().await?;
         let key = self.session.store.cursor_key().await?;
         let (q, fp) = self.page_sql(&key)?;
+        let entry = CacheKey::Finder {
+            site: self.session.site_id,
+            statement: q.digest(),
+        };
+        let this = &self;
+        self.session
+            .store
+            .cached(Kind::Finder, entry, |_| async move {
+                Ok((this.page(&key, &fp, q).await?, None))
+            })
+            .await
+    }
+
+    /// Runs the page query and builds the page and its cursor.
+    async fn page(&self, key: &CursorKey, fp: &str, q: Sql) -> Result<Page> {
         let op = Op::site("finder", self.session.site_id);
         let mut rows: Vec<RankedRow> = self.session.store.read_all(op, Fresh::Recent, q).await?;
         let more = rows.len() > self.limit as usize;
@@ -430,7 +457,7 @@ impl Finder {
                     Sort::CreatedDesc => Key::Micros(last.row.created_micros()),
                     Sort::Relevance => Key::Rank(last.rank.unwrap_or_default()),
                 };
-                Some(cursor::encode(&key, &fp, k, last.row.id()))
+                Some(cursor::encode(key, fp, k, last.row.id()))
             }
             _ => None,
         };
@@ -441,26 +468,31 @@ impl Finder {
     /// Counts every match of the filters (ignores sort, limit and cursor). A separate
     /// query: listing never pays for it.
     pub async fn count(self) -> Result<u64> {
-        self.validate()?;
+        self.validate().await?;
         let mut q = self.session.scoped(|q| {
             q.push("SELECT count(*) FROM interactions");
         });
         self.push_filters(&mut q, false)?;
         q.custom_plan();
-        let op = Op::site("finder_count", self.session.site_id);
-        let (n,): (i64,) = self
-            .session
-            .store
-            .read_opt(op, Fresh::Recent, q)
-            .await?
-            .unwrap_or((0,));
-        Ok(n as u64)
+        let site = self.session.site_id;
+        let store = &self.session.store;
+        let entry = CacheKey::Finder {
+            site,
+            statement: q.digest(),
+        };
+        store
+            .cached(Kind::Finder, entry, |_| async move {
+                let op = Op::site("finder_count", site);
+                let (n,): (i64,) = store.read_opt(op, Fresh::Recent, q).await?.unwrap_or((0,));
+                Ok((n as u64, None))
+            })
+            .await
     }
 
     /// The database's plan for this page query (`EXPLAIN` on PostgreSQL, `EXPLAIN QUERY
     /// PLAN` on SQLite), one line per plan node. For checking index use.
     pub async fn explain(self) -> Result<String> {
-        self.validate()?;
+        self.validate().await?;
         let key = self.session.store.cursor_key().await?;
         let (q, _) = self.page_sql(&key)?;
         let op = Op::site("finder_explain", self.session.site_id);

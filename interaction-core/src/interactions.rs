@@ -7,6 +7,7 @@ use crate::audit::{self, AuditRecord};
 use sha2::{Digest, Sha256};
 
 use crate::backend::{db_row, Arg, Sql, Ts, Tx};
+use crate::cache::Gen;
 use crate::error::{Error, Result};
 use crate::exec::{Fresh, Op};
 use crate::model::{Interaction, InteractionPatch, NewInteraction, Role};
@@ -119,7 +120,7 @@ impl SiteSession {
     /// `created_by`, `created_at` and `version = 1`; the change and its audit row commit
     /// together.
     pub async fn create_interaction(&self, new: NewInteraction) -> Result<Interaction> {
-        self.require(Role::Editor, "creating interactions")?;
+        self.authorize(Role::Editor, "creating interactions").await?;
         check_fields(
             Some(&new.title),
             Some(&new.interaction_type),
@@ -171,17 +172,17 @@ impl SiteSession {
         }
         q.push(", 1) RETURNING ").push(COLUMNS);
         let rec = self.record("create", changes);
+        let op = Op::site("create_interaction", self.site_id).invalidates(Gen::Rows(self.site_id));
         match new.idempotency_key {
             None if q.dialect().writes_in_cte() => {
                 // One statement: atomic without BEGIN/COMMIT, one round trip.
                 audit::close_inline(&mut q, &rec, "interaction_id", None);
-                let op = Op::site("create_interaction", self.site_id);
                 Ok(self.store.write_one::<Row>(op, q).await?.into())
             }
             key => {
                 let this = self.clone();
                 self.store
-                    .write(Op::site("create_interaction", self.site_id), move |tx| {
+                    .write(op, move |tx| {
                         Box::pin(async move { this.create_in(tx, q, rec, key, now).await })
                     })
                     .await
@@ -295,6 +296,7 @@ impl SiteSession {
     /// [`Error::NotFound`], exactly like a missing one.
     pub async fn get_interaction(&self, id: i64) -> Result<Interaction> {
         let iid = validate::id("id", id)?;
+        self.authorize(Role::Viewer, "reading interactions").await?;
         let mut q = self.scoped_row(iid, |q| {
             q.push("SELECT ").push(COLUMNS).push(" FROM interactions");
         });
@@ -315,7 +317,7 @@ impl SiteSession {
         patch: InteractionPatch,
         expected_version: Option<i64>,
     ) -> Result<Interaction> {
-        self.require(Role::Editor, "updating interactions")?;
+        self.authorize(Role::Editor, "updating interactions").await?;
         let iid = validate::id("id", id)?;
         check_fields(
             patch.title.as_deref(),
@@ -330,7 +332,7 @@ impl SiteSession {
         }
         let this = self.clone();
         self.store
-            .write(Op::site("update_interaction", self.site_id), move |tx| {
+            .write(Op::site("update_interaction", self.site_id).invalidates(Gen::Rows(self.site_id)), move |tx| {
                 Box::pin(async move {
                     let current = this.lock_row(tx, iid, false, expected_version).await?;
                     let Some((mut q, changes)) = this.patch_sql(&current, patch)? else {
@@ -348,11 +350,11 @@ impl SiteSession {
     /// Soft-deletes an interaction (editor or admin). It disappears from reads and the
     /// Finder; an admin can restore it within [`RESTORE_WINDOW`].
     pub async fn delete_interaction(&self, id: i64, expected_version: Option<i64>) -> Result<()> {
-        self.require(Role::Editor, "deleting interactions")?;
+        self.authorize(Role::Editor, "deleting interactions").await?;
         let iid = validate::id("id", id)?;
         let this = self.clone();
         self.store
-            .write(Op::site("delete_interaction", self.site_id), move |tx| {
+            .write(Op::site("delete_interaction", self.site_id).invalidates(Gen::Rows(self.site_id)), move |tx| {
                 Box::pin(async move {
                     this.lock_row(tx, iid, false, expected_version).await?;
                     let now = Utc::now().trunc_subsecs(6);
@@ -376,10 +378,10 @@ impl SiteSession {
     /// Restores a soft-deleted interaction (admin only) deleted less than
     /// [`RESTORE_WINDOW`] ago; older ones fail with [`Error::Conflict`].
     pub async fn restore_interaction(&self, id: i64) -> Result<Interaction> {
-        self.require(Role::Admin, "restoring interactions")?;
+        self.authorize(Role::Admin, "restoring interactions").await?;
         let iid = validate::id("id", id)?;
         let this = self.clone();
-        self.store.write(Op::site("restore_interaction", self.site_id), move |tx| Box::pin(async move {
+        self.store.write(Op::site("restore_interaction", self.site_id).invalidates(Gen::Rows(self.site_id)), move |tx| Box::pin(async move {
             let current = this.lock_row(tx, iid, true, None).await?;
             let deleted_at = current.deleted_at.expect("locked a deleted row");
             let now = Utc::now().trunc_subsecs(6);

@@ -2,6 +2,7 @@
 
 pub mod audit;
 mod auth;
+mod cache;
 mod backend;
 mod cursor;
 pub mod error;
@@ -20,6 +21,7 @@ pub use auth::{
     AccessLogEntry, LoginToken, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, TOKEN_LIFETIME,
 };
 pub use backend::Backend;
+pub use cache::{CacheCounts, CacheStats};
 pub use error::{Cause, Error, ErrorKind, Result};
 pub use finder::{Finder, Page, RangeMode, Sort};
 pub use interactions::IDEMPOTENCY_WINDOW;

@@ -121,7 +121,7 @@ pub(crate) async fn current_version(store: &InteractionStore) -> Result<Option<S
     let op = Op::new("schema_version");
     let exists = store.backend().dialect().table_exists("schema_metadata");
     if store
-        .read_opt::<(i32,)>(op, Fresh::Latest, exists)
+        .read_opt::<(i32,)>(op.clone(), Fresh::Latest, exists)
         .await?
         .is_none()
     {

@@ -117,7 +117,7 @@ impl From<NaiveDateTime> for When {
 }
 
 /// A stored interaction.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Interaction {
     /// Primary key.
     pub id: i64,

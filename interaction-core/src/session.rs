@@ -5,11 +5,15 @@
 //! predicate itself: there is no other way in this crate to build a query over
 //! `interactions` from a session, so a new query cannot forget the site.
 
-use chrono::Utc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
 use crate::audit::{AuditPage, AuditRow};
 use crate::auth::token_hash;
-use crate::backend::{Arg, Sql};
+use crate::backend::{Arg, Sql, Ts};
+use crate::cache::{Gen, Key as CacheKey, Kind};
 use crate::cursor::{self, Key};
 use crate::error::{Error, Result};
 use crate::exec::{Fresh, Op};
@@ -19,14 +23,20 @@ use crate::{sites, validate};
 
 /// A user's view of one site, with that user's role there. Cheap to clone.
 ///
-/// The role is read when the session is opened: open one per request (as web
-/// frameworks do with a database session), not one per process.
+/// Every call re-checks the session before it runs (fail closed): the login token still
+/// valid, the user still active, still a member of the site with a role that allows the
+/// call, the site still active. The check is served by the permission cache, which every
+/// logout, password change, deactivation, role change and removal invalidates when it
+/// commits, in every process sharing the cache (see `StoreOptions::redis_url`).
 #[derive(Clone)]
 pub struct SiteSession {
     pub(crate) store: InteractionStore,
     pub(crate) user_id: i32,
     pub(crate) site_id: i32,
+    /// The role when the session was opened (each call uses the current one).
     pub(crate) role: Role,
+    /// The hash of the login token the session was opened with, if any.
+    pub(crate) token: Option<[u8; 32]>,
 }
 
 impl std::fmt::Debug for SiteSession {
@@ -39,6 +49,46 @@ impl std::fmt::Debug for SiteSession {
     }
 }
 
+/// What the database says of a user's access to a site, as cached.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+enum Access {
+    /// Allowed with `role`, until the login token expires (if there is one).
+    Granted {
+        role: Role,
+        until: Option<DateTime<Utc>>,
+    },
+    /// The token is unknown, revoked or expired, or its user inactive.
+    Unauthenticated,
+    /// No such user (a session opened by user id).
+    NoUser,
+    /// Known and authenticated, but not allowed: why.
+    Denied(String),
+}
+
+impl Access {
+    fn role(self, user: i32) -> Result<Role> {
+        match self {
+            Access::Granted { until, .. } if until.is_some_and(|t| t <= Utc::now()) => {
+                Err(Error::AuthenticationFailed)
+            }
+            Access::Granted { role, .. } => Ok(role),
+            Access::Unauthenticated => Err(Error::AuthenticationFailed),
+            Access::NoUser => Err(Error::not_found("user", user)),
+            Access::Denied(why) => Err(Error::denied(why)),
+        }
+    }
+
+    /// How long it may be cached: not past the token's expiry.
+    fn ttl(&self) -> Option<Duration> {
+        match self {
+            Access::Granted { until: Some(t), .. } => {
+                Some((*t - Utc::now()).to_std().unwrap_or(Duration::ZERO))
+            }
+            _ => None,
+        }
+    }
+}
+
 impl InteractionStore {
     /// Opens a session on `site_id` for the user holding login `token`.
     ///
@@ -47,26 +97,14 @@ impl InteractionStore {
     pub async fn session(&self, token: &str, site_id: i64) -> Result<SiteSession> {
         validate::no_nul("token", token)?;
         let site = validate::id("site_id", site_id)?;
-        let q = Sql::fixed(
-            self.backend(),
-            "SELECT u.user_id, u.is_active, m.role, s.is_active FROM auth_sessions a \
-             JOIN users u ON u.user_id = a.user_id \
-             LEFT JOIN user_site_mapping m ON m.user_id = u.user_id AND m.site_id = $2 \
-             LEFT JOIN sites s ON s.site_id = m.site_id \
-             WHERE a.token_hash = $1 AND a.revoked_at IS NULL AND a.expires_at > $3",
-            vec![
-                Arg::Bytes(token_hash(token)),
-                Arg::I32(site),
-                Arg::Ts(Utc::now()),
-            ],
-        );
-        let row: Option<(i32, bool, Option<String>, Option<bool>)> = self
-            .read_opt(Op::site("session", site), Fresh::Latest, q)
-            .await?;
-        match row {
-            None | Some((_, false, _, _)) => Err(Error::AuthenticationFailed),
-            Some((user, true, role, site_active)) => self.open(user, site, role, site_active),
-        }
+        let hash: [u8; 32] = token_hash(token)
+            .try_into()
+            .map_err(|_| Error::internal("a token hash is 32 bytes"))?;
+        let user = self
+            .token_user(hash, site)
+            .await?
+            .ok_or(Error::AuthenticationFailed)?;
+        self.open(user, site, Some(hash)).await
     }
 
     /// Opens a session for a user the host application authenticated itself.
@@ -76,41 +114,94 @@ impl InteractionStore {
     pub async fn session_for_user(&self, user_id: i64, site_id: i64) -> Result<SiteSession> {
         let user = validate::id("user_id", user_id)?;
         let site = validate::id("site_id", site_id)?;
-        let q = Sql::fixed(
-            self.backend(),
-            "SELECT u.is_active, m.role, s.is_active FROM users u \
-             LEFT JOIN user_site_mapping m ON m.user_id = u.user_id AND m.site_id = $2 \
-             LEFT JOIN sites s ON s.site_id = m.site_id WHERE u.user_id = $1",
-            vec![Arg::I32(user), Arg::I32(site)],
-        );
-        let row: Option<(bool, Option<String>, Option<bool>)> = self
-            .read_opt(Op::site("session_for_user", site), Fresh::Latest, q)
-            .await?;
-        match row {
-            None => Err(Error::not_found("user", user_id)),
-            Some((false, _, _)) => Err(Error::denied("the user is inactive")),
-            Some((true, role, site_active)) => self.open(user, site, role, site_active),
-        }
+        self.open(user, site, None).await
     }
 
-    fn open(
-        &self,
-        user: i32,
-        site: i32,
-        role: Option<String>,
-        site_active: Option<bool>,
-    ) -> Result<SiteSession> {
-        let role: Role = role
-            .ok_or_else(|| Error::denied("the user has no role at this site"))?
-            .parse()?;
-        if site_active != Some(true) {
-            return Err(Error::denied("the site is inactive"));
-        }
+    async fn open(&self, user: i32, site: i32, token: Option<[u8; 32]>) -> Result<SiteSession> {
+        let role = self.access(user, site, token).await?;
         Ok(SiteSession {
             store: self.clone(),
             user_id: user,
             site_id: site,
             role,
+            token,
+        })
+    }
+
+    /// The user a live login token belongs to (auth cache; unknown tokens are not cached).
+    async fn token_user(&self, hash: [u8; 32], site: i32) -> Result<Option<i32>> {
+        self.cached(Kind::Auth, CacheKey::TokenUser(hash), |_| async move {
+            let q = Sql::fixed(
+                self.backend(),
+                "SELECT user_id, expires_at FROM auth_sessions \
+                 WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $2",
+                vec![Arg::Bytes(hash.to_vec()), Arg::Ts(Utc::now())],
+            );
+            let row: Option<(i32, Ts)> = self
+                .read_opt(Op::site("session", site), Fresh::Latest, q)
+                .await?;
+            Ok(match row {
+                Some((user, until)) => {
+                    let ttl = (until.0 - Utc::now()).to_std().unwrap_or(Duration::ZERO);
+                    (Some(user), Some(ttl))
+                }
+                None => (None, Some(Duration::ZERO)),
+            })
+        })
+        .await
+    }
+
+    /// `user`'s current role at `site` (through login `token` if given), or why not
+    /// (permission cache).
+    pub(crate) async fn access(&self, user: i32, site: i32, token: Option<[u8; 32]>) -> Result<Role> {
+        let key = CacheKey::Access { user, site, token };
+        let access = self
+            .cached(Kind::Permissions, key, |_| async move {
+                let a = self.load_access(user, site, token).await?;
+                let ttl = a.ttl();
+                Ok((a, ttl))
+            })
+            .await?;
+        access.role(user)
+    }
+
+    async fn load_access(&self, user: i32, site: i32, token: Option<[u8; 32]>) -> Result<Access> {
+        let b = self.backend();
+        let mut q = Sql::new(b, "SELECT u.is_active, m.role, s.is_active, ");
+        match token {
+            Some(t) => {
+                q.push("(SELECT a.expires_at FROM auth_sessions a WHERE a.token_hash = ")
+                    .bind(t.to_vec())
+                    .push(" AND a.user_id = u.user_id AND a.revoked_at IS NULL)");
+            }
+            None => {
+                q.push("NULL");
+            }
+        }
+        q.push(" FROM users u LEFT JOIN user_site_mapping m ON m.user_id = u.user_id AND m.site_id = ")
+            .bind(site)
+            .push(" LEFT JOIN sites s ON s.site_id = m.site_id WHERE u.user_id = ")
+            .bind(user);
+        let row: Option<(bool, Option<String>, Option<bool>, Option<Ts>)> = self
+            .read_opt(Op::site("session_check", site), Fresh::Latest, q)
+            .await?;
+        let now = Utc::now();
+        Ok(match (row, token) {
+            (None, Some(_)) => Access::Unauthenticated,
+            (None, None) => Access::NoUser,
+            (Some((_, _, _, until)), Some(_)) if until.as_ref().is_none_or(|t| t.0 <= now) => {
+                Access::Unauthenticated
+            }
+            (Some((false, ..)), Some(_)) => Access::Unauthenticated,
+            (Some((false, ..)), None) => Access::Denied("the user is inactive".into()),
+            (Some((true, None, ..)), _) => Access::Denied("the user has no role at this site".into()),
+            (Some((true, Some(_), site_active, _)), _) if site_active != Some(true) => {
+                Access::Denied("the site is inactive".into())
+            }
+            (Some((true, Some(role), _, until)), _) => Access::Granted {
+                role: role.parse()?,
+                until: until.map(|t| t.0),
+            },
         })
     }
 }
@@ -126,7 +217,8 @@ impl SiteSession {
         self.site_id.into()
     }
 
-    /// The user's role at the site.
+    /// The user's role at the site when the session was opened. Each call checks the
+    /// current one.
     pub fn role(&self) -> Role {
         self.role
     }
@@ -136,14 +228,19 @@ impl SiteSession {
         &self.store
     }
 
-    /// Fails with [`Error::PermissionDenied`] unless the session's role is at least `min`.
-    pub(crate) fn require(&self, min: Role, action: &str) -> Result<()> {
-        if self.role >= min {
-            Ok(())
+    /// Re-checks the session (see [`SiteSession`]) and fails with
+    /// [`Error::PermissionDenied`] unless the current role is at least `min`; a revoked or
+    /// expired token is [`Error::AuthenticationFailed`].
+    pub(crate) async fn authorize(&self, min: Role, action: &str) -> Result<Role> {
+        let role = self
+            .store
+            .access(self.user_id, self.site_id, self.token)
+            .await?;
+        if role >= min {
+            Ok(role)
         } else {
             Err(Error::denied(format!(
-                "{action} needs the {min} role; this session is {}",
-                self.role
+                "{action} needs the {min} role; this session is {role}"
             )))
         }
     }
@@ -173,11 +270,12 @@ impl SiteSession {
 
     /// Gives `user_id` a role at this site (admin only).
     pub async fn set_member_role(&self, user_id: i64, role: Role) -> Result<()> {
-        self.require(Role::Admin, "managing members")?;
         let user = validate::id("user_id", user_id)?;
+        self.authorize(Role::Admin, "managing members").await?;
         let (actor, site) = (self.user_id, self.site_id);
+        let op = Op::site("set_member_role", site).invalidates(Gen::User(user));
         self.store
-            .write(Op::site("set_member_role", self.site_id), move |tx| {
+            .write(op, move |tx| {
                 Box::pin(async move {
                     sites::set_role(tx, Some(actor), site, user, role).await?;
                     Ok(())
@@ -188,11 +286,12 @@ impl SiteSession {
 
     /// Removes `user_id` from this site (admin only).
     pub async fn remove_member(&self, user_id: i64) -> Result<()> {
-        self.require(Role::Admin, "managing members")?;
         let user = validate::id("user_id", user_id)?;
+        self.authorize(Role::Admin, "managing members").await?;
         let (actor, site) = (self.user_id, self.site_id);
+        let op = Op::site("remove_member", site).invalidates(Gen::User(user));
         self.store
-            .write(Op::site("remove_member", self.site_id), move |tx| {
+            .write(op, move |tx| {
                 Box::pin(async move {
                     sites::remove_member(tx, Some(actor), site, user).await?;
                     Ok(())
@@ -203,17 +302,17 @@ impl SiteSession {
 
     /// The site's members (admin only).
     pub async fn members(&self) -> Result<Vec<Member>> {
-        self.require(Role::Admin, "listing members")?;
+        self.authorize(Role::Admin, "listing members").await?;
         sites::members(&self.store, self.site_id).await
     }
 
     /// The site's audit trail, newest first (admin only). `limit` is 1–500; pass the
     /// previous page's `next_cursor` as `after` to continue.
     pub async fn audit_trail(&self, limit: u32, after: Option<&str>) -> Result<AuditPage> {
-        self.require(Role::Admin, "reading the audit trail")?;
         if !(1..=500).contains(&limit) {
             return Err(Error::validation("limit", "must be between 1 and 500"));
         }
+        self.authorize(Role::Admin, "reading the audit trail").await?;
         let fp = cursor::fingerprint(&serde_json::json!({"audit": self.site_id}));
         let key = self.store.cursor_key().await?;
         let b = self.store.backend();

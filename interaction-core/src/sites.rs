@@ -2,6 +2,7 @@
 
 use chrono::Utc;
 
+use crate::cache::Gen;
 use crate::audit::{self, AuditRecord};
 use crate::backend::{db_row, Arg, Sql, Ts, Tx};
 use crate::error::{Error, Result};
@@ -101,7 +102,7 @@ impl InteractionStore {
     /// Activates or deactivates a site. Sessions cannot be opened on an inactive site.
     pub async fn set_site_active(&self, site_id: i64, active: bool) -> Result<Site> {
         let id = validate::id("site_id", site_id)?;
-        self.write(Op::new("set_site_active"), move |tx| {
+        self.write(Op::new("set_site_active").invalidates(Gen::Site(id)), move |tx| {
             Box::pin(async move {
                 let mut q = Sql::new(tx.backend(), "UPDATE sites SET is_active = ");
                 q.bind(active)
@@ -138,7 +139,7 @@ impl InteractionStore {
     pub async fn grant_role(&self, user_id: i64, site_id: i64, role: Role) -> Result<()> {
         let user = validate::id("user_id", user_id)?;
         let site = validate::id("site_id", site_id)?;
-        self.write(Op::new("grant_role"), move |tx| {
+        self.write(Op::new("grant_role").invalidates(Gen::User(user)), move |tx| {
             Box::pin(async move {
                 set_role(tx, None, site, user, role).await?;
                 Ok(())

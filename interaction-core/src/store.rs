@@ -7,6 +7,7 @@ use std::time::Duration;
 use tokio::sync::{OnceCell, Semaphore};
 
 use crate::backend::{Arg, Backend, Db, Limits, Sql};
+use crate::cache::{Cache, CacheConfig, CacheStats};
 use crate::cursor::CursorKey;
 use crate::error::{Error, Result};
 use crate::exec::{Fresh, Op, DEFAULT_CALL_TIMEOUT};
@@ -34,6 +35,9 @@ pub struct StoreOptions {
     migrate: bool,
     check_schema: bool,
     login_concurrency: usize,
+    cache: bool,
+    redis_url: Option<String>,
+    redis_timeout: Duration,
 }
 
 impl Default for StoreOptions {
@@ -61,6 +65,9 @@ impl StoreOptions {
             migrate: false,
             check_schema: true,
             login_concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            cache: true,
+            redis_url: None,
+            redis_timeout: Duration::from_millis(100),
         }
     }
 
@@ -160,25 +167,76 @@ impl StoreOptions {
         self
     }
 
+    /// Caches login tokens (24 h), permissions (15 min) and Finder results (5 min), in
+    /// Redis with [`redis_url`](Self::redis_url), else in this process's memory. Every
+    /// change invalidates what it affects when it commits; see the README's "Caching".
+    /// Default `true`. Processes that share one database without sharing a Redis see each
+    /// other's changes in cached data only after these TTLs: give them a Redis, or turn
+    /// caching off.
+    pub fn cache(mut self, yes: bool) -> Self {
+        self.cache = yes;
+        self
+    }
+
+    /// A Redis shared by every process of the deployment (`redis://host:port/db`,
+    /// `rediss://` for TLS): a revocation or a change in one process is seen by the next
+    /// call in all of them. Redis is never a dependency: down, slow or flushed, calls go
+    /// to the database. Default: none (caches in process memory).
+    pub fn redis_url(mut self, url: impl Into<String>) -> Self {
+        self.redis_url = Some(url.into());
+        self
+    }
+
+    /// Longest wait for one Redis reply (or connection) before Redis is treated as down
+    /// for this process until a background probe finds it again. Default 100 ms.
+    pub fn redis_timeout(mut self, d: Duration) -> Self {
+        self.redis_timeout = d;
+        self
+    }
+
     /// Opens the pool, applies migrations if asked, then checks the schema version.
     pub async fn connect(self) -> Result<InteractionStore> {
         self.validate()?;
         let db = Db::open(self.url.trim(), self.limits()).await?;
-        let store = InteractionStore {
+        let open = |db: Db, cache: Cache| InteractionStore {
             inner: Arc::new(Inner {
                 db,
                 login_gate: Semaphore::new(self.login_concurrency),
                 dummy_hash: OnceCell::new(),
                 cursor_key: OnceCell::new(),
+                cache,
             }),
         };
+        let store = open(db.clone(), Cache::new(CacheConfig::Off)?);
         if self.migrate {
             store.migrate().await?;
         }
         if self.check_schema {
             store.check_schema().await?;
         }
-        Ok(store)
+        let config = match (&self.redis_url, self.cache) {
+            (_, false) => CacheConfig::Off,
+            (None, true) => CacheConfig::Memory {
+                capacity: MEMORY_CACHE_ENTRIES,
+            },
+            (Some(url), true) => match store.cache_namespace().await? {
+                Some(namespace) => CacheConfig::Redis {
+                    url: url.trim().to_string(),
+                    timeout: self.redis_timeout,
+                    namespace,
+                },
+                None => {
+                    tracing::warn!(
+                        "the database has no store_secrets table (schema before 1.2.0): \
+                         caching in process memory instead of Redis until it is migrated"
+                    );
+                    CacheConfig::Memory {
+                        capacity: MEMORY_CACHE_ENTRIES,
+                    }
+                }
+            },
+        };
+        Ok(open(db, Cache::new(config)?))
     }
 
     fn validate(&self) -> Result<()> {
@@ -186,7 +244,18 @@ impl StoreOptions {
         if self.max_connections == 0 {
             return Err(Error::validation("max_connections", "must be at least 1"));
         }
+        if let Some(url) = &self.redis_url {
+            crate::validate::no_nul("redis_url", url)?;
+            let u = url.trim();
+            if !(u.starts_with("redis://") || u.starts_with("rediss://") || u.starts_with("unix://")) {
+                return Err(Error::validation(
+                    "redis_url",
+                    "expected redis://host:port/db, rediss://… or unix://path",
+                ));
+            }
+        }
         for (field, d) in [
+            ("redis_timeout", self.redis_timeout),
             ("acquire_timeout", self.acquire_timeout),
             ("connect_timeout", self.connect_timeout),
             ("statement_timeout", self.statement_timeout),
@@ -227,7 +296,11 @@ pub(crate) struct Inner {
     pub(crate) dummy_hash: OnceCell<String>,
     /// The deployment's cursor secret, read once (see `cursor.rs`).
     pub(crate) cursor_key: OnceCell<CursorKey>,
+    pub(crate) cache: Cache,
 }
+
+/// Entries of the in-process cache; when full, expired ones go first, then all.
+const MEMORY_CACHE_ENTRIES: usize = 50_000;
 
 /// The entry point: a cheap, cloneable handle on a pool. Open one per process and share it.
 ///
@@ -315,10 +388,21 @@ impl InteractionStore {
     /// and never waits on an unreachable server.
     pub async fn close(&self) {
         self.inner.db.close();
+        self.inner.cache.close();
         let deadline = tokio::time::Instant::now() + self.inner.db.limits().call_timeout;
         while self.inner.db.size() > 0 && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
+    }
+
+    /// Hits and misses of each cache since the store opened, and whether Redis is
+    /// reachable.
+    pub fn cache_stats(&self) -> CacheStats {
+        self.inner.cache.snapshot()
+    }
+
+    pub(crate) fn cache(&self) -> &Cache {
+        &self.inner.cache
     }
 
     /// True after [`close`](Self::close).
@@ -332,6 +416,39 @@ impl InteractionStore {
 }
 
 impl InteractionStore {
+    /// The prefix of this deployment's Redis keys, derived from its `cursor_mac` secret
+    /// (one-way): unique per database, the same in every process. `None` before schema
+    /// 1.2.0.
+    async fn cache_namespace(&self) -> Result<Option<String>> {
+        use sha2::Digest;
+        let b = self.backend();
+        let op = Op::new("cache_namespace");
+        let table = b.dialect().table_exists("store_secrets");
+        if self
+            .read_opt::<(i32,)>(op.clone(), Fresh::Latest, table)
+            .await?
+            .is_none()
+        {
+            return Ok(None);
+        }
+        let q = Sql::fixed(
+            b,
+            "SELECT secret FROM store_secrets WHERE name = $1",
+            vec![Arg::Text("cursor_mac".into())],
+        );
+        let Some((secret,)): Option<(Vec<u8>,)> = self.read_opt(op, Fresh::Latest, q).await? else {
+            return Ok(None);
+        };
+        let mut h = sha2::Sha256::new();
+        h.update(b"interaction-store cache namespace\0");
+        h.update(&secret);
+        let d = h.finalize();
+        Ok(Some(format!(
+            "is:{}",
+            d[..8].iter().map(|b| format!("{b:02x}")).collect::<String>()
+        )))
+    }
+
     /// The key that authenticates cursors: the deployment's `cursor_mac` secret, read once.
     /// A database without one (opened with `check_schema(false)` before schema 1.2.0) gets
     /// a key of this process only, not remembered, so that a later `migrate()` takes over.
@@ -343,7 +460,7 @@ impl InteractionStore {
         let op = Op::new("cursor_key");
         let table = b.dialect().table_exists("store_secrets");
         if self
-            .read_opt::<(i32,)>(op, Fresh::Latest, table)
+            .read_opt::<(i32,)>(op.clone(), Fresh::Latest, table)
             .await?
             .is_none()
         {

@@ -111,6 +111,22 @@ impl Sql {
         self
     }
 
+    /// A digest of the exact statement (engine, text, argument values): the cache key of
+    /// its result.
+    pub(crate) fn digest(&self) -> [u8; 16] {
+        use sha2::Digest;
+        let mut h = sha2::Sha256::new();
+        h.update(self.backend.as_str());
+        h.update([0]);
+        h.update(&self.text);
+        h.update([0]);
+        h.update(format!("{:?}", self.args));
+        let d = h.finalize();
+        let mut out = [0u8; 16];
+        out.copy_from_slice(&d[..16]);
+        out
+    }
+
     /// The same statement behind a prefix (`EXPLAIN `).
     pub(crate) fn prefixed(&self, prefix: &str) -> Sql {
         let mut q = self.clone();
