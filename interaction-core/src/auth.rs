@@ -13,9 +13,9 @@ use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
 use sha2::{Digest, Sha256};
 
-use crate::cache::Gen;
 use crate::audit::{self, AuditRecord};
 use crate::backend::{db_row, Arg, Sql, Ts};
+use crate::cache::Gen;
 use crate::error::{Error, Result};
 use crate::exec::{Fresh, Op};
 use crate::model::User;
@@ -214,82 +214,88 @@ impl InteractionStore {
         let id = validate::id("user_id", user_id)?;
         check_password(password)?;
         let hash = self.hash(password.to_string()).await?;
-        self.write(Op::new("set_password").invalidates(Gen::User(id)), move |tx| {
-            Box::pin(async move {
-                let b = tx.backend();
-                let n = tx
-                    .execute(&Sql::fixed(
-                        b,
-                        "UPDATE users SET password_hash = $1 WHERE user_id = $2",
-                        vec![hash.into(), Arg::I32(id)],
-                    ))
+        self.write(
+            Op::new("set_password").invalidates(Gen::User(id)),
+            move |tx| {
+                Box::pin(async move {
+                    let b = tx.backend();
+                    let n = tx
+                        .execute(&Sql::fixed(
+                            b,
+                            "UPDATE users SET password_hash = $1 WHERE user_id = $2",
+                            vec![hash.into(), Arg::I32(id)],
+                        ))
+                        .await?;
+                    if n == 0 {
+                        return Err(Error::not_found("user", user_id));
+                    }
+                    let revoked = revoke_all(tx, id).await?;
+                    audit::record(
+                        tx,
+                        AuditRecord {
+                            actor: None,
+                            site: None,
+                            action: "set_password",
+                            entity: "user",
+                            entity_id: Some(user_id),
+                            changes: serde_json::json!({"tokens_revoked": revoked}),
+                        },
+                    )
                     .await?;
-                if n == 0 {
-                    return Err(Error::not_found("user", user_id));
-                }
-                let revoked = revoke_all(tx, id).await?;
-                audit::record(
-                    tx,
-                    AuditRecord {
-                        actor: None,
-                        site: None,
-                        action: "set_password",
-                        entity: "user",
-                        entity_id: Some(user_id),
-                        changes: serde_json::json!({"tokens_revoked": revoked}),
-                    },
-                )
-                .await?;
-                Ok(())
-            })
-        })
+                    Ok(())
+                })
+            },
+        )
         .await
     }
 
     /// Activates or deactivates a user. Deactivation revokes every login token.
     pub async fn set_user_active(&self, user_id: i64, active: bool) -> Result<User> {
         let id = validate::id("user_id", user_id)?;
-        self.write(Op::new("set_user_active").invalidates(Gen::User(id)), move |tx| {
-            Box::pin(async move {
-                let b = tx.backend();
-                let before: Option<(bool,)> = tx
-                    .fetch_optional(&Sql::fixed(
-                        b,
-                        &format!(
-                            "SELECT is_active FROM users WHERE user_id = $1{}",
-                            b.dialect().for_update()
-                        ),
-                        vec![Arg::I32(id)],
-                    ))
+        self.write(
+            Op::new("set_user_active").invalidates(Gen::User(id)),
+            move |tx| {
+                Box::pin(async move {
+                    let b = tx.backend();
+                    let before: Option<(bool,)> = tx
+                        .fetch_optional(&Sql::fixed(
+                            b,
+                            &format!(
+                                "SELECT is_active FROM users WHERE user_id = $1{}",
+                                b.dialect().for_update()
+                            ),
+                            vec![Arg::I32(id)],
+                        ))
+                        .await?;
+                    let Some((was,)) = before else {
+                        return Err(Error::not_found("user", user_id));
+                    };
+                    let mut q = Sql::new(b, "UPDATE users SET is_active = ");
+                    q.bind(active)
+                        .push(" WHERE user_id = ")
+                        .bind(id)
+                        .push(" RETURNING ")
+                        .push(USER_COLUMNS);
+                    let user: User = tx.fetch_one::<UserRow>(&q).await?.into();
+                    if !active {
+                        revoke_all(tx, id).await?;
+                    }
+                    audit::record(
+                        tx,
+                        AuditRecord {
+                            actor: None,
+                            site: None,
+                            action: if active { "activate" } else { "deactivate" },
+                            entity: "user",
+                            entity_id: Some(user_id),
+                            changes: serde_json::json!({"is_active": {"old": was, "new": active}}),
+                        },
+                    )
                     .await?;
-                let Some((was,)) = before else {
-                    return Err(Error::not_found("user", user_id));
-                };
-                let mut q = Sql::new(b, "UPDATE users SET is_active = ");
-                q.bind(active)
-                    .push(" WHERE user_id = ")
-                    .bind(id)
-                    .push(" RETURNING ")
-                    .push(USER_COLUMNS);
-                let user: User = tx.fetch_one::<UserRow>(&q).await?.into();
-                if !active {
-                    revoke_all(tx, id).await?;
-                }
-                audit::record(
-                    tx,
-                    AuditRecord {
-                        actor: None,
-                        site: None,
-                        action: if active { "activate" } else { "deactivate" },
-                        entity: "user",
-                        entity_id: Some(user_id),
-                        changes: serde_json::json!({"is_active": {"old": was, "new": active}}),
-                    },
-                )
-                .await?;
-                Ok(user)
-            })
-        })
+                    Ok(user)
+                })
+            },
+        )
         .await
     }
 

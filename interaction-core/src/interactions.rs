@@ -120,7 +120,8 @@ impl SiteSession {
     /// `created_by`, `created_at` and `version = 1`; the change and its audit row commit
     /// together.
     pub async fn create_interaction(&self, new: NewInteraction) -> Result<Interaction> {
-        self.authorize(Role::Editor, "creating interactions").await?;
+        self.authorize(Role::Editor, "creating interactions")
+            .await?;
         check_fields(
             Some(&new.title),
             Some(&new.interaction_type),
@@ -317,7 +318,8 @@ impl SiteSession {
         patch: InteractionPatch,
         expected_version: Option<i64>,
     ) -> Result<Interaction> {
-        self.authorize(Role::Editor, "updating interactions").await?;
+        self.authorize(Role::Editor, "updating interactions")
+            .await?;
         let iid = validate::id("id", id)?;
         check_fields(
             patch.title.as_deref(),
@@ -332,53 +334,66 @@ impl SiteSession {
         }
         let this = self.clone();
         self.store
-            .write(Op::site("update_interaction", self.site_id).invalidates(Gen::Rows(self.site_id)), move |tx| {
-                Box::pin(async move {
-                    let current = this.lock_row(tx, iid, false, expected_version).await?;
-                    let Some((mut q, changes)) = this.patch_sql(&current, patch)? else {
-                        return Ok(current);
-                    };
-                    let updated = this
-                        .write_audited(tx, &mut q, "update", Value::Object(changes))
-                        .await?;
-                    Ok(updated)
-                })
-            })
+            .write(
+                Op::site("update_interaction", self.site_id).invalidates(Gen::Rows(self.site_id)),
+                move |tx| {
+                    Box::pin(async move {
+                        let current = this.lock_row(tx, iid, false, expected_version).await?;
+                        let Some((mut q, changes)) = this.patch_sql(&current, patch)? else {
+                            return Ok(current);
+                        };
+                        let updated = this
+                            .write_audited(tx, &mut q, "update", Value::Object(changes))
+                            .await?;
+                        Ok(updated)
+                    })
+                },
+            )
             .await
     }
 
     /// Soft-deletes an interaction (editor or admin). It disappears from reads and the
     /// Finder; an admin can restore it within [`RESTORE_WINDOW`].
     pub async fn delete_interaction(&self, id: i64, expected_version: Option<i64>) -> Result<()> {
-        self.authorize(Role::Editor, "deleting interactions").await?;
+        self.authorize(Role::Editor, "deleting interactions")
+            .await?;
         let iid = validate::id("id", id)?;
         let this = self.clone();
         self.store
-            .write(Op::site("delete_interaction", self.site_id).invalidates(Gen::Rows(self.site_id)), move |tx| {
-                Box::pin(async move {
-                    this.lock_row(tx, iid, false, expected_version).await?;
-                    let now = Utc::now().trunc_subsecs(6);
-                    let mut q = this.scoped_row(iid, |q| {
-                        audit::open_inline(q);
-                        q.push("UPDATE interactions SET deleted_at = ")
-                            .bind(now)
-                            .push(", deleted_by = ")
-                            .bind(this.user_id)
-                            .push(", version = version + 1");
-                    });
-                    q.push(" RETURNING ").push(COLUMNS);
-                    this.write_audited(tx, &mut q, "delete", json!({"deleted_at": ts_json(now)}))
+            .write(
+                Op::site("delete_interaction", self.site_id).invalidates(Gen::Rows(self.site_id)),
+                move |tx| {
+                    Box::pin(async move {
+                        this.lock_row(tx, iid, false, expected_version).await?;
+                        let now = Utc::now().trunc_subsecs(6);
+                        let mut q = this.scoped_row(iid, |q| {
+                            audit::open_inline(q);
+                            q.push("UPDATE interactions SET deleted_at = ")
+                                .bind(now)
+                                .push(", deleted_by = ")
+                                .bind(this.user_id)
+                                .push(", version = version + 1");
+                        });
+                        q.push(" RETURNING ").push(COLUMNS);
+                        this.write_audited(
+                            tx,
+                            &mut q,
+                            "delete",
+                            json!({"deleted_at": ts_json(now)}),
+                        )
                         .await?;
-                    Ok(())
-                })
-            })
+                        Ok(())
+                    })
+                },
+            )
             .await
     }
 
     /// Restores a soft-deleted interaction (admin only) deleted less than
     /// [`RESTORE_WINDOW`] ago; older ones fail with [`Error::Conflict`].
     pub async fn restore_interaction(&self, id: i64) -> Result<Interaction> {
-        self.authorize(Role::Admin, "restoring interactions").await?;
+        self.authorize(Role::Admin, "restoring interactions")
+            .await?;
         let iid = validate::id("id", id)?;
         let this = self.clone();
         self.store.write(Op::site("restore_interaction", self.site_id).invalidates(Gen::Rows(self.site_id)), move |tx| Box::pin(async move {

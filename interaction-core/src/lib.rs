@@ -2,8 +2,8 @@
 
 pub mod audit;
 mod auth;
-mod cache;
 mod backend;
+mod cache;
 mod cursor;
 pub mod error;
 mod exec;

@@ -153,7 +153,12 @@ impl InteractionStore {
 
     /// `user`'s current role at `site` (through login `token` if given), or why not
     /// (permission cache).
-    pub(crate) async fn access(&self, user: i32, site: i32, token: Option<[u8; 32]>) -> Result<Role> {
+    pub(crate) async fn access(
+        &self,
+        user: i32,
+        site: i32,
+        token: Option<[u8; 32]>,
+    ) -> Result<Role> {
         let key = CacheKey::Access { user, site, token };
         let access = self
             .cached(Kind::Permissions, key, |_| async move {
@@ -178,10 +183,12 @@ impl InteractionStore {
                 q.push("NULL");
             }
         }
-        q.push(" FROM users u LEFT JOIN user_site_mapping m ON m.user_id = u.user_id AND m.site_id = ")
-            .bind(site)
-            .push(" LEFT JOIN sites s ON s.site_id = m.site_id WHERE u.user_id = ")
-            .bind(user);
+        q.push(
+            " FROM users u LEFT JOIN user_site_mapping m ON m.user_id = u.user_id AND m.site_id = ",
+        )
+        .bind(site)
+        .push(" LEFT JOIN sites s ON s.site_id = m.site_id WHERE u.user_id = ")
+        .bind(user);
         let row: Option<(bool, Option<String>, Option<bool>, Option<Ts>)> = self
             .read_opt(Op::site("session_check", site), Fresh::Latest, q)
             .await?;
@@ -194,7 +201,9 @@ impl InteractionStore {
             }
             (Some((false, ..)), Some(_)) => Access::Unauthenticated,
             (Some((false, ..)), None) => Access::Denied("the user is inactive".into()),
-            (Some((true, None, ..)), _) => Access::Denied("the user has no role at this site".into()),
+            (Some((true, None, ..)), _) => {
+                Access::Denied("the user has no role at this site".into())
+            }
             (Some((true, Some(_), site_active, _)), _) if site_active != Some(true) => {
                 Access::Denied("the site is inactive".into())
             }
@@ -312,7 +321,8 @@ impl SiteSession {
         if !(1..=500).contains(&limit) {
             return Err(Error::validation("limit", "must be between 1 and 500"));
         }
-        self.authorize(Role::Admin, "reading the audit trail").await?;
+        self.authorize(Role::Admin, "reading the audit trail")
+            .await?;
         let fp = cursor::fingerprint(&serde_json::json!({"audit": self.site_id}));
         let key = self.store.cursor_key().await?;
         let b = self.store.backend();

@@ -2,9 +2,9 @@
 
 use chrono::Utc;
 
-use crate::cache::Gen;
 use crate::audit::{self, AuditRecord};
 use crate::backend::{db_row, Arg, Sql, Ts, Tx};
+use crate::cache::Gen;
 use crate::error::{Error, Result};
 use crate::exec::{Fresh, Op};
 use crate::model::{Member, Role, Site};
@@ -102,34 +102,37 @@ impl InteractionStore {
     /// Activates or deactivates a site. Sessions cannot be opened on an inactive site.
     pub async fn set_site_active(&self, site_id: i64, active: bool) -> Result<Site> {
         let id = validate::id("site_id", site_id)?;
-        self.write(Op::new("set_site_active").invalidates(Gen::Site(id)), move |tx| {
-            Box::pin(async move {
-                let mut q = Sql::new(tx.backend(), "UPDATE sites SET is_active = ");
-                q.bind(active)
-                    .push(" WHERE site_id = ")
-                    .bind(id)
-                    .push(" RETURNING ")
-                    .push(SITE_COLUMNS);
-                let site: Site = tx
-                    .fetch_optional::<SiteRow>(&q)
-                    .await?
-                    .ok_or_else(|| Error::not_found("site", site_id))?
-                    .into();
-                audit::record(
-                    tx,
-                    AuditRecord {
-                        actor: None,
-                        site: Some(id),
-                        action: if active { "activate" } else { "deactivate" },
-                        entity: "site",
-                        entity_id: Some(site_id),
-                        changes: serde_json::json!({"is_active": active}),
-                    },
-                )
-                .await?;
-                Ok(site)
-            })
-        })
+        self.write(
+            Op::new("set_site_active").invalidates(Gen::Site(id)),
+            move |tx| {
+                Box::pin(async move {
+                    let mut q = Sql::new(tx.backend(), "UPDATE sites SET is_active = ");
+                    q.bind(active)
+                        .push(" WHERE site_id = ")
+                        .bind(id)
+                        .push(" RETURNING ")
+                        .push(SITE_COLUMNS);
+                    let site: Site = tx
+                        .fetch_optional::<SiteRow>(&q)
+                        .await?
+                        .ok_or_else(|| Error::not_found("site", site_id))?
+                        .into();
+                    audit::record(
+                        tx,
+                        AuditRecord {
+                            actor: None,
+                            site: Some(id),
+                            action: if active { "activate" } else { "deactivate" },
+                            entity: "site",
+                            entity_id: Some(site_id),
+                            changes: serde_json::json!({"is_active": active}),
+                        },
+                    )
+                    .await?;
+                    Ok(site)
+                })
+            },
+        )
         .await
     }
 
@@ -139,12 +142,15 @@ impl InteractionStore {
     pub async fn grant_role(&self, user_id: i64, site_id: i64, role: Role) -> Result<()> {
         let user = validate::id("user_id", user_id)?;
         let site = validate::id("site_id", site_id)?;
-        self.write(Op::new("grant_role").invalidates(Gen::User(user)), move |tx| {
-            Box::pin(async move {
-                set_role(tx, None, site, user, role).await?;
-                Ok(())
-            })
-        })
+        self.write(
+            Op::new("grant_role").invalidates(Gen::User(user)),
+            move |tx| {
+                Box::pin(async move {
+                    set_role(tx, None, site, user, role).await?;
+                    Ok(())
+                })
+            },
+        )
         .await
     }
 

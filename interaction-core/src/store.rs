@@ -247,7 +247,10 @@ impl StoreOptions {
         if let Some(url) = &self.redis_url {
             crate::validate::no_nul("redis_url", url)?;
             let u = url.trim();
-            if !(u.starts_with("redis://") || u.starts_with("rediss://") || u.starts_with("unix://")) {
+            if !(u.starts_with("redis://")
+                || u.starts_with("rediss://")
+                || u.starts_with("unix://"))
+            {
                 return Err(Error::validation(
                     "redis_url",
                     "expected redis://host:port/db, rediss://… or unix://path",
@@ -445,7 +448,10 @@ impl InteractionStore {
         let d = h.finalize();
         Ok(Some(format!(
             "is:{}",
-            d[..8].iter().map(|b| format!("{b:02x}")).collect::<String>()
+            d[..8]
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
         )))
     }
 

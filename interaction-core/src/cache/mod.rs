@@ -161,14 +161,18 @@ impl Key {
 
 fn hex(b: &[u8]) -> String {
     use std::fmt::Write;
-    b.iter().fold(String::with_capacity(b.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    b.iter()
+        .fold(String::with_capacity(b.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }
 
 /// A value that can be cached: kept as it is in memory, as JSON in Redis.
-pub(crate) trait Cached: Clone + Serialize + DeserializeOwned + Send + Sync + 'static {}
+pub(crate) trait Cached:
+    Clone + Serialize + DeserializeOwned + Send + Sync + 'static
+{
+}
 impl<T: Clone + Serialize + DeserializeOwned + Send + Sync + 'static> Cached for T {}
 
 /// The outcome of a lookup.

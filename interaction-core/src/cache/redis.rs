@@ -236,8 +236,10 @@ impl Shared {
             let (tag, lsn) = stamp.split_once(':').unwrap_or_default();
             let mut inv = self.bump.key(self.name(&g.name()));
             inv.arg(tag).arg(lsn).arg(GEN_TTL_MS);
-            self.run(probing, |mut c| async move { inv.invoke_async::<i64>(&mut c).await })
-                .await?;
+            self.run(probing, |mut c| async move {
+                inv.invoke_async::<i64>(&mut c).await
+            })
+            .await?;
         }
         Some(())
     }

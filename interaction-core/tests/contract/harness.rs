@@ -112,6 +112,17 @@ impl Harness {
         url
     }
 
+    /// Another empty database of the same backend for this test (a PostgreSQL database
+    /// dropped with the harness, or a second file in the harness's temp dir).
+    #[cfg_attr(not(feature = "postgres-tests"), allow(dead_code))]
+    pub async fn scratch_pg_or_sqlite(&self) -> String {
+        if self.is_postgres() {
+            self.scratch_pg_url().await
+        } else {
+            self.url.replace("/test.db", "/scratch.db")
+        }
+    }
+
     pub fn is_postgres(&self) -> bool {
         matches!(self.raw, Raw::Pg(_))
     }

@@ -7,8 +7,11 @@ mod harness;
 #[cfg(feature = "postgres-tests")]
 mod cluster;
 mod proxy;
+#[cfg(feature = "postgres-tests")]
+mod redis_server;
 
 mod auth;
+mod cache;
 mod crud;
 mod faults;
 mod faults_support;
