@@ -89,6 +89,9 @@ impl Access {
     }
 }
 
+/// User active, role at the site, site active, token expiry.
+type AccessRow = (bool, Option<String>, Option<bool>, Option<Ts>);
+
 impl InteractionStore {
     /// Opens a session on `site_id` for the user holding login `token`.
     ///
@@ -189,7 +192,7 @@ impl InteractionStore {
         .bind(site)
         .push(" LEFT JOIN sites s ON s.site_id = m.site_id WHERE u.user_id = ")
         .bind(user);
-        let row: Option<(bool, Option<String>, Option<bool>, Option<Ts>)> = self
+        let row: Option<AccessRow> = self
             .read_opt(Op::site("session_check", site), Fresh::Latest, q)
             .await?;
         let now = Utc::now();
