@@ -7,6 +7,8 @@ use std::time::Duration;
 use tokio::sync::{OnceCell, Semaphore};
 
 use crate::backend::{Arg, Backend, Db, Limits, Sql};
+#[cfg(feature = "postgres")]
+use crate::backend::cluster::Cluster;
 use crate::cache::{Cache, CacheConfig, CacheStats};
 use crate::cursor::CursorKey;
 use crate::error::{Error, Result};
@@ -38,6 +40,9 @@ pub struct StoreOptions {
     cache: bool,
     redis_url: Option<String>,
     redis_timeout: Duration,
+    replicas: Vec<String>,
+    reporting_replica: Option<String>,
+    replica_max_lag: Duration,
 }
 
 impl Default for StoreOptions {
@@ -68,6 +73,9 @@ impl StoreOptions {
             cache: true,
             redis_url: None,
             redis_timeout: Duration::from_millis(100),
+            replicas: Vec::new(),
+            reporting_replica: None,
+            replica_max_lag: Duration::from_secs(1),
         }
     }
 
@@ -194,10 +202,45 @@ impl StoreOptions {
         self
     }
 
+    /// Streaming replicas of the primary (PostgreSQL URLs, same database) that serve
+    /// Finder searches and loads of single records, balanced across the healthy ones
+    /// (spec §5.4). Writes, transactions, authentication and permission checks always go
+    /// to the primary. A read that must see a session's own writes goes to a replica only
+    /// once it has replayed them (see
+    /// [`SiteSession::consistency_token`](crate::SiteSession::consistency_token)); a replica
+    /// that is down or lags more than [`replica_max_lag`](Self::replica_max_lag) leaves the
+    /// rotation until it catches up; with none healthy, reads go to the primary. Each
+    /// replica gets its own pool with this store's limits. Default: none.
+    pub fn replicas<I, S>(mut self, urls: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.replicas = urls.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// A replica for counts, exports and audit reads (spec §5.4), so that reporting
+    /// never competes with searches; while it is unhealthy those reads use the other
+    /// replicas or the primary. Default: none.
+    pub fn reporting_replica(mut self, url: impl Into<String>) -> Self {
+        self.reporting_replica = Some(url.into());
+        self
+    }
+
+    /// How far behind the primary a replica may be (the age of the oldest WAL it has
+    /// not replayed) and still serve reads. Default 1 s.
+    pub fn replica_max_lag(mut self, d: Duration) -> Self {
+        self.replica_max_lag = d;
+        self
+    }
+
     /// Opens the pool, applies migrations if asked, then checks the schema version.
     pub async fn connect(self) -> Result<InteractionStore> {
         self.validate()?;
         let db = Db::open(self.url.trim(), self.limits()).await?;
+        #[cfg(feature = "postgres")]
+        let cluster = self.cluster(&db).await?;
         let open = |db: Db, cache: Cache| InteractionStore {
             inner: Arc::new(Inner {
                 db,
@@ -205,6 +248,8 @@ impl StoreOptions {
                 dummy_hash: OnceCell::new(),
                 cursor_key: OnceCell::new(),
                 cache,
+                #[cfg(feature = "postgres")]
+                cluster: cluster.clone(),
             }),
         };
         let store = open(db.clone(), Cache::new(CacheConfig::Off)?);
@@ -239,6 +284,33 @@ impl StoreOptions {
         Ok(open(db, Cache::new(config)?))
     }
 
+    /// The replicas' pools and their probe, if any are configured.
+    #[cfg(feature = "postgres")]
+    async fn cluster(&self, primary: &Db) -> Result<Option<Cluster>> {
+        if self.replicas.is_empty() && self.reporting_replica.is_none() {
+            return Ok(None);
+        }
+        if primary.backend() != Backend::Postgres {
+            return Err(Error::validation(
+                "replicas",
+                "replicas need a PostgreSQL primary",
+            ));
+        }
+        let replicas = self
+            .replicas
+            .iter()
+            .map(|u| Db::replica(u.trim(), self.limits()))
+            .collect::<Result<Vec<_>>>()?;
+        let reporting = self
+            .reporting_replica
+            .as_deref()
+            .map(|u| Db::replica(u.trim(), self.limits()))
+            .transpose()?;
+        Ok(Some(
+            Cluster::start(primary.clone(), replicas, reporting, self.replica_max_lag).await,
+        ))
+    }
+
     fn validate(&self) -> Result<()> {
         crate::validate::no_nul("url", &self.url)?;
         if self.max_connections == 0 {
@@ -257,7 +329,11 @@ impl StoreOptions {
                 ));
             }
         }
+        for u in self.replicas.iter().chain(self.reporting_replica.iter()) {
+            crate::validate::no_nul("replicas", u)?;
+        }
         for (field, d) in [
+            ("replica_max_lag", self.replica_max_lag),
             ("redis_timeout", self.redis_timeout),
             ("acquire_timeout", self.acquire_timeout),
             ("connect_timeout", self.connect_timeout),
@@ -291,6 +367,20 @@ impl StoreOptions {
     }
 }
 
+/// A replica as the store's health probe last saw it: see
+/// [`InteractionStore::replica_status`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplicaStatus {
+    /// `host:port`.
+    pub place: String,
+    /// The reporting replica (`StoreOptions::reporting_replica`).
+    pub reporting: bool,
+    /// In the rotation: answering, a standby, and within `replica_max_lag`.
+    pub healthy: bool,
+    /// The WAL position it had replayed at the last probe (`0/0` before any).
+    pub replayed: String,
+}
+
 pub(crate) struct Inner {
     pub(crate) db: Db,
     /// Caps concurrent password hashing (see [`StoreOptions::login_concurrency`]).
@@ -300,6 +390,9 @@ pub(crate) struct Inner {
     /// The deployment's cursor secret, read once (see `cursor.rs`).
     pub(crate) cursor_key: OnceCell<CursorKey>,
     pub(crate) cache: Cache,
+    /// Replicas and their health (PostgreSQL with `replicas`).
+    #[cfg(feature = "postgres")]
+    pub(crate) cluster: Option<Cluster>,
 }
 
 /// Entries of the in-process cache; when full, expired ones go first, then all.
@@ -392,6 +485,10 @@ impl InteractionStore {
     pub async fn close(&self) {
         self.inner.db.close();
         self.inner.cache.close();
+        #[cfg(feature = "postgres")]
+        if let Some(c) = &self.inner.cluster {
+            c.close();
+        }
         let deadline = tokio::time::Instant::now() + self.inner.db.limits().call_timeout;
         while self.inner.db.size() > 0 && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(5)).await;
@@ -406,6 +503,16 @@ impl InteractionStore {
 
     pub(crate) fn cache(&self) -> &Cache {
         &self.inner.cache
+    }
+
+    /// The configured replicas as the health probe last saw them (empty without
+    /// replicas).
+    pub fn replica_status(&self) -> Vec<ReplicaStatus> {
+        #[cfg(feature = "postgres")]
+        if let Some(c) = &self.inner.cluster {
+            return c.status();
+        }
+        Vec::new()
     }
 
     /// True after [`close`](Self::close).

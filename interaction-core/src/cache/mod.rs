@@ -44,6 +44,7 @@ pub(crate) enum Gen {
     Rows(i32),
 }
 
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
 impl Gen {
     fn name(&self) -> String {
         match self {
@@ -71,11 +72,13 @@ impl Stamp {
         }
     }
 
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     /// `tag:lsn`, the LSN as 16 hex digits so that strings compare like numbers.
     fn encode(&self) -> String {
         format!("{:016x}:{:016x}", self.tag, self.lsn)
     }
 
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     fn decode(s: &[u8]) -> Stamp {
         let s = std::str::from_utf8(s).unwrap_or("");
         let (tag, lsn) = s.split_once(':').unwrap_or(("0", "0"));
@@ -147,6 +150,7 @@ impl Key {
         }
     }
 
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     fn name(&self) -> String {
         match self {
             Key::TokenUser(t) => format!("e:tu:{}", hex(&t[..16])),
@@ -159,6 +163,7 @@ impl Key {
     }
 }
 
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
 fn hex(b: &[u8]) -> String {
     use std::fmt::Write;
     b.iter()
