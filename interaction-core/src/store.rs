@@ -43,6 +43,7 @@ pub struct StoreOptions {
     replicas: Vec<String>,
     reporting_replica: Option<String>,
     replica_max_lag: Duration,
+    behind_pgbouncer: bool,
 }
 
 impl Default for StoreOptions {
@@ -76,6 +77,7 @@ impl StoreOptions {
             replicas: Vec::new(),
             reporting_replica: None,
             replica_max_lag: Duration::from_secs(1),
+            behind_pgbouncer: false,
         }
     }
 
@@ -235,6 +237,18 @@ impl StoreOptions {
         self
     }
 
+    /// The PostgreSQL URL leads to pgBouncer in transaction pooling mode (spec §5.3):
+    /// every statement goes as one simple-protocol message with its values inlined as
+    /// typed literals (no named prepared statement survives a change of server
+    /// connection), and no settings are sent at connect time (pgBouncer refuses them):
+    /// set `statement_timeout`, `lock_timeout` and `idle_in_transaction_session_timeout`
+    /// on the role or database instead (`ALTER ROLE app SET statement_timeout = '30s'`).
+    /// Every call's deadline (`call_timeout`) still holds. Default `false`.
+    pub fn behind_pgbouncer(mut self, yes: bool) -> Self {
+        self.behind_pgbouncer = yes;
+        self
+    }
+
     /// Opens the pool, applies migrations if asked, then checks the schema version.
     pub async fn connect(self) -> Result<InteractionStore> {
         self.validate()?;
@@ -363,6 +377,7 @@ impl StoreOptions {
             slow_threshold: self.slow_statement_threshold,
             min_connections: self.min_connections.min(self.max_connections),
             max_connections: self.max_connections,
+            pgbouncer: self.behind_pgbouncer,
         }
     }
 }

@@ -122,6 +122,11 @@ pub(crate) struct Limits {
     pub slow_threshold: Option<Duration>,
     pub min_connections: u32,
     pub max_connections: u32,
+    /// PostgreSQL behind pgBouncer in transaction mode: no named prepared statements (the
+    /// next statement may reach another server connection) and no settings in the
+    /// startup packet (pgBouncer refuses them).
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    pub pgbouncer: bool,
 }
 
 /// Where a store's connections go, for error messages.
@@ -562,7 +567,7 @@ macro_rules! run {
         match $lease.conn.as_mut().expect("lease holds a connection") {
             // Custom plans in one round trip: the simple-query protocol with literals.
             #[cfg(feature = "postgres")]
-            Conn::Postgres(c) if q.plan == Plan::Custom => {
+            Conn::Postgres(c) if q.plan == Plan::Custom || $db.limits().pgbouncer => {
                 let sql = postgres::inline(q).map_err(Fault::Encode)?;
                 match sqlx::raw_sql(AssertSqlSafe(sql)).fetch_all(&mut **c).await {
                     Ok(rows) => rows
@@ -644,6 +649,15 @@ impl Lease {
         self.keep = false;
         let r = async {
             match self.conn.as_mut().expect("lease holds a connection") {
+                #[cfg(feature = "postgres")]
+                Conn::Postgres(c) if db.limits().pgbouncer => {
+                    let sql = postgres::inline(q).map_err(Fault::Encode)?;
+                    sqlx::raw_sql(AssertSqlSafe(sql))
+                        .execute(&mut **c)
+                        .await
+                        .map(|r| r.rows_affected())
+                        .map_err(|e| Fault::Driver(e.into()))
+                }
                 #[cfg(feature = "postgres")]
                 Conn::Postgres(c) => {
                     let args = postgres::args(q).map_err(Fault::Encode)?;

@@ -224,8 +224,14 @@ fn host_options(url: &str, limits: &Limits) -> Result<PgConnectOptions> {
         field: "url".into(),
         message: e.to_string(),
     })?;
+    let opts = opts.application_name("interaction-store");
+    if limits.pgbouncer {
+        // pgBouncer refuses startup settings; they belong to the role or database there
+        // (ALTER ROLE … SET statement_timeout …); the call deadline still bounds every call.
+        return Ok(opts);
+    }
     let ms = |d: std::time::Duration| d.as_millis().max(1).to_string();
-    Ok(opts.application_name("interaction-store").options([
+    Ok(opts.options([
         ("statement_timeout", ms(limits.statement_timeout)),
         ("lock_timeout", ms(limits.lock_timeout)),
         // A client that vanished inside a transaction must not hold its locks for
@@ -267,9 +273,12 @@ impl PgManager {
     async fn try_host(&self, i: usize) -> std::result::Result<PgConnection, sqlx::Error> {
         let mut c = PgConnection::connect_with(&self.hosts[i]).await?;
         if self.writable_only {
-            let (standby,): (bool,) = sqlx::query_as("SELECT pg_is_in_recovery()")
+            // The simple protocol: no prepared statement (pgBouncer-safe).
+            use sqlx::Row;
+            let row = sqlx::raw_sql("SELECT pg_is_in_recovery()")
                 .fetch_one(&mut c)
                 .await?;
+            let standby: bool = row.try_get(0)?;
             if standby {
                 let _ = c.close().await;
                 return Err(sqlx::Error::Io(std::io::Error::new(

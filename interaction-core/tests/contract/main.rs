@@ -21,6 +21,8 @@ mod lifecycle;
 #[cfg(feature = "postgres-tests")]
 mod postgres_only;
 mod schema;
+#[cfg(feature = "postgres-tests")]
+mod topology;
 #[cfg(feature = "sqlite")]
 mod sqlite_only;
 // Traced on SQLite: the events are the same on both backends.
