@@ -217,9 +217,9 @@ impl InteractionStore {
         fresh: Fresh,
         q: Sql,
     ) -> Result<Option<T>> {
-        read!(self, op, fresh, q, fetch_optional, |v: &Option<T>| usize::from(
-            v.is_some()
-        ))
+        read!(self, op, fresh, q, fetch_optional, |v: &Option<T>| {
+            usize::from(v.is_some())
+        })
     }
 
     /// The replica a read of this freshness may use, if any.

@@ -173,7 +173,9 @@ impl SiteSession {
         }
         q.push(", 1) RETURNING ").push(COLUMNS);
         let rec = self.record("create", changes);
-        let op = self.write_op("create_interaction").invalidates(Gen::Rows(self.site_id));
+        let op = self
+            .write_op("create_interaction")
+            .invalidates(Gen::Rows(self.site_id));
         match new.idempotency_key {
             None if q.dialect().writes_in_cte() => {
                 // One statement: atomic without BEGIN/COMMIT, one round trip.
@@ -339,7 +341,8 @@ impl SiteSession {
         let this = self.clone();
         self.store
             .write(
-                self.write_op("update_interaction").invalidates(Gen::Rows(self.site_id)),
+                self.write_op("update_interaction")
+                    .invalidates(Gen::Rows(self.site_id)),
                 move |tx| {
                     Box::pin(async move {
                         let current = this.lock_row(tx, iid, false, expected_version).await?;
@@ -365,7 +368,8 @@ impl SiteSession {
         let this = self.clone();
         self.store
             .write(
-                self.write_op("delete_interaction").invalidates(Gen::Rows(self.site_id)),
+                self.write_op("delete_interaction")
+                    .invalidates(Gen::Rows(self.site_id)),
                 move |tx| {
                     Box::pin(async move {
                         this.lock_row(tx, iid, false, expected_version).await?;

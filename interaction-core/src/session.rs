@@ -331,7 +331,9 @@ impl SiteSession {
         let user = validate::id("user_id", user_id)?;
         self.authorize(Role::Admin, "managing members").await?;
         let (actor, site) = (self.user_id, self.site_id);
-        let op = self.write_op("set_member_role").invalidates(Gen::User(user));
+        let op = self
+            .write_op("set_member_role")
+            .invalidates(Gen::User(user));
         self.store
             .write(op, move |tx| {
                 Box::pin(async move {

@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use tokio::sync::{OnceCell, Semaphore};
 
-use crate::backend::{Arg, Backend, Db, Limits, Sql};
 #[cfg(feature = "postgres")]
 use crate::backend::cluster::Cluster;
+use crate::backend::{Arg, Backend, Db, Limits, Sql};
 use crate::cache::{Cache, CacheConfig, CacheStats};
 use crate::cursor::CursorKey;
 use crate::error::{Error, Result};

@@ -142,7 +142,12 @@ impl Cluster {
     }
 
     pub(crate) fn close(&self) {
-        for r in self.inner.replicas.iter().chain(self.inner.reporting.iter()) {
+        for r in self
+            .inner
+            .replicas
+            .iter()
+            .chain(self.inner.reporting.iter())
+        {
             r.db.close();
         }
     }

@@ -336,7 +336,8 @@ impl Manager for PgManager {
                     format!(
                         "no connection within the connect timeout ({} ms){}",
                         self.limits.connect_timeout.as_millis(),
-                        last.map(|e| format!("; last error: {e}")).unwrap_or_default()
+                        last.map(|e| format!("; last error: {e}"))
+                            .unwrap_or_default()
                     ),
                 ))),
             };

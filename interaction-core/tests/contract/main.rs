@@ -21,10 +21,10 @@ mod lifecycle;
 #[cfg(feature = "postgres-tests")]
 mod postgres_only;
 mod schema;
-#[cfg(feature = "postgres-tests")]
-mod topology;
 #[cfg(feature = "sqlite")]
 mod sqlite_only;
+#[cfg(feature = "postgres-tests")]
+mod topology;
 // Traced on SQLite: the events are the same on both backends.
 #[cfg(feature = "sqlite")]
 mod tracing;
