@@ -51,5 +51,15 @@ macro_rules! contract {
                 }
             )*
         }
+        // The same contract through pgBouncer in transaction mode (spec §5.3).
+        #[cfg(feature = "postgres-tests")]
+        mod pgbouncer {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::harness::Harness::pgbouncer().await).await
+                }
+            )*
+        }
     };
 }
