@@ -236,13 +236,25 @@ impl InteractionStore {
     /// A value through the cache: on a miss `load` reads it (given the newest commit LSN
     /// the value must include, for the replica router) and returns it with how long it
     /// may be kept (`None`: the cache's TTL; zero: not at all).
-    pub(crate) async fn cached<T, F, Fut>(&self, kind: Kind, key: Key, load: F) -> Result<T>
+    /// The lookup is traced in `op`'s span (`cache` and `outcome`: hit, miss or bypass).
+    pub(crate) async fn cached<T, F, Fut>(
+        &self,
+        op: &Op,
+        kind: Kind,
+        key: Key,
+        load: F,
+    ) -> Result<T>
     where
         T: Cached,
         F: FnOnce(u64) -> Fut,
         Fut: Future<Output = Result<(T, Option<Duration>)>>,
     {
-        match self.cache().get::<T>(kind, key).await {
+        let found = self
+            .cache()
+            .get::<T>(kind, key)
+            .instrument(op.span(self.db()))
+            .await;
+        match found {
             Lookup::Hit(v) => Ok(v),
             Lookup::Miss(ticket) => {
                 let (v, ttl) = load(ticket.min_lsn).await?;

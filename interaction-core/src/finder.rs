@@ -436,9 +436,10 @@ impl Finder {
             statement: q.digest(),
         };
         let this = &self;
+        let op = Op::site("finder", self.session.site_id);
         self.session
             .store
-            .cached(Kind::Finder, entry, |min_lsn| async move {
+            .cached(&op, Kind::Finder, entry, |min_lsn| async move {
                 Ok((this.page(&key, &fp, q, min_lsn).await?, None))
             })
             .await
@@ -485,12 +486,17 @@ impl Finder {
             statement: q.digest(),
         };
         store
-            .cached(Kind::Finder, entry, |min_lsn| async move {
-                let op = Op::site("finder_count", site);
-                let fresh = Fresh::Reporting(seen.max(min_lsn));
-                let (n,): (i64,) = store.read_opt(op, fresh, q).await?.unwrap_or((0,));
-                Ok((n as u64, None))
-            })
+            .cached(
+                &Op::site("finder_count", site),
+                Kind::Finder,
+                entry,
+                |min_lsn| async move {
+                    let op = Op::site("finder_count", site);
+                    let fresh = Fresh::Reporting(seen.max(min_lsn));
+                    let (n,): (i64,) = store.read_opt(op, fresh, q).await?.unwrap_or((0,));
+                    Ok((n as u64, None))
+                },
+            )
             .await
     }
 

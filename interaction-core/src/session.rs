@@ -138,7 +138,8 @@ impl InteractionStore {
 
     /// The user a live login token belongs to (auth cache; unknown tokens are not cached).
     async fn token_user(&self, hash: [u8; 32], site: i32) -> Result<Option<i32>> {
-        self.cached(Kind::Auth, CacheKey::TokenUser(hash), |_| async move {
+        let op = Op::site("session", site);
+        self.cached(&op, Kind::Auth, CacheKey::TokenUser(hash), |_| async move {
             let q = Sql::fixed(
                 self.backend(),
                 "SELECT user_id, expires_at FROM auth_sessions \
@@ -169,11 +170,16 @@ impl InteractionStore {
     ) -> Result<Role> {
         let key = CacheKey::Access { user, site, token };
         let access = self
-            .cached(Kind::Permissions, key, |_| async move {
-                let a = self.load_access(user, site, token).await?;
-                let ttl = a.ttl();
-                Ok((a, ttl))
-            })
+            .cached(
+                &Op::site("session_check", site),
+                Kind::Permissions,
+                key,
+                |_| async move {
+                    let a = self.load_access(user, site, token).await?;
+                    let ttl = a.ttl();
+                    Ok((a, ttl))
+                },
+            )
             .await?;
         access.role(user)
     }
