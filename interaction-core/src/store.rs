@@ -44,6 +44,7 @@ pub struct StoreOptions {
     reporting_replica: Option<String>,
     replica_max_lag: Duration,
     behind_pgbouncer: bool,
+    finder_cache_ttl: Duration,
 }
 
 impl Default for StoreOptions {
@@ -78,6 +79,7 @@ impl StoreOptions {
             reporting_replica: None,
             replica_max_lag: Duration::from_secs(1),
             behind_pgbouncer: false,
+            finder_cache_ttl: Duration::from_secs(300),
         }
     }
 
@@ -188,6 +190,14 @@ impl StoreOptions {
         self
     }
 
+    /// How long a Finder page or count is kept in the cache (it dies earlier when its
+    /// site's rows change). Default 5 minutes (spec §5.2); at most 24 hours; zero keeps
+    /// no Finder results while still caching logins and permissions.
+    pub fn finder_cache_ttl(mut self, d: Duration) -> Self {
+        self.finder_cache_ttl = d;
+        self
+    }
+
     /// A Redis shared by every process of the deployment (`redis://host:port/db`,
     /// `rediss://` for TLS): a revocation or a change in one process is seen by the next
     /// call in all of them. Redis is never a dependency: down, slow or flushed, calls go
@@ -266,7 +276,7 @@ impl StoreOptions {
                 cluster: cluster.clone(),
             }),
         };
-        let store = open(db.clone(), Cache::new(CacheConfig::Off)?);
+        let store = open(db.clone(), Cache::new(CacheConfig::Off, Duration::ZERO)?);
         if self.migrate {
             store.migrate().await?;
         }
@@ -295,7 +305,7 @@ impl StoreOptions {
                 }
             },
         };
-        Ok(open(db, Cache::new(config)?))
+        Ok(open(db, Cache::new(config, self.finder_cache_ttl)?))
     }
 
     /// The replicas' pools and their probe, if any are configured.
@@ -342,6 +352,12 @@ impl StoreOptions {
                     "expected redis://host:port/db, rediss://… or unix://path",
                 ));
             }
+        }
+        if self.finder_cache_ttl > Duration::from_secs(24 * 3600) {
+            return Err(Error::validation(
+                "finder_cache_ttl",
+                "must be at most 24 hours",
+            ));
         }
         for u in self.replicas.iter().chain(self.reporting_replica.iter()) {
             crate::validate::no_nul("replicas", u)?;

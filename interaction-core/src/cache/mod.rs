@@ -270,6 +270,8 @@ enum Store {
 #[derive(Clone)]
 pub(crate) struct Cache {
     inner: Arc<(Store, Stats)>,
+    /// How long Finder results are kept (zero: not cached).
+    finder_ttl: Duration,
 }
 
 /// How a store caches (from `StoreOptions`).
@@ -290,7 +292,7 @@ pub(crate) enum CacheConfig {
 }
 
 impl Cache {
-    pub(crate) fn new(config: CacheConfig) -> Result<Cache> {
+    pub(crate) fn new(config: CacheConfig, finder_ttl: Duration) -> Result<Cache> {
         let store = match config {
             CacheConfig::Off => Store::Off,
             CacheConfig::Memory { capacity } => Store::Memory(memory::Memory::new(capacity)),
@@ -312,6 +314,7 @@ impl Cache {
         };
         Ok(Cache {
             inner: Arc::new((store, Stats::default())),
+            finder_ttl,
         })
     }
 
@@ -322,6 +325,9 @@ impl Cache {
     /// Looks `key` up; it is served only if every generation it depends on
     /// ([`Key::gens`]) still has the stamp the entry was stored with.
     pub(crate) async fn get<T: Cached>(&self, kind: Kind, key: Key) -> Lookup<T> {
+        if kind == Kind::Finder && self.finder_ttl.is_zero() {
+            return Lookup::Bypass;
+        }
         let found = match &self.inner.0 {
             Store::Off => return Lookup::Bypass,
             Store::Memory(m) => Some(m.get::<T>(&key)),
@@ -357,7 +363,11 @@ impl Cache {
     /// Stores a value read after the lookup that issued `ticket`, for at most `ttl` (the
     /// cache's own TTL if shorter).
     pub(crate) async fn put<T: Cached>(&self, ticket: Ticket, value: &T, ttl: Option<Duration>) {
-        let ttl = ttl.map_or(ticket.kind.ttl(), |t| t.min(ticket.kind.ttl()));
+        let most = match ticket.kind {
+            Kind::Finder => self.finder_ttl,
+            k => k.ttl(),
+        };
+        let ttl = ttl.map_or(most, |t| t.min(most));
         if ttl.is_zero() {
             return;
         }
@@ -425,7 +435,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_entry_dies_with_any_of_its_generations() {
-        let c = Cache::new(CacheConfig::Memory { capacity: 100 }).unwrap();
+        let c = Cache::new(CacheConfig::Memory { capacity: 100 }, Kind::Finder.ttl()).unwrap();
         let key = Key::Access {
             user: 1,
             site: 2,
@@ -454,7 +464,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_value_read_before_a_bump_is_never_served_after_it() {
-        let c = Cache::new(CacheConfig::Memory { capacity: 100 }).unwrap();
+        let c = Cache::new(CacheConfig::Memory { capacity: 100 }, Kind::Finder.ttl()).unwrap();
         let key = Key::TokenUser([9; 32]);
         let gens = [Gen::Token([9; 32])];
         let Lookup::Miss(t) = c.get::<u8>(Kind::Auth, key.clone()).await else {
@@ -471,7 +481,7 @@ mod tests {
 
     #[tokio::test]
     async fn rows_stamps_keep_the_newest_lsn() {
-        let c = Cache::new(CacheConfig::Memory { capacity: 100 }).unwrap();
+        let c = Cache::new(CacheConfig::Memory { capacity: 100 }, Kind::Finder.ttl()).unwrap();
         c.bump(&[Gen::Rows(1)], 500).await;
         c.bump(&[Gen::Rows(1)], 300).await;
         let key = Key::Finder {
