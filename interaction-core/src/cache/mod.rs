@@ -42,6 +42,8 @@ pub(crate) enum Gen {
     Token([u8; 32]),
     /// A site's interactions: any committed change to them.
     Rows(i32),
+    /// The list of sites (a site created, renamed or (de)activated).
+    SiteList,
 }
 
 #[cfg_attr(not(feature = "redis"), allow(dead_code))]
@@ -52,6 +54,7 @@ impl Gen {
             Gen::Site(s) => format!("g:s:{s}"),
             Gen::Token(t) => format!("g:t:{}", hex(&t[..16])),
             Gen::Rows(s) => format!("g:r:{s}"),
+            Gen::SiteList => "g:sl".to_string(),
         }
     }
 }
@@ -98,6 +101,8 @@ pub(crate) enum Kind {
     Permissions,
     /// Finder pages and counts (5 min).
     Finder,
+    /// Lookup data: sites (1 h, always in process memory).
+    Lookup,
 }
 
 impl Kind {
@@ -106,6 +111,7 @@ impl Kind {
             Kind::Auth => Duration::from_secs(24 * 3600),
             Kind::Permissions => Duration::from_secs(15 * 60),
             Kind::Finder => Duration::from_secs(5 * 60),
+            Kind::Lookup => Duration::from_secs(3600),
         }
     }
 
@@ -114,6 +120,7 @@ impl Kind {
             Kind::Auth => "auth",
             Kind::Permissions => "permissions",
             Kind::Finder => "finder",
+            Kind::Lookup => "lookup",
         }
     }
 }
@@ -132,6 +139,10 @@ pub(crate) enum Key {
     },
     /// A Finder result: a site and the hash of the exact statement.
     Finder { site: i32, statement: [u8; 16] },
+    /// One site.
+    Site(i32),
+    /// Every site.
+    SiteList,
 }
 
 impl Key {
@@ -147,6 +158,8 @@ impl Key {
                 g
             }
             Key::Finder { site, .. } => vec![Gen::Rows(*site)],
+            Key::Site(s) => vec![Gen::Site(*s)],
+            Key::SiteList => vec![Gen::SiteList],
         }
     }
 
@@ -159,6 +172,8 @@ impl Key {
                 None => format!("e:a:{site}:{user}:-"),
             },
             Key::Finder { site, statement } => format!("e:f:{site}:{}", hex(statement)),
+            Key::Site(s) => format!("e:s:{s}"),
+            Key::SiteList => "e:sl".to_string(),
         }
     }
 }
@@ -220,6 +235,8 @@ pub struct CacheStats {
     pub permissions: CacheCounts,
     /// Finder pages and counts.
     pub finder: CacheCounts,
+    /// Lookup data (sites), always in process memory.
+    pub lookup: CacheCounts,
     /// Lookups that bypassed an unavailable cache.
     pub bypassed: u64,
     /// Times Redis became unreachable.
@@ -246,6 +263,7 @@ struct Stats {
     auth: Counter,
     permissions: Counter,
     finder: Counter,
+    lookup: Counter,
     bypassed: AtomicU64,
 }
 
@@ -255,6 +273,7 @@ impl Stats {
             Kind::Auth => &self.auth,
             Kind::Permissions => &self.permissions,
             Kind::Finder => &self.finder,
+            Kind::Lookup => &self.lookup,
         }
     }
 }
@@ -270,9 +289,14 @@ enum Store {
 #[derive(Clone)]
 pub(crate) struct Cache {
     inner: Arc<(Store, Stats)>,
+    /// Lookup data lives in process memory whatever `inner` is (spec §5.2).
+    local: Arc<memory::Memory>,
     /// How long Finder results are kept (zero: not cached).
     finder_ttl: Duration,
 }
+
+/// Entries of the in-process lookup cache.
+const LOOKUP_ENTRIES: usize = 4096;
 
 /// How a store caches (from `StoreOptions`).
 #[derive(Debug, Clone)]
@@ -314,6 +338,7 @@ impl Cache {
         };
         Ok(Cache {
             inner: Arc::new((store, Stats::default())),
+            local: Arc::new(memory::Memory::new(LOOKUP_ENTRIES)),
             finder_ttl,
         })
     }
@@ -330,6 +355,7 @@ impl Cache {
         }
         let found = match &self.inner.0 {
             Store::Off => return Lookup::Bypass,
+            _ if kind == Kind::Lookup => Some(self.local.get::<T>(&key)),
             Store::Memory(m) => Some(m.get::<T>(&key)),
             #[cfg(feature = "redis")]
             Store::Redis(r) => r.get::<T>(&key).await,
@@ -373,6 +399,7 @@ impl Cache {
         }
         match &self.inner.0 {
             Store::Off => {}
+            _ if ticket.kind == Kind::Lookup => self.local.put(ticket, value.clone(), ttl),
             Store::Memory(m) => m.put(ticket, value.clone(), ttl),
             #[cfg(feature = "redis")]
             Store::Redis(r) => r.put(ticket, value, ttl).await,
@@ -384,6 +411,7 @@ impl Cache {
         if gens.is_empty() {
             return;
         }
+        self.local.bump(gens, lsn);
         match &self.inner.0 {
             Store::Off => {}
             Store::Memory(m) => m.bump(gens, lsn),
@@ -406,6 +434,7 @@ impl Cache {
             auth: s.auth.get(),
             permissions: s.permissions.get(),
             finder: s.finder.get(),
+            lookup: s.lookup.get(),
             bypassed: s.bypassed.load(Ordering::Relaxed),
             outages,
         }
