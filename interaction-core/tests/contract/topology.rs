@@ -326,7 +326,7 @@ fn pg_ctl(dir: &str, args: &[&str]) {
         c.args(["-u", &user, "--", &format!("{bindir}/pg_ctl")]);
         c
     };
-    cmd.args(["-D", dir, "-w", "-l", &log]).args(args);
+    cmd.args(["-D", dir, "-w", "-t", "120", "-l", &log]).args(args);
     let out = cmd.output().expect("pg_ctl");
     assert!(out.status.success(), "pg_ctl {args:?}: {out:?}");
 }
@@ -367,7 +367,11 @@ async fn a_replica_that_dies_fails_no_read_and_comes_back() {
             n
         })
     };
+    // A restartpoint first: a standby otherwise replays everything since its last one
+    // when it comes back (a whole test run's WAL: a minute), which is not what this tests.
+    sql(&replica_admin_urls()[0], "CHECKPOINT").await;
     tokio::time::sleep(Duration::from_millis(300)).await;
+    let t0 = Instant::now();
     let dir = dirs[0].clone();
     tokio::task::spawn_blocking(move || pg_ctl(&dir, &["-m", "immediate", "stop"]))
         .await
@@ -376,10 +380,13 @@ async fn a_replica_that_dies_fails_no_read_and_comes_back() {
     let st = store.replica_status();
     assert!(!st[0].healthy && st[1].healthy, "{st:?}");
     let dir = dirs[0].clone();
+    eprintln!("stopped and seen unhealthy after {:?}", t0.elapsed());
     tokio::task::spawn_blocking(move || pg_ctl(&dir, &["start"]))
         .await
         .unwrap();
+    eprintln!("restarted after {:?}", t0.elapsed());
     wait_healthy(&store, 2).await;
+    eprintln!("healthy after {:?}", t0.elapsed());
     tokio::time::sleep(Duration::from_millis(300)).await;
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let n = load.await.expect("no read failed");
