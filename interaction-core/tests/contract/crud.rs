@@ -487,8 +487,23 @@ async fn cancelled_calls_leave_nothing_half_done(h: Harness) {
             .await;
         }
     }
-    // Let spawned writes that lost their caller finish.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Let spawned writes that lost their caller finish: until the version stays put for
+    // 300 ms (a fixed pause was too short through pgBouncer on a loaded machine).
+    let version_sql = format!(
+        "SELECT CAST(version AS BIGINT) FROM interactions WHERE interaction_id = {}",
+        i.id
+    );
+    let version = || h.count(&version_sql);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let mut last = version().await;
+    loop {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let now = version().await;
+        if now == last || std::time::Instant::now() > deadline {
+            break;
+        }
+        last = now;
+    }
     assert!(completed < 150, "some calls must have been cancelled");
     // Every pooled connection is clean: a new write through the pool is visible at once
     // from an outside connection (it would not be if it ran inside a leftover transaction).

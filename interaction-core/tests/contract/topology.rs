@@ -326,7 +326,8 @@ fn pg_ctl(dir: &str, args: &[&str]) {
         c.args(["-u", &user, "--", &format!("{bindir}/pg_ctl")]);
         c
     };
-    cmd.args(["-D", dir, "-w", "-t", "120", "-l", &log]).args(args);
+    cmd.args(["-D", dir, "-w", "-t", "120", "-l", &log])
+        .args(args);
     let out = cmd.output().expect("pg_ctl");
     assert!(out.status.success(), "pg_ctl {args:?}: {out:?}");
 }
