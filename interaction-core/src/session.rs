@@ -246,6 +246,13 @@ impl SiteSession {
         self.role
     }
 
+    /// Re-checks the session now, as every call does (token valid, user active, still a
+    /// member, site active; served by the permission cache), and returns the user's
+    /// current role there. For a host application that wants to know before it renders.
+    pub async fn verify(&self) -> Result<Role> {
+        self.authorize(Role::Viewer, "using the site").await
+    }
+
     /// The store this session runs on.
     pub fn store(&self) -> &InteractionStore {
         &self.store

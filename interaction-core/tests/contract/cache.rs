@@ -42,7 +42,9 @@ async fn open_sessions_see_every_revocation_on_their_next_call(h: Harness) {
         "the re-check is served by the cache: {:?}",
         h.store.cache_stats()
     );
+    assert_eq!(s.verify().await.unwrap(), Role::Editor);
     h.store.logout(&token).await.unwrap();
+    unauth(s.verify().await.unwrap_err());
     unauth(s.finder().fetch().await.unwrap_err());
     unauth(s.create_interaction(meeting("two", 0)).await.unwrap_err());
 
@@ -50,6 +52,8 @@ async fn open_sessions_see_every_revocation_on_their_next_call(h: Harness) {
     let (_, s) = login(&h).await;
     s.create_interaction(meeting("three", 0)).await.unwrap();
     admin.set_member_role(dave.id, Role::Viewer).await.unwrap();
+    assert_eq!(s.verify().await.unwrap(), Role::Viewer);
+    assert_eq!(s.role(), Role::Editor, "role() is the role at opening");
     denied(s.create_interaction(meeting("four", 0)).await.unwrap_err());
     assert!(s.finder().fetch().await.is_ok(), "a viewer still reads");
     h.store
