@@ -212,7 +212,7 @@ contract!(
 );
 
 /// With a shared Redis (needs the test command's services, like PostgreSQL).
-#[cfg(feature = "postgres-tests")]
+#[cfg(all(feature = "postgres-tests", feature = "redis"))]
 pub mod shared {
     use std::time::Duration;
 

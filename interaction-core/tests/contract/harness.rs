@@ -154,7 +154,10 @@ impl Harness {
 
     /// Another empty database of the same backend for this test (a PostgreSQL database
     /// dropped with the harness, or a second file in the harness's temp dir).
-    #[cfg_attr(not(feature = "postgres-tests"), allow(dead_code))]
+    #[cfg_attr(
+        not(all(feature = "postgres-tests", feature = "redis")),
+        allow(dead_code)
+    )]
     pub async fn scratch_pg_or_sqlite(&self) -> String {
         if self.is_postgres() {
             self.scratch_pg_url().await

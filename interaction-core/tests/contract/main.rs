@@ -7,7 +7,7 @@ mod harness;
 #[cfg(feature = "postgres-tests")]
 mod cluster;
 mod proxy;
-#[cfg(feature = "postgres-tests")]
+#[cfg(all(feature = "postgres-tests", feature = "redis"))]
 mod redis_server;
 
 mod auth;
