@@ -128,6 +128,11 @@ export declare class InteractionStore {
   /** True after `close()`. */
   get isClosed(): boolean
   /**
+   * Hits and misses of each cache since the store opened, and whether Redis is
+   * reachable. No I/O: returns at once (not a promise).
+   */
+  cacheStats(): CacheStats
+  /**
    * Applies pending migrations (forward-only, safe from several processes at once).
    * Resolves to the versions applied now.
    */
@@ -285,6 +290,35 @@ export interface AuditPage {
   nextCursor: string | null
 }
 
+/** Hits and misses of one cache since the store opened. */
+export interface CacheCounts {
+  /** Lookups answered by the cache. */
+  hits: number
+  /** Lookups that went to the database (absent, expired or invalidated entry). */
+  misses: number
+}
+
+/** Cache statistics of a store: `store.cacheStats()`. */
+export interface CacheStats {
+  /**
+   * `redis` (`redisUrl`), `memory` (the default: this process's memory) or `off`
+   * (`cache: false`).
+   */
+  backend: 'redis' | 'memory' | 'off'
+  /** False while Redis is unreachable (calls go to the database meanwhile). */
+  available: boolean
+  /** Login tokens. */
+  auth: CacheCounts
+  /** Roles and activation of users and sites, re-checked on every session call. */
+  permissions: CacheCounts
+  /** Finder pages and counts. */
+  finder: CacheCounts
+  /** Lookups that bypassed an unavailable cache. */
+  bypassed: number
+  /** Times Redis became unreachable. */
+  outages: number
+}
+
 /** How to open a store. Every field is optional; the defaults are the core's. */
 export interface ConnectOptions {
   /**
@@ -348,6 +382,27 @@ export interface ConnectOptions {
    * `schemaVersion()` or stage an upgrade with `migrateTo()`; other calls may then fail.
    */
   checkSchema?: boolean
+  /**
+   * Cache login tokens (24 h), permissions (15 min) and Finder pages and counts (5 min),
+   * in Redis with `redisUrl`, else in this process's memory; every change invalidates
+   * what it affects when it commits. Default `true`. Processes sharing a database
+   * without sharing a Redis see each other's changes in cached data only after those
+   * TTLs: give them a Redis, or pass `false`.
+   */
+  cache?: boolean
+  /**
+   * A Redis shared by every process of the deployment (`redis://host:port/db`,
+   * `rediss://` for TLS, `unix://path`): a logout or a change in one process is seen by
+   * the next call in all of them. Anything else rejects with `VALIDATION` (field
+   * `redis_url`). Redis is never a dependency: down, slow or flushed, calls go to the
+   * database. Default: none (the cache is in this process's memory).
+   */
+  redisUrl?: string
+  /**
+   * The longest wait for one Redis reply (or connection), in milliseconds, before Redis
+   * is treated as down until a background probe finds it again. Default 100.
+   */
+  redisTimeoutMs?: number
 }
 
 /** An interval for the Finder's `dateRange`. */

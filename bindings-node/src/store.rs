@@ -9,7 +9,7 @@ use crate::convert::{int, millis, uint};
 use crate::errors::IntoJs;
 use crate::session::SiteSession;
 use crate::types::{
-    AccessLogEntry, ConnectOptions, LoginToken, SchemaVersion, Site, User, UserSite,
+    AccessLogEntry, CacheStats, ConnectOptions, LoginToken, SchemaVersion, Site, User, UserSite,
 };
 
 /// The entry point: a handle on a connection pool. Open one per process and share it;
@@ -63,6 +63,15 @@ fn store_options(url: Option<String>, o: ConnectOptions) -> napi::Result<StoreOp
     if let Some(v) = o.check_schema {
         opts = opts.check_schema(v);
     }
+    if let Some(v) = o.cache {
+        opts = opts.cache(v);
+    }
+    if let Some(v) = o.redis_url {
+        opts = opts.redis_url(v);
+    }
+    if let Some(v) = o.redis_timeout_ms {
+        opts = opts.redis_timeout(millis("redis_timeout", v)?);
+    }
     Ok(opts)
 }
 
@@ -94,6 +103,13 @@ impl InteractionStore {
     #[napi(getter)]
     pub fn is_closed(&self) -> bool {
         self.inner.is_closed()
+    }
+
+    /// Hits and misses of each cache since the store opened, and whether Redis is
+    /// reachable. No I/O: returns at once (not a promise).
+    #[napi]
+    pub fn cache_stats(&self) -> CacheStats {
+        self.inner.cache_stats().into()
     }
 
     /// Applies pending migrations (forward-only, safe from several processes at once).

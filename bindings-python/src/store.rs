@@ -11,7 +11,7 @@ use crate::convert;
 use crate::errors::unavailable;
 use crate::runtime::{awaitable, block};
 use crate::session::{AsyncSiteSession, SiteSession};
-use crate::values::{AccessLogEntry, LoginToken, SchemaVersion, Site, User};
+use crate::values::{AccessLogEntry, CacheStats, LoginToken, SchemaVersion, Site, User};
 
 /// Builds the core options from `connect()`'s arguments. Options present in `options`
 /// override the core defaults (`StoreOptions`' setters, same names); `idle_timeout=None`,
@@ -45,6 +45,13 @@ fn store_options(
                     Some(convert::duration(&key, &v)?)
                 }),
                 "check_schema" => o.check_schema(convert::boolean(&key, &v)?),
+                "cache" => o.cache(convert::boolean(&key, &v)?),
+                // `None` keeps the core default (no Redis: caches in process memory).
+                "redis_url" => match convert::opt_string(&key, &v)? {
+                    Some(url) => o.redis_url(url),
+                    None => o,
+                },
+                "redis_timeout" => o.redis_timeout(convert::duration(&key, &v)?),
                 "idle_timeout" => o.idle_timeout(if v.is_none() {
                     None
                 } else {
@@ -180,6 +187,12 @@ dual! {
             self.inner.is_closed()
         }
 
+        /// Hits and misses of each cache since the store opened, and whether Redis is
+        /// reachable (no I/O).
+        fn cache_stats(&self) -> CacheStats {
+            CacheStats::from(self.inner.cache_stats())
+        }
+
         fn __repr__(&self) -> String {
             format!(
                 "InteractionStore(backend='{}', closed={})",
@@ -265,6 +278,12 @@ dual! {
         #[getter]
         fn closed(&self) -> bool {
             self.inner.is_closed()
+        }
+
+        /// Hits and misses of each cache since the store opened, and whether Redis is
+        /// reachable (no I/O).
+        fn cache_stats(&self) -> CacheStats {
+            CacheStats::from(self.inner.cache_stats())
         }
 
         fn __repr__(&self) -> String {

@@ -1,5 +1,7 @@
 // Compiled with `tsc --strict --noEmit` against the installed package (scripts/test.sh).
 import {
+  type CacheCounts,
+  type CacheStats,
   ErrorCode,
   Finder,
   InteractionStore,
@@ -41,6 +43,21 @@ async function main(): Promise<void> {
     callTimeoutMs: 60000,
     slowStatementThresholdMs: null,
   })
+  const cached = await InteractionStore.connect('sqlite::memory:', {
+    migrate: true,
+    cache: true,
+    redisUrl: 'redis://127.0.0.1:6379/0',
+    redisTimeoutMs: 100,
+  })
+  const stats: CacheStats = cached.cacheStats()
+  const where: 'redis' | 'memory' | 'off' = stats.backend
+  const finderCounts: CacheCounts = stats.finder
+  const hitsMisses: [number, number, boolean, number, number] = [finderCounts.hits, finderCounts.misses, stats.available, stats.bypassed, stats.outages]
+  void [where, hitsMisses, stats.auth.hits, stats.permissions.misses]
+  // @ts-expect-error cacheStats() is not a promise
+  void cached.cacheStats().then
+  // @ts-expect-error the Redis timeout is in milliseconds
+  void InteractionStore.connect('sqlite::memory:', { redisTimeout: 100 })
   const applied: Array<{ major: number; minor: number; patch: number }> = await staged.migrateTo('1.0.0')
   void applied
   const patch: InteractionPatch = { location: null, title: 'Typed 2' }

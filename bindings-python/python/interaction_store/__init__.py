@@ -39,6 +39,8 @@ from ._native import (
     AsyncSiteSession,
     AuditEntry,
     AuditPage,
+    CacheCounts,
+    CacheStats,
     Finder,
     FinderIter,
     Interaction,
@@ -52,7 +54,7 @@ from ._native import (
     SiteSession,
     User,
 )
-from ._types import RangeMode, Role, Seconds, Sort
+from ._types import CacheBackend, RangeMode, Role, Seconds, Sort
 
 __all__ = [
     "DEFAULT_URL",
@@ -65,6 +67,9 @@ __all__ = [
     "AuditEntry",
     "AuditPage",
     "AuthenticationError",
+    "CacheBackend",
+    "CacheCounts",
+    "CacheStats",
     "ConfigurationError",
     "ConflictError",
     "Finder",

@@ -16,7 +16,7 @@ from typing import (
     final,
 )
 
-from interaction_store._types import RangeMode, Role, Seconds, Sort
+from interaction_store._types import CacheBackend, RangeMode, Role, Seconds, Sort
 
 __all__ = [
     "InteractionStore",
@@ -38,6 +38,8 @@ __all__ = [
     "LoginToken",
     "SchemaVersion",
     "LocalTime",
+    "CacheStats",
+    "CacheCounts",
     "DEFAULT_URL",
     "SCHEMA_VERSION",
 ]
@@ -225,6 +227,49 @@ class LoginToken:
     def to_dict(self) -> Dict[str, Any]: ...
     def __eq__(self, other: object, /) -> bool: ...
 
+@final
+class CacheCounts:
+    """Hits and misses of one cache since the store opened."""
+
+    @property
+    def hits(self) -> int:
+        """Lookups answered by the cache."""
+    @property
+    def misses(self) -> int:
+        """Lookups that went to the database (absent, expired or invalidated entry)."""
+    def to_dict(self) -> Dict[str, int]: ...
+    def __eq__(self, other: object, /) -> bool: ...
+
+@final
+class CacheStats:
+    """Cache statistics of a store: ``InteractionStore.cache_stats()``."""
+
+    @property
+    def backend(self) -> CacheBackend:
+        """``"redis"`` (``redis_url=``), ``"memory"`` (the default: this process's
+        memory) or ``"off"`` (``cache=False``)."""
+    @property
+    def available(self) -> bool:
+        """False while Redis is unreachable (calls go to the database meanwhile)."""
+    @property
+    def auth(self) -> CacheCounts:
+        """Login tokens."""
+    @property
+    def permissions(self) -> CacheCounts:
+        """Roles and activation of users and sites, re-checked on every session call."""
+    @property
+    def finder(self) -> CacheCounts:
+        """Finder pages and counts."""
+    @property
+    def bypassed(self) -> int:
+        """Lookups that bypassed an unavailable cache."""
+    @property
+    def outages(self) -> int:
+        """Times Redis became unreachable."""
+    def to_dict(self) -> Dict[str, Any]:
+        """Every attribute in a new dict; the counts as ``{"hits": .., "misses": ..}``."""
+    def __eq__(self, other: object, /) -> bool: ...
+
 # ---------------------------------------------------------------- blocking API
 
 @final
@@ -246,6 +291,9 @@ class InteractionStore:
         call_timeout: Seconds = ...,
         slow_statement_threshold: Optional[Seconds] = ...,
         check_schema: bool = ...,
+        cache: bool = ...,
+        redis_url: Optional[str] = ...,
+        redis_timeout: Seconds = ...,
     ) -> InteractionStore:
         """Opens ``url`` (default ``sqlite://interactions.db`` in the working directory).
 
@@ -270,12 +318,26 @@ class InteractionStore:
         * ``call_timeout`` (60 s): the deadline of every call, covering the waits and
           the statements; past it ``TimeoutError`` (a write may have committed);
         * ``slow_statement_threshold`` (1 s): calls at least this slow are logged as
-          warnings on the ``interaction_store`` logger; ``None`` disables.
+          warnings on the ``interaction_store`` logger; ``None`` disables;
+        * ``cache`` (``True``): cache login tokens (24 h), permissions (15 min) and
+          Finder pages and counts (5 min); every change invalidates what it affects when
+          it commits. ``False`` reads the database every time;
+        * ``redis_url`` (none: this process's memory): a Redis shared by every process
+          of the deployment (``redis://host:port/db``, ``rediss://`` for TLS,
+          ``unix://path``), so a logout or a change in one process is seen by the next
+          call in all of them; anything else is a ``ValidationError`` (field
+          ``redis_url``). Redis is never a dependency: down, slow or flushed, calls go to
+          the database;
+        * ``redis_timeout`` (0.1 s): the longest wait for one Redis reply before Redis is
+          treated as down until a background probe finds it again.
         """
     @property
     def backend(self) -> str: ...
     @property
     def closed(self) -> bool: ...
+    def cache_stats(self) -> CacheStats:
+        """Hits and misses of each cache since the store opened, and whether Redis is
+        reachable (no I/O)."""
     def close(self) -> None: ...
     def __enter__(self) -> InteractionStore: ...
     def __exit__(
@@ -408,6 +470,9 @@ class AsyncInteractionStore:
         call_timeout: Seconds = ...,
         slow_statement_threshold: Optional[Seconds] = ...,
         check_schema: bool = ...,
+        cache: bool = ...,
+        redis_url: Optional[str] = ...,
+        redis_timeout: Seconds = ...,
     ) -> Coroutine[Any, Any, AsyncInteractionStore]:
         """Opens ``url`` (default ``sqlite://interactions.db`` in the working directory).
 
@@ -432,12 +497,26 @@ class AsyncInteractionStore:
         * ``call_timeout`` (60 s): the deadline of every call, covering the waits and
           the statements; past it ``TimeoutError`` (a write may have committed);
         * ``slow_statement_threshold`` (1 s): calls at least this slow are logged as
-          warnings on the ``interaction_store`` logger; ``None`` disables.
+          warnings on the ``interaction_store`` logger; ``None`` disables;
+        * ``cache`` (``True``): cache login tokens (24 h), permissions (15 min) and
+          Finder pages and counts (5 min); every change invalidates what it affects when
+          it commits. ``False`` reads the database every time;
+        * ``redis_url`` (none: this process's memory): a Redis shared by every process
+          of the deployment (``redis://host:port/db``, ``rediss://`` for TLS,
+          ``unix://path``), so a logout or a change in one process is seen by the next
+          call in all of them; anything else is a ``ValidationError`` (field
+          ``redis_url``). Redis is never a dependency: down, slow or flushed, calls go to
+          the database;
+        * ``redis_timeout`` (0.1 s): the longest wait for one Redis reply before Redis is
+          treated as down until a background probe finds it again.
         """
     @property
     def backend(self) -> str: ...
     @property
     def closed(self) -> bool: ...
+    def cache_stats(self) -> CacheStats:
+        """Hits and misses of each cache since the store opened, and whether Redis is
+        reachable (no I/O: not a coroutine)."""
     def close(self) -> Coroutine[Any, Any, None]: ...
     def __aenter__(self) -> Coroutine[Any, Any, AsyncInteractionStore]: ...
     def __aexit__(
