@@ -11,8 +11,30 @@
 #      its temp dirs removed on exit, failure, Ctrl-C or kill.
 #      Exports DATABASE_URL=postgres://postgres@127.0.0.1:PORT/postgres (admin URL;
 #      tests create one database per test) and REDIS_URL=redis://127.0.0.1:PORT/.
-#      With WITH_REPLICA=1 also a streaming hot-standby replica:
-#      DATABASE_REPLICA_URL.
+#      Always also a production-like topology (each part unless its variables are
+#      set; all URLs postgres://postgres@127.0.0.1:PORT/postgres, superuser, trust):
+#      - two streaming hot-standby replicas (pg_basebackup -R, replication slots,
+#        hot_standby_feedback) of the DATABASE_URL cluster, or of a private primary
+#        when DATABASE_URL is given: TOPOLOGY_PRIMARY_URL, TOPOLOGY_REPLICA_URLS
+#        (comma-separated), TOPOLOGY_REPLICA_DATADIRS (their PGDATA, same order),
+#        DATABASE_REPLICA_URL (the first replica, when it replicates DATABASE_URL).
+#        pg_stat_statements is preloaded when installed. A test (as root) stops /
+#        restarts replica DIR with
+#          runuser -u "$PG_OS_USER" -- "$PG_BINDIR/pg_ctl" -D DIR -m immediate -w stop
+#          runuser -u "$PG_OS_USER" -- "$PG_BINDIR/pg_ctl" -D DIR -l "$(dirname DIR)/postgres.log" -w start
+#        (no runuser prefix when PG_OS_USER is empty, i.e. this script ran unprivileged);
+#      - pgBouncer (transaction pooling, max_client_conn 1000, default_pool_size 20,
+#        any database name, ignore_startup_parameters = extra_float_digits,options:
+#        `options` such as -c statement_timeout=... are accepted and DROPPED) in
+#        front of TOPOLOGY_PRIMARY_URL: TOPOLOGY_PGBOUNCER_URL;
+#      - a pg_auto_failover formation (monitor + 2 nodes, synchronous replication,
+#        a killed primary is failed over in ~3 s): FAILOVER_URL=
+#        postgres://postgres@127.0.0.1:P1,127.0.0.1:P2/postgres (add
+#        ?target_session_attrs=read-write), FAILOVER_MONITOR_URL, FAILOVER_NODE_DIRS
+#        (nodes' PGDATA, URL order); "$FAILOVER_KILL_PRIMARY" SIGKILLs the current
+#        primary's keeper + postgres (prints its PGDATA), "$FAILOVER_RESTART_NODE"
+#        PGDATA brings it back as secondary.
+#      Also exports PG_BINDIR and PG_OS_USER (the OS user owning the clusters).
 #   2. Rust: cargo fmt --check, clippy -D warnings, nextest (or cargo test) with
 #      feature interaction-core/postgres-tests, doctests, each backend feature alone,
 #      cargo publish --dry-run, actionlint on .github/workflows (scripts/lint-workflows.sh),
@@ -23,14 +45,23 @@
 # Environment:
 #   DATABASE_URL   use this PostgreSQL (admin URL) instead of an ephemeral cluster
 #   REDIS_URL      use this Redis instead of an ephemeral redis-server
-#   WITH_REPLICA=1 also start a streaming replica (exports DATABASE_REPLICA_URL)
+#   TOPOLOGY_PRIMARY_URL + TOPOLOGY_REPLICA_URLS  use this primary and these replicas
+#                  (set both; TOPOLOGY_REPLICA_DATADIRS too if tests stop replicas)
+#   TOPOLOGY_PGBOUNCER_URL  use this pgBouncer (transaction pooling, in front of
+#                  TOPOLOGY_PRIMARY_URL)
+#   FAILOVER_URL (+ FAILOVER_MONITOR_URL, FAILOVER_NODE_DIRS)  use this formation
+#                  (the kill/restart helpers only work on one this script started)
+#   WITH_REPLICA   ignored (the replicas always start)
 #   PG_BINDIR      directory with initdb/pg_ctl/postgres (default: pg_config --bindir,
 #                  else newest /usr/lib/postgresql/*/bin; as root: apt-get install)
 #   CARGO_TARGET_DIR  default <repo>/target
 #   TEST_SH_SERVICES_ONLY=1  debugging aid: start the services, print the URLs,
 #                  smoke-test them (version, CREATE EXTENSION pg_trgm/btree_gin in a
-#                  scratch db, redis PING, replica read-after-write when
-#                  WITH_REPLICA=1), then stop everything and exit.
+#                  scratch db, redis PING, a write and a CREATE DATABASE reach both
+#                  replicas within 5 s, queries through pgBouncer also to that new
+#                  database, a write through FAILOVER_URL, then a failover drill:
+#                  kill the primary, time until the other node takes writes, restart
+#                  the killed node), then stop everything and exit.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -117,32 +148,49 @@ trap 'exit 143' TERM
 
 # ------------------------------------------------------------- 1. services
 step_begin services
+if [[ -n "${WITH_REPLICA:-}" ]]; then
+    svc_log "WITH_REPLICA is no longer needed (ignored): the replicas always start"
+fi
+# The pg_auto_failover formation takes longest: it starts in the background first.
+if [[ -n "${FAILOVER_URL:-}" ]]; then
+    svc_log "pg_auto_failover: using FAILOVER_URL from the environment: $(svc_mask_url "$FAILOVER_URL")"
+else
+    svc_start_failover
+fi
 if [[ -n "${DATABASE_URL:-}" ]]; then
     svc_log "PostgreSQL: using DATABASE_URL from the environment: $(svc_mask_url "$DATABASE_URL")"
 else
     svc_start_postgres
 fi
 svc_check_pg_extensions "$DATABASE_URL"
-if [[ "${WITH_REPLICA:-0}" == 1 ]]; then
-    if [[ -n "${DATABASE_REPLICA_URL:-}" ]]; then
-        svc_log "PostgreSQL replica: using DATABASE_REPLICA_URL from the environment: $(svc_mask_url "$DATABASE_REPLICA_URL")"
-    else
-        svc_start_replica
-    fi
+if [[ -n "${TOPOLOGY_PRIMARY_URL:-}" && -n "${TOPOLOGY_REPLICA_URLS:-}" ]]; then
+    svc_log "topology: using TOPOLOGY_PRIMARY_URL / TOPOLOGY_REPLICA_URLS from the environment: $(svc_mask_url "$TOPOLOGY_PRIMARY_URL") / $(svc_mask_url "$TOPOLOGY_REPLICA_URLS")"
+elif [[ -n "${TOPOLOGY_PRIMARY_URL:-}" || -n "${TOPOLOGY_REPLICA_URLS:-}" ]]; then
+    svc_die "set both TOPOLOGY_PRIMARY_URL and TOPOLOGY_REPLICA_URLS (or neither: then the test command starts the topology)"
+else
+    svc_start_topology
+fi
+if [[ -n "${TOPOLOGY_PGBOUNCER_URL:-}" ]]; then
+    svc_log "pgBouncer: using TOPOLOGY_PGBOUNCER_URL from the environment: $(svc_mask_url "$TOPOLOGY_PGBOUNCER_URL")"
+else
+    svc_start_pgbouncer "$TOPOLOGY_PRIMARY_URL"
 fi
 if [[ -n "${REDIS_URL:-}" ]]; then
     svc_log "Redis: using REDIS_URL from the environment: $(svc_mask_url "$REDIS_URL")"
 else
     svc_start_redis
 fi
+svc_wait_failover
 step_end ok
 
 # --------------------------------------------- debugging aid: services only
 if [[ "${TEST_SH_SERVICES_ONLY:-0}" == 1 ]]; then
     step_begin services-smoke-test
-    echo "DATABASE_URL=$DATABASE_URL"
-    echo "REDIS_URL=$REDIS_URL"
-    [[ -n "${DATABASE_REPLICA_URL:-}" ]] && echo "DATABASE_REPLICA_URL=$DATABASE_REPLICA_URL"
+    for v in DATABASE_URL REDIS_URL DATABASE_REPLICA_URL TOPOLOGY_PRIMARY_URL TOPOLOGY_REPLICA_URLS \
+        TOPOLOGY_REPLICA_DATADIRS TOPOLOGY_PGBOUNCER_URL FAILOVER_URL FAILOVER_MONITOR_URL \
+        FAILOVER_NODE_DIRS FAILOVER_KILL_PRIMARY FAILOVER_RESTART_NODE PG_BINDIR PG_OS_USER; do
+        if [[ -n "${!v+x}" ]]; then echo "$v=${!v}"; fi
+    done
     _svc_psql "$DATABASE_URL" -c 'select version()'
     scratch="test_sh_scratch_$$"
     _svc_psql "$DATABASE_URL" -c "create database $scratch"
@@ -155,20 +203,50 @@ if [[ "${TEST_SH_SERVICES_ONLY:-0}" == 1 ]]; then
     else
         _svc_redis_ping "${REDIS_URL##*:}" >/dev/null && echo "redis: PONG"
     fi
-    if [[ -n "${DATABASE_REPLICA_URL:-}" ]]; then
-        token="t$RANDOM$$"
-        _svc_psql "$DATABASE_URL" -c 'create table if not exists test_sh_replica_check (v text)' \
-            -c "insert into test_sh_replica_check values ('$token')"
+    # Replicas: a write and a new database on the primary show up on both within 5 s.
+    token="t$RANDOM$$" repdb="test_sh_topology_$$"
+    _svc_psql "$TOPOLOGY_PRIMARY_URL" -c "create database $repdb" \
+        -c 'create table if not exists test_sh_replica_check (v text)' \
+        -c "insert into test_sh_replica_check values ('$token')"
+    IFS=, read -r -a replica_urls <<<"$TOPOLOGY_REPLICA_URLS"
+    for r in "${replica_urls[@]}"; do
         got=""
         for _ in $(seq 1 50); do
-            got=$(_svc_psql "$DATABASE_REPLICA_URL" -c "select v from test_sh_replica_check where v = '$token'" 2>/dev/null || true)
-            [[ "$got" == "$token" ]] && break
+            got=$(_svc_psql "$r" -c "select v || (select count(*) from pg_database where datname = '$repdb') from test_sh_replica_check where v = '$token'" 2>/dev/null || true)
+            [[ "$got" == "${token}1" ]] && break
             sleep 0.1
         done
-        [[ "$got" == "$token" ]] || svc_die "replica did not receive the write within 5s"
-        [[ "$(_svc_psql "$DATABASE_REPLICA_URL" -c 'select pg_is_in_recovery()')" == t ]] || svc_die "replica is not in recovery"
-        echo "replica: read-after-write ok, pg_is_in_recovery() = t"
-        _svc_psql "$DATABASE_URL" -c 'drop table test_sh_replica_check'
+        [[ "$got" == "${token}1" ]] || svc_die "replica $r did not receive the write within 5s"
+        [[ "$(_svc_psql "$r" -c 'select pg_is_in_recovery()')" == t ]] || svc_die "replica $r is not in recovery"
+        [[ "$(_svc_psql "${r%/*}/$repdb" -c 'select current_database()')" == "$repdb" ]] || svc_die "database $repdb not on replica $r"
+        echo "replica ${r##*@}: read-after-write ok, new database ok, pg_is_in_recovery() = t, shared_preload_libraries = '$(_svc_psql "$r" -c 'show shared_preload_libraries')'"
+    done
+    # pgBouncer (transaction pooling): a query, a database created after it started,
+    # and the startup parameter `options` (accepted but ignored).
+    [[ "$(_svc_psql "$TOPOLOGY_PGBOUNCER_URL" -c 'select 1')" == 1 ]] || svc_die "query through pgBouncer failed"
+    [[ "$(_svc_psql "${TOPOLOGY_PGBOUNCER_URL%/*}/$repdb" -c 'select current_database()')" == "$repdb" ]] \
+        || svc_die "database $repdb not reachable through pgBouncer"
+    echo "pgbouncer: query ok, new database ok, with options=-c statement_timeout=1234: statement_timeout = $(PGOPTIONS='-c statement_timeout=1234' _svc_psql "$TOPOLOGY_PGBOUNCER_URL" -c 'show statement_timeout') (options are ignored), pool_mode = $(_svc_psql "${TOPOLOGY_PGBOUNCER_URL%/*}/pgbouncer" -c 'show config' | awk -F'|' '$1 == "pool_mode" {print $2}')"
+    _svc_psql "$TOPOLOGY_PRIMARY_URL" -c "drop database $repdb with (force)" -c 'drop table test_sh_replica_check'
+    # pg_auto_failover: a writable primary through the multi-host URL.
+    fo_sep='?'; [[ "$FAILOVER_URL" == *'?'* ]] && fo_sep='&'
+    fo_rw="$FAILOVER_URL${fo_sep}target_session_attrs=read-write"
+    echo "failover: writable primary on port $(_svc_psql "$fo_rw" -c 'create table if not exists test_sh_failover_check (v int)' -c 'insert into test_sh_failover_check values (1)' -c 'select inet_server_port()'), synchronous_standby_names = '$(_svc_psql "$fo_rw" -c 'show synchronous_standby_names')'"
+    if [[ -n "${FAILOVER_MONITOR_URL:-}" ]]; then
+        _svc_psql "$FAILOVER_MONITOR_URL" -c "select 'failover: ' || string_agg(nodename || ' ' || nodeport || ' ' || reportedstate, ', ' order by nodename) from pgautofailover.node"
+    fi
+    if [[ -x "${FAILOVER_KILL_PRIMARY:-}" ]]; then
+        # Drill: kill the primary (keeper + postgres), time until the other node takes writes, bring it back.
+        t0=$(date +%s%N)
+        killed=$("$FAILOVER_KILL_PRIMARY")
+        for _ in $(seq 1 300); do
+            _svc_psql "$fo_rw&connect_timeout=2" -c 'insert into test_sh_failover_check values (2)' >/dev/null 2>&1 && break
+            sleep 0.1
+        done
+        _svc_psql "$fo_rw" -c 'insert into test_sh_failover_check values (3)' >/dev/null || svc_die "no writable primary after killing the primary"
+        echo "failover: killed the primary, the other node accepted writes after $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+        "$FAILOVER_RESTART_NODE" "$killed"
+        _svc_psql "$FAILOVER_MONITOR_URL" -c "select 'failover: ' || string_agg(nodename || ' ' || nodeport || ' ' || reportedstate, ', ' order by nodename) from pgautofailover.node"
     fi
     step_end ok
     exit 0

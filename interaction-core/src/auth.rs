@@ -523,7 +523,7 @@ impl InteractionStore {
             vec![Arg::I64(limit.into())],
         );
         Ok(self
-            .read_all::<AccessRow>(Op::new("access_log"), Fresh::Latest, q)
+            .read_all::<AccessRow>(Op::new("access_log"), Fresh::Reporting(0), q)
             .await?
             .into_iter()
             .map(|r| AccessLogEntry {

@@ -13,8 +13,11 @@
 //!   with rows, duration and error kind (never parameter values); calls slower than
 //!   `slow_statement_threshold` are warnings.
 //!
-//! This is the seam for the replica router (reads that may be [`Fresh::Recent`]) and
-//! for cache invalidation after a write commits.
+//! Reads that may be served by a replica ([`Fresh::Recent`], [`Fresh::Reporting`]) go to
+//! one the cluster (`backend/cluster.rs`) vouches for; a replica that fails a read is
+//! taken out of the rotation and the read runs on the primary. After a write commits,
+//! the cache generations it touched are bumped and, with replicas, its commit LSN is
+//! recorded as the session's consistency token.
 //!
 //! [`read_opt`]: InteractionStore::read_opt
 //! [`write`]: InteractionStore::write
@@ -22,6 +25,8 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -32,15 +37,18 @@ use crate::cache::{Cached, Gen, Key, Kind, Lookup};
 use crate::error::{Error, Result};
 use crate::store::InteractionStore;
 
-/// How fresh a read must be.
+/// How fresh a read must be, which decides where it runs (spec §5.4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Fresh {
     /// Must see every write committed before the call: authentication, permission
-    /// checks, reads inside read-modify-write logic.
+    /// checks, reads inside read-modify-write logic. Always the primary.
     Latest,
-    /// May lag slightly behind the latest commit (spec §5.4: Finder searches may be
-    /// served by replicas). Served by the primary until replicas are configured.
-    Recent,
+    /// May lag behind the latest commit, but must include every commit up to this LSN
+    /// (the session's consistency token; 0: none): Finder pages, loading a record for a
+    /// form. A healthy replica that has replayed it, else the primary.
+    Recent(u64),
+    /// Like `Recent`, preferring the reporting replica: counts, exports, audit reads.
+    Reporting(u64),
 }
 
 /// A public call, as traced: its name and the site it concerns; for a write, the cache
@@ -50,6 +58,8 @@ pub(crate) struct Op {
     pub name: &'static str,
     pub site: Option<i32>,
     pub invalidates: Vec<Gen>,
+    /// Where a write records its commit LSN (a session's consistency token).
+    pub seen: Option<Arc<AtomicU64>>,
 }
 
 impl Op {
@@ -58,6 +68,7 @@ impl Op {
             name,
             site: None,
             invalidates: Vec::new(),
+            seen: None,
         }
     }
 
@@ -66,6 +77,7 @@ impl Op {
             name,
             site: Some(site),
             invalidates: Vec::new(),
+            seen: None,
         }
     }
 
@@ -73,6 +85,12 @@ impl Op {
     /// the write commits.
     pub(crate) fn invalidates(mut self, gen: Gen) -> Op {
         self.invalidates.push(gen);
+        self
+    }
+
+    /// A write whose commit LSN raises `seen` (with replicas).
+    pub(crate) fn records(mut self, seen: &Arc<AtomicU64>) -> Op {
+        self.seen = Some(seen.clone());
         self
     }
 
@@ -119,14 +137,40 @@ fn finish<T>(op: &Op, db: &Db, started: Instant, rows: Option<usize>, r: &Result
     }
 }
 
-/// Runs a read on a pooled connection: deadline, one retry on a lost connection.
+/// Runs a read: on a replica when `$fresh` allows and one qualifies (any failure there
+/// takes it out of the rotation and falls back to the primary), else on the primary with
+/// one retry on a lost connection; all under the call's deadline.
 macro_rules! read {
-    ($store:expr, $op:expr, $q:expr, $method:ident, $rows:expr) => {{
+    ($store:expr, $op:expr, $fresh:expr, $q:expr, $method:ident, $rows:expr) => {{
         let db = $store.db();
         let q: &Sql = &$q;
         let started = Instant::now();
         let deadline = started + db.limits().call_timeout;
+        #[cfg(not(feature = "postgres"))]
+        let _ = $fresh;
         let r = async {
+            #[cfg(feature = "postgres")]
+            if let Some(replica) = $store.replica_for($fresh) {
+                let rdb = &replica.db;
+                // A dead replica must not eat the call's deadline: short acquire.
+                let acquire_by = deadline.min(Instant::now() + REPLICA_ACQUIRE);
+                let attempt = async {
+                    let mut lease = rdb.acquire(acquire_by).await.map_err(|e| e.to_string())?;
+                    match tokio::time::timeout_at(deadline, lease.$method(rdb, q)).await {
+                        Ok(Ok(v)) => Ok(v),
+                        Ok(Err(Fault::Driver(e))) => Err(rdb.classify(e).to_string()),
+                        Ok(Err(Fault::Encode(e))) => Err(e.to_string()),
+                        Err(_) => Err("no answer before the call's deadline".to_string()),
+                    }
+                };
+                match attempt.await {
+                    Ok(v) => return Ok(v),
+                    Err(why) => {
+                        replica.down(&why);
+                        rdb.drop_idle();
+                    }
+                }
+            }
             let mut retried = false;
             loop {
                 let mut lease: Lease = db.acquire(deadline).await?;
@@ -151,39 +195,66 @@ macro_rules! read {
     }};
 }
 
+/// How long a read waits for a replica's connection before it runs on the primary.
+#[cfg(feature = "postgres")]
+const REPLICA_ACQUIRE: Duration = Duration::from_secs(1);
+
 impl InteractionStore {
     /// All rows of a query.
     pub(crate) async fn read_all<T: Rowable>(
         &self,
         op: Op,
-        _fresh: Fresh,
+        fresh: Fresh,
         q: Sql,
     ) -> Result<Vec<T>> {
-        read!(self, op, q, fetch_all, |v: &Vec<T>| v.len())
+        read!(self, op, fresh, q, fetch_all, |v: &Vec<T>| v.len())
     }
 
     /// At most one row of a query.
     pub(crate) async fn read_opt<T: Rowable>(
         &self,
         op: Op,
-        _fresh: Fresh,
+        fresh: Fresh,
         q: Sql,
     ) -> Result<Option<T>> {
-        read!(self, op, q, fetch_optional, |v: &Option<T>| usize::from(
-            v.is_some()
-        ))
+        read!(self, op, fresh, q, fetch_optional, |v: &Option<T>| {
+            usize::from(v.is_some())
+        })
+    }
+
+    /// The replica a read of this freshness may use, if any.
+    #[cfg(feature = "postgres")]
+    fn replica_for(&self, fresh: Fresh) -> Option<&crate::backend::cluster::Replica> {
+        let cluster = self.inner.cluster.as_ref()?;
+        match fresh {
+            Fresh::Latest => None,
+            Fresh::Recent(lsn) => cluster.pick(false, lsn),
+            Fresh::Reporting(lsn) => cluster.pick(true, lsn),
+        }
     }
 
     /// A value through the cache: on a miss `load` reads it (given the newest commit LSN
     /// the value must include, for the replica router) and returns it with how long it
     /// may be kept (`None`: the cache's TTL; zero: not at all).
-    pub(crate) async fn cached<T, F, Fut>(&self, kind: Kind, key: Key, load: F) -> Result<T>
+    /// The lookup is traced in `op`'s span (`cache` and `outcome`: hit, miss or bypass).
+    pub(crate) async fn cached<T, F, Fut>(
+        &self,
+        op: &Op,
+        kind: Kind,
+        key: Key,
+        load: F,
+    ) -> Result<T>
     where
         T: Cached,
         F: FnOnce(u64) -> Fut,
         Fut: Future<Output = Result<(T, Option<Duration>)>>,
     {
-        match self.cache().get::<T>(kind, key).await {
+        let found = self
+            .cache()
+            .get::<T>(kind, key)
+            .instrument(op.span(self.db()))
+            .await;
+        match found {
             Lookup::Hit(v) => Ok(v),
             Lookup::Miss(ticket) => {
                 let (v, ttl) = load(ticket.min_lsn).await?;
@@ -196,7 +267,7 @@ impl InteractionStore {
 
     /// The plan of a query (`EXPLAIN`), one node per line.
     pub(crate) async fn explain(&self, op: Op, q: Sql) -> Result<String> {
-        read!(self, op, q, explain, |_: &String| 0)
+        read!(self, op, Fresh::Latest, q, explain, |_: &String| 0)
     }
 
     /// Runs `body` in a write transaction (`BEGIN IMMEDIATE` behind the in-process writer
@@ -236,7 +307,12 @@ impl InteractionStore {
             let mut lease = db.acquire(deadline).await?;
             lease.fetch_one::<T>(&db, &q).await.map_err(|f| match f {
                 Fault::Encode(e) => e,
-                Fault::Driver(e) => db.classify(e),
+                Fault::Driver(e) => {
+                    if db.is_connection_lost(&e) {
+                        db.drop_idle();
+                    }
+                    db.classify(e)
+                }
             })
         })
         .await
@@ -258,14 +334,33 @@ impl InteractionStore {
             let span = op.span(&db);
             let cache = self.inner.cache.clone();
             let gens = op.invalidates.clone();
+            let seen = op.seen.clone();
+            #[cfg(feature = "postgres")]
+            let cluster = self.inner.cluster.clone();
             async move {
                 let r = tokio::time::timeout_at(deadline, work(db.clone(), deadline))
                     .await
                     .unwrap_or_else(|_| Err(db.deadline_error("writing")));
+                // The commit LSN (with replicas): the position after it, read from the
+                // primary once the transaction is over. If the primary cannot tell (it
+                // just died), the session reads from the primary from now on.
+                #[allow(unused_mut)]
+                let mut lsn = 0;
+                #[cfg(feature = "postgres")]
+                if let Some(c) = &cluster {
+                    lsn = c.commit_lsn().await.unwrap_or(u64::MAX);
+                }
+                // Also after a failure: one past its deadline may have committed, and a
+                // token too new only sends reads to the primary a little longer.
+                if let Some(seen) = &seen {
+                    seen.fetch_max(lsn, Ordering::AcqRel);
+                }
                 // After the commit, never before: a lookup between the two would cache
-                // what the commit is about to change. Also after a failure: one past its
-                // deadline may have committed, and a needless bump costs only misses.
-                cache.bump(&gens, 0).await;
+                // what the commit is about to change. Also after a failure, likewise. (An
+                // unknown LSN is not carried into the stamp, where it would pin the site's
+                // searches to the primary for the stamp's lifetime.)
+                let stamp_lsn = if lsn == u64::MAX { 0 } else { lsn };
+                cache.bump(&gens, stamp_lsn).await;
                 r
             }
             .instrument(span)

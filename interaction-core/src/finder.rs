@@ -436,18 +436,22 @@ impl Finder {
             statement: q.digest(),
         };
         let this = &self;
+        let op = Op::site("finder", self.session.site_id);
         self.session
             .store
-            .cached(Kind::Finder, entry, |_| async move {
-                Ok((this.page(&key, &fp, q).await?, None))
+            .cached(&op, Kind::Finder, entry, |min_lsn| async move {
+                Ok((this.page(&key, &fp, q, min_lsn).await?, None))
             })
             .await
     }
 
     /// Runs the page query and builds the page and its cursor.
-    async fn page(&self, key: &CursorKey, fp: &str, q: Sql) -> Result<Page> {
+    /// `min_lsn`: the newest commit to the site's rows the cache has seen (a result from a
+    /// replica that lacks it must not be cached).
+    async fn page(&self, key: &CursorKey, fp: &str, q: Sql, min_lsn: u64) -> Result<Page> {
         let op = Op::site("finder", self.session.site_id);
-        let mut rows: Vec<RankedRow> = self.session.store.read_all(op, Fresh::Recent, q).await?;
+        let fresh = Fresh::Recent(self.session.seen().max(min_lsn));
+        let mut rows: Vec<RankedRow> = self.session.store.read_all(op, fresh, q).await?;
         let more = rows.len() > self.limit as usize;
         rows.truncate(self.limit as usize);
         let next_cursor = match rows.last() {
@@ -475,17 +479,24 @@ impl Finder {
         self.push_filters(&mut q, false)?;
         q.custom_plan();
         let site = self.session.site_id;
+        let seen = self.session.seen();
         let store = &self.session.store;
         let entry = CacheKey::Finder {
             site,
             statement: q.digest(),
         };
         store
-            .cached(Kind::Finder, entry, |_| async move {
-                let op = Op::site("finder_count", site);
-                let (n,): (i64,) = store.read_opt(op, Fresh::Recent, q).await?.unwrap_or((0,));
-                Ok((n as u64, None))
-            })
+            .cached(
+                &Op::site("finder_count", site),
+                Kind::Finder,
+                entry,
+                |min_lsn| async move {
+                    let op = Op::site("finder_count", site);
+                    let fresh = Fresh::Reporting(seen.max(min_lsn));
+                    let (n,): (i64,) = store.read_opt(op, fresh, q).await?.unwrap_or((0,));
+                    Ok((n as u64, None))
+                },
+            )
             .await
     }
 

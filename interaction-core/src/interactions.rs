@@ -173,7 +173,9 @@ impl SiteSession {
         }
         q.push(", 1) RETURNING ").push(COLUMNS);
         let rec = self.record("create", changes);
-        let op = Op::site("create_interaction", self.site_id).invalidates(Gen::Rows(self.site_id));
+        let op = self
+            .write_op("create_interaction")
+            .invalidates(Gen::Rows(self.site_id));
         match new.idempotency_key {
             None if q.dialect().writes_in_cte() => {
                 // One statement: atomic without BEGIN/COMMIT, one round trip.
@@ -303,7 +305,11 @@ impl SiteSession {
         });
         q.push(" AND interactions.deleted_at IS NULL");
         self.store
-            .read_opt::<Row>(Op::site("get_interaction", self.site_id), Fresh::Latest, q)
+            .read_opt::<Row>(
+                Op::site("get_interaction", self.site_id),
+                Fresh::Recent(self.seen()),
+                q,
+            )
             .await?
             .map(Interaction::from)
             .ok_or_else(|| Error::not_found("interaction", id))
@@ -335,7 +341,8 @@ impl SiteSession {
         let this = self.clone();
         self.store
             .write(
-                Op::site("update_interaction", self.site_id).invalidates(Gen::Rows(self.site_id)),
+                self.write_op("update_interaction")
+                    .invalidates(Gen::Rows(self.site_id)),
                 move |tx| {
                     Box::pin(async move {
                         let current = this.lock_row(tx, iid, false, expected_version).await?;
@@ -361,7 +368,8 @@ impl SiteSession {
         let this = self.clone();
         self.store
             .write(
-                Op::site("delete_interaction", self.site_id).invalidates(Gen::Rows(self.site_id)),
+                self.write_op("delete_interaction")
+                    .invalidates(Gen::Rows(self.site_id)),
                 move |tx| {
                     Box::pin(async move {
                         this.lock_row(tx, iid, false, expected_version).await?;
@@ -396,7 +404,7 @@ impl SiteSession {
             .await?;
         let iid = validate::id("id", id)?;
         let this = self.clone();
-        self.store.write(Op::site("restore_interaction", self.site_id).invalidates(Gen::Rows(self.site_id)), move |tx| Box::pin(async move {
+        self.store.write(self.write_op("restore_interaction").invalidates(Gen::Rows(self.site_id)), move |tx| Box::pin(async move {
             let current = this.lock_row(tx, iid, true, None).await?;
             let deleted_at = current.deleted_at.expect("locked a deleted row");
             let now = Utc::now().trunc_subsecs(6);

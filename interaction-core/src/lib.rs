@@ -28,4 +28,4 @@ pub use interactions::IDEMPOTENCY_WINDOW;
 pub use migrate::SchemaVersion;
 pub use model::{Interaction, InteractionPatch, Member, NewInteraction, Role, Site, User, When};
 pub use session::SiteSession;
-pub use store::{InteractionStore, StoreOptions, DEFAULT_URL};
+pub use store::{InteractionStore, ReplicaStatus, StoreOptions, DEFAULT_URL};

@@ -68,7 +68,7 @@ pub struct User {
 }
 
 /// A site: one tenant's set of interactions.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Site {
     /// Primary key.
     pub id: i64,

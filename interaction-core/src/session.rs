@@ -5,6 +5,8 @@
 //! predicate itself: there is no other way in this crate to build a query over
 //! `interactions` from a session, so a new query cannot forget the site.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -37,6 +39,8 @@ pub struct SiteSession {
     pub(crate) role: Role,
     /// The hash of the login token the session was opened with, if any.
     pub(crate) token: Option<[u8; 32]>,
+    /// The newest commit LSN this session wrote or was given (0: none); shared by clones.
+    pub(crate) seen: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for SiteSession {
@@ -128,12 +132,14 @@ impl InteractionStore {
             site_id: site,
             role,
             token,
+            seen: Arc::new(AtomicU64::new(0)),
         })
     }
 
     /// The user a live login token belongs to (auth cache; unknown tokens are not cached).
     async fn token_user(&self, hash: [u8; 32], site: i32) -> Result<Option<i32>> {
-        self.cached(Kind::Auth, CacheKey::TokenUser(hash), |_| async move {
+        let op = Op::site("session", site);
+        self.cached(&op, Kind::Auth, CacheKey::TokenUser(hash), |_| async move {
             let q = Sql::fixed(
                 self.backend(),
                 "SELECT user_id, expires_at FROM auth_sessions \
@@ -164,11 +170,16 @@ impl InteractionStore {
     ) -> Result<Role> {
         let key = CacheKey::Access { user, site, token };
         let access = self
-            .cached(Kind::Permissions, key, |_| async move {
-                let a = self.load_access(user, site, token).await?;
-                let ttl = a.ttl();
-                Ok((a, ttl))
-            })
+            .cached(
+                &Op::site("session_check", site),
+                Kind::Permissions,
+                key,
+                |_| async move {
+                    let a = self.load_access(user, site, token).await?;
+                    let ttl = a.ttl();
+                    Ok((a, ttl))
+                },
+            )
             .await?;
         access.role(user)
     }
@@ -240,6 +251,47 @@ impl SiteSession {
         &self.store
     }
 
+    /// The session's consistency token: the commit position (PostgreSQL LSN, e.g.
+    /// `0/16B3748`) of the newest write it made or was given, `None` before any (and
+    /// always on a store without replicas, where every read is consistent).
+    ///
+    /// Reads of this session that replicas may serve go to a replica only once it has
+    /// replayed this position (read your writes, spec §5.4). It is a plain string: hand it
+    /// to the next request (an HTTP header, a cookie) and open that request's session
+    /// with [`with_consistency_token`](Self::with_consistency_token), in any process or
+    /// language, to see the writes too.
+    pub fn consistency_token(&self) -> Option<String> {
+        match self.seen.load(Ordering::Acquire) {
+            0 => None,
+            lsn => Some(crate::backend::format_lsn(lsn)),
+        }
+    }
+
+    /// Raises the session's consistency token to `token` (from
+    /// [`consistency_token`](Self::consistency_token), maybe of another process): its
+    /// reads then see every write up to it. Clones share the token. A malformed token is
+    /// [`Error::Validation`] on `consistency_token`.
+    pub fn with_consistency_token(self, token: &str) -> Result<SiteSession> {
+        let lsn = crate::backend::parse_lsn(token).ok_or_else(|| {
+            Error::validation(
+                "consistency_token",
+                "expected a token from consistency_token(), e.g. 0/16B3748",
+            )
+        })?;
+        self.seen.fetch_max(lsn, Ordering::AcqRel);
+        Ok(self)
+    }
+
+    /// The session's consistency token as an LSN (0: none).
+    pub(crate) fn seen(&self) -> u64 {
+        self.seen.load(Ordering::Acquire)
+    }
+
+    /// A write of this session: traced with its site, recording its commit LSN.
+    pub(crate) fn write_op(&self, name: &'static str) -> Op {
+        Op::site(name, self.site_id).records(&self.seen)
+    }
+
     /// Re-checks the session (see [`SiteSession`]) and fails with
     /// [`Error::PermissionDenied`] unless the current role is at least `min`; a revoked or
     /// expired token is [`Error::AuthenticationFailed`].
@@ -285,7 +337,9 @@ impl SiteSession {
         let user = validate::id("user_id", user_id)?;
         self.authorize(Role::Admin, "managing members").await?;
         let (actor, site) = (self.user_id, self.site_id);
-        let op = Op::site("set_member_role", site).invalidates(Gen::User(user));
+        let op = self
+            .write_op("set_member_role")
+            .invalidates(Gen::User(user));
         self.store
             .write(op, move |tx| {
                 Box::pin(async move {
@@ -301,7 +355,7 @@ impl SiteSession {
         let user = validate::id("user_id", user_id)?;
         self.authorize(Role::Admin, "managing members").await?;
         let (actor, site) = (self.user_id, self.site_id);
-        let op = Op::site("remove_member", site).invalidates(Gen::User(user));
+        let op = self.write_op("remove_member").invalidates(Gen::User(user));
         self.store
             .write(op, move |tx| {
                 Box::pin(async move {
@@ -344,7 +398,11 @@ impl SiteSession {
             .bind(i64::from(limit) + 1);
         let mut rows: Vec<AuditRow> = self
             .store
-            .read_all(Op::site("audit_trail", self.site_id), Fresh::Latest, q)
+            .read_all(
+                Op::site("audit_trail", self.site_id),
+                Fresh::Reporting(self.seen()),
+                q,
+            )
             .await?;
         let more = rows.len() > limit as usize;
         rows.truncate(limit as usize);

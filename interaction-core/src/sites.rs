@@ -4,7 +4,7 @@ use chrono::Utc;
 
 use crate::audit::{self, AuditRecord};
 use crate::backend::{db_row, Arg, Sql, Ts, Tx};
-use crate::cache::Gen;
+use crate::cache::{Gen, Key, Kind};
 use crate::error::{Error, Result};
 use crate::exec::{Fresh, Op};
 use crate::model::{Member, Role, Site};
@@ -55,7 +55,7 @@ impl InteractionStore {
             .bind(true)
             .push(") RETURNING ")
             .push(SITE_COLUMNS);
-        self.write(Op::new("create_site"), move |tx| Box::pin(async move {
+        self.write(Op::new("create_site").invalidates(Gen::SiteList), move |tx| Box::pin(async move {
             let site: Site = tx.fetch_one::<SiteRow>(&q).await?.into();
             audit::record(
                 tx,
@@ -81,29 +81,41 @@ impl InteractionStore {
         q.push(SITE_COLUMNS)
             .push(" FROM sites WHERE site_id = ")
             .bind(id);
-        self.read_opt::<SiteRow>(Op::new("get_site"), Fresh::Latest, q)
-            .await?
-            .map(Site::from)
-            .ok_or_else(|| Error::not_found("site", site_id))
+        let op = Op::new("get_site");
+        let site = self
+            .cached(&op, Kind::Lookup, Key::Site(id), |_| async {
+                let row = self
+                    .read_opt::<SiteRow>(op.clone(), Fresh::Latest, q)
+                    .await?;
+                // A missing site is not remembered: it may be created next.
+                let ttl = row.is_none().then_some(std::time::Duration::ZERO);
+                Ok((row.map(Site::from), ttl))
+            })
+            .await?;
+        site.ok_or_else(|| Error::not_found("site", site_id))
     }
 
     /// All sites, by name.
     pub async fn list_sites(&self) -> Result<Vec<Site>> {
         let mut q = self.sql("SELECT ");
         q.push(SITE_COLUMNS).push(" FROM sites ORDER BY name");
-        Ok(self
-            .read_all::<SiteRow>(Op::new("list_sites"), Fresh::Latest, q)
-            .await?
-            .into_iter()
-            .map(Site::from)
-            .collect())
+        let op = Op::new("list_sites");
+        self.cached(&op, Kind::Lookup, Key::SiteList, |_| async {
+            let rows = self
+                .read_all::<SiteRow>(op.clone(), Fresh::Latest, q)
+                .await?;
+            Ok((rows.into_iter().map(Site::from).collect::<Vec<_>>(), None))
+        })
+        .await
     }
 
     /// Activates or deactivates a site. Sessions cannot be opened on an inactive site.
     pub async fn set_site_active(&self, site_id: i64, active: bool) -> Result<Site> {
         let id = validate::id("site_id", site_id)?;
         self.write(
-            Op::new("set_site_active").invalidates(Gen::Site(id)),
+            Op::new("set_site_active")
+                .invalidates(Gen::Site(id))
+                .invalidates(Gen::SiteList),
             move |tx| {
                 Box::pin(async move {
                     let mut q = Sql::new(tx.backend(), "UPDATE sites SET is_active = ");

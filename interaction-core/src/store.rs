@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use tokio::sync::{OnceCell, Semaphore};
 
+#[cfg(feature = "postgres")]
+use crate::backend::cluster::Cluster;
 use crate::backend::{Arg, Backend, Db, Limits, Sql};
 use crate::cache::{Cache, CacheConfig, CacheStats};
 use crate::cursor::CursorKey;
@@ -38,6 +40,11 @@ pub struct StoreOptions {
     cache: bool,
     redis_url: Option<String>,
     redis_timeout: Duration,
+    replicas: Vec<String>,
+    reporting_replica: Option<String>,
+    replica_max_lag: Duration,
+    behind_pgbouncer: bool,
+    finder_cache_ttl: Duration,
 }
 
 impl Default for StoreOptions {
@@ -68,6 +75,11 @@ impl StoreOptions {
             cache: true,
             redis_url: None,
             redis_timeout: Duration::from_millis(100),
+            replicas: Vec::new(),
+            reporting_replica: None,
+            replica_max_lag: Duration::from_secs(1),
+            behind_pgbouncer: false,
+            finder_cache_ttl: Duration::from_secs(300),
         }
     }
 
@@ -178,6 +190,14 @@ impl StoreOptions {
         self
     }
 
+    /// How long a Finder page or count is kept in the cache (it dies earlier when its
+    /// site's rows change). Default 5 minutes (spec §5.2); at most 24 hours; zero keeps
+    /// no Finder results while still caching logins and permissions.
+    pub fn finder_cache_ttl(mut self, d: Duration) -> Self {
+        self.finder_cache_ttl = d;
+        self
+    }
+
     /// A Redis shared by every process of the deployment (`redis://host:port/db`,
     /// `rediss://` for TLS): a revocation or a change in one process is seen by the next
     /// call in all of them. Redis is never a dependency: down, slow or flushed, calls go
@@ -194,10 +214,57 @@ impl StoreOptions {
         self
     }
 
+    /// Streaming replicas of the primary (PostgreSQL URLs, same database) that serve
+    /// Finder searches and loads of single records, balanced across the healthy ones
+    /// (spec §5.4). Writes, transactions, authentication and permission checks always go
+    /// to the primary. A read that must see a session's own writes goes to a replica only
+    /// once it has replayed them (see
+    /// [`SiteSession::consistency_token`](crate::SiteSession::consistency_token)); a replica
+    /// that is down or lags more than [`replica_max_lag`](Self::replica_max_lag) leaves the
+    /// rotation until it catches up; with none healthy, reads go to the primary. Each
+    /// replica gets its own pool with this store's limits. Default: none.
+    pub fn replicas<I, S>(mut self, urls: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.replicas = urls.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// A replica for counts, exports and audit reads (spec §5.4), so that reporting
+    /// never competes with searches; while it is unhealthy those reads use the other
+    /// replicas or the primary. Default: none.
+    pub fn reporting_replica(mut self, url: impl Into<String>) -> Self {
+        self.reporting_replica = Some(url.into());
+        self
+    }
+
+    /// How far behind the primary a replica may be (the age of the oldest WAL it has
+    /// not replayed) and still serve reads. Default 1 s.
+    pub fn replica_max_lag(mut self, d: Duration) -> Self {
+        self.replica_max_lag = d;
+        self
+    }
+
+    /// The PostgreSQL URL leads to pgBouncer in transaction pooling mode (spec §5.3):
+    /// every statement goes as one simple-protocol message with its values inlined as
+    /// typed literals (no named prepared statement survives a change of server
+    /// connection), and no settings are sent at connect time (pgBouncer refuses them):
+    /// set `statement_timeout`, `lock_timeout` and `idle_in_transaction_session_timeout`
+    /// on the role or database instead (`ALTER ROLE app SET statement_timeout = '30s'`).
+    /// Every call's deadline (`call_timeout`) still holds. Default `false`.
+    pub fn behind_pgbouncer(mut self, yes: bool) -> Self {
+        self.behind_pgbouncer = yes;
+        self
+    }
+
     /// Opens the pool, applies migrations if asked, then checks the schema version.
     pub async fn connect(self) -> Result<InteractionStore> {
         self.validate()?;
         let db = Db::open(self.url.trim(), self.limits()).await?;
+        #[cfg(feature = "postgres")]
+        let cluster = self.cluster(&db).await?;
         let open = |db: Db, cache: Cache| InteractionStore {
             inner: Arc::new(Inner {
                 db,
@@ -205,9 +272,11 @@ impl StoreOptions {
                 dummy_hash: OnceCell::new(),
                 cursor_key: OnceCell::new(),
                 cache,
+                #[cfg(feature = "postgres")]
+                cluster: cluster.clone(),
             }),
         };
-        let store = open(db.clone(), Cache::new(CacheConfig::Off)?);
+        let store = open(db.clone(), Cache::new(CacheConfig::Off, Duration::ZERO)?);
         if self.migrate {
             store.migrate().await?;
         }
@@ -236,7 +305,34 @@ impl StoreOptions {
                 }
             },
         };
-        Ok(open(db, Cache::new(config)?))
+        Ok(open(db, Cache::new(config, self.finder_cache_ttl)?))
+    }
+
+    /// The replicas' pools and their probe, if any are configured.
+    #[cfg(feature = "postgres")]
+    async fn cluster(&self, primary: &Db) -> Result<Option<Cluster>> {
+        if self.replicas.is_empty() && self.reporting_replica.is_none() {
+            return Ok(None);
+        }
+        if primary.backend() != Backend::Postgres {
+            return Err(Error::validation(
+                "replicas",
+                "replicas need a PostgreSQL primary",
+            ));
+        }
+        let replicas = self
+            .replicas
+            .iter()
+            .map(|u| Db::replica(u.trim(), self.limits()))
+            .collect::<Result<Vec<_>>>()?;
+        let reporting = self
+            .reporting_replica
+            .as_deref()
+            .map(|u| Db::replica(u.trim(), self.limits()))
+            .transpose()?;
+        Ok(Some(
+            Cluster::start(primary.clone(), replicas, reporting, self.replica_max_lag).await,
+        ))
     }
 
     fn validate(&self) -> Result<()> {
@@ -257,7 +353,17 @@ impl StoreOptions {
                 ));
             }
         }
+        if self.finder_cache_ttl > Duration::from_secs(24 * 3600) {
+            return Err(Error::validation(
+                "finder_cache_ttl",
+                "must be at most 24 hours",
+            ));
+        }
+        for u in self.replicas.iter().chain(self.reporting_replica.iter()) {
+            crate::validate::no_nul("replicas", u)?;
+        }
         for (field, d) in [
+            ("replica_max_lag", self.replica_max_lag),
             ("redis_timeout", self.redis_timeout),
             ("acquire_timeout", self.acquire_timeout),
             ("connect_timeout", self.connect_timeout),
@@ -287,8 +393,23 @@ impl StoreOptions {
             slow_threshold: self.slow_statement_threshold,
             min_connections: self.min_connections.min(self.max_connections),
             max_connections: self.max_connections,
+            pgbouncer: self.behind_pgbouncer,
         }
     }
+}
+
+/// A replica as the store's health probe last saw it: see
+/// [`InteractionStore::replica_status`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplicaStatus {
+    /// `host:port`.
+    pub place: String,
+    /// The reporting replica (`StoreOptions::reporting_replica`).
+    pub reporting: bool,
+    /// In the rotation: answering, a standby, and within `replica_max_lag`.
+    pub healthy: bool,
+    /// The WAL position it had replayed at the last probe (`0/0` before any).
+    pub replayed: String,
 }
 
 pub(crate) struct Inner {
@@ -300,6 +421,9 @@ pub(crate) struct Inner {
     /// The deployment's cursor secret, read once (see `cursor.rs`).
     pub(crate) cursor_key: OnceCell<CursorKey>,
     pub(crate) cache: Cache,
+    /// Replicas and their health (PostgreSQL with `replicas`).
+    #[cfg(feature = "postgres")]
+    pub(crate) cluster: Option<Cluster>,
 }
 
 /// Entries of the in-process cache; when full, expired ones go first, then all.
@@ -392,6 +516,10 @@ impl InteractionStore {
     pub async fn close(&self) {
         self.inner.db.close();
         self.inner.cache.close();
+        #[cfg(feature = "postgres")]
+        if let Some(c) = &self.inner.cluster {
+            c.close();
+        }
         let deadline = tokio::time::Instant::now() + self.inner.db.limits().call_timeout;
         while self.inner.db.size() > 0 && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(5)).await;
@@ -406,6 +534,16 @@ impl InteractionStore {
 
     pub(crate) fn cache(&self) -> &Cache {
         &self.inner.cache
+    }
+
+    /// The configured replicas as the health probe last saw them (empty without
+    /// replicas).
+    pub fn replica_status(&self) -> Vec<ReplicaStatus> {
+        #[cfg(feature = "postgres")]
+        if let Some(c) = &self.inner.cluster {
+            return c.status();
+        }
+        Vec::new()
     }
 
     /// True after [`close`](Self::close).

@@ -17,6 +17,8 @@ compile_error!(
     "interaction-core needs at least one backend: enable feature `postgres` or `sqlite`"
 );
 
+#[cfg(feature = "postgres")]
+pub(crate) mod cluster;
 pub(crate) mod dialect;
 #[cfg(feature = "postgres")]
 pub(crate) mod postgres;
@@ -40,6 +42,39 @@ use sql::Plan;
 pub(crate) use sql::{db_row, Arg, Rowable, Sql, Ts};
 
 use crate::error::{Error, ErrorKind, Result};
+
+/// Parses a commit position as PostgreSQL writes an LSN (`16/B374D848`): the form of a
+/// session's consistency token.
+pub(crate) fn parse_lsn(s: &str) -> Option<u64> {
+    let (hi, lo) = s.trim().split_once('/')?;
+    let part = |p: &str| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_hexdigit());
+    if !(part(hi) && part(lo)) {
+        return None;
+    }
+    let hi = u32::from_str_radix(hi, 16).ok()?;
+    let lo = u32::from_str_radix(lo, 16).ok()?;
+    Some((u64::from(hi) << 32) | u64::from(lo))
+}
+
+/// An LSN as PostgreSQL writes it.
+pub(crate) fn format_lsn(lsn: u64) -> String {
+    format!("{:X}/{:X}", lsn >> 32, lsn & 0xffff_ffff)
+}
+
+#[cfg(test)]
+mod lsn_tests {
+    use super::*;
+
+    #[test]
+    fn lsns_parse_and_print_like_postgres() {
+        assert_eq!(parse_lsn("16/B374D848"), Some(0x16_B374_D848));
+        assert_eq!(format_lsn(0x16_B374_D848), "16/B374D848");
+        assert_eq!(parse_lsn("0/0"), Some(0));
+        for bad in ["", "/", "1/", "x/1", "1/2/3", "123456789/0", "1 2", "+1/2"] {
+            assert_eq!(parse_lsn(bad), None, "{bad}");
+        }
+    }
+}
 
 /// Which database engine a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -87,6 +122,11 @@ pub(crate) struct Limits {
     pub slow_threshold: Option<Duration>,
     pub min_connections: u32,
     pub max_connections: u32,
+    /// PostgreSQL behind pgBouncer in transaction mode: no named prepared statements (the
+    /// next statement may reach another server connection) and no settings in the
+    /// startup packet (pgBouncer refuses them).
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    pub pgbouncer: bool,
 }
 
 /// Where a store's connections go, for error messages.
@@ -133,12 +173,9 @@ fn build<M: deadpool::managed::Manager>(m: M, limits: &Limits) -> Result<Pool<M>
 }
 
 #[cfg(feature = "postgres")]
-fn open_postgres(url: &str, limits: &Limits) -> Result<Opened> {
-    let (opts, target) = postgres::connect_options(url, limits)?;
-    let manager = postgres::PgManager {
-        opts,
-        limits: limits.clone(),
-    };
+fn open_postgres(url: &str, limits: &Limits, primary: bool) -> Result<Opened> {
+    let (hosts, target) = postgres::connect_options(url, limits)?;
+    let manager = postgres::PgManager::new(hosts, limits.clone(), primary);
     Ok((Pools::Postgres(build(manager, limits)?), target, None))
 }
 
@@ -174,7 +211,7 @@ fn left_out(backend: Backend) -> Error {
 }
 
 #[cfg(not(feature = "postgres"))]
-fn open_postgres(_: &str, _: &Limits) -> Result<Opened> {
+fn open_postgres(_: &str, _: &Limits, _: bool) -> Result<Opened> {
     Err(left_out(Backend::Postgres))
 }
 
@@ -223,10 +260,28 @@ impl Db {
     /// Builds the pool for `url` and opens one connection, so that a wrong address, name
     /// or password fails here. Further connections open lazily; `min_connections` are
     /// warmed in the background.
-    pub(crate) async fn open(url: &str, mut limits: Limits) -> Result<Db> {
+    pub(crate) async fn open(url: &str, limits: Limits) -> Result<Db> {
+        let db = Db::build(url, limits, true)?;
+        let deadline = Instant::now() + db.limits().call_timeout;
+        db.acquire(deadline).await?.keep();
+        db.maintain();
+        Ok(db)
+    }
+
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    /// The pool of a PostgreSQL replica: nothing is opened yet (a replica that is down
+    /// when the store opens only stays out of the rotation until it answers).
+    pub(crate) fn replica(url: &str, limits: Limits) -> Result<Db> {
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(Error::validation("replicas", "expected postgres://… URLs"));
+        }
+        Db::build(url, limits, false)
+    }
+
+    fn build(url: &str, mut limits: Limits, primary: bool) -> Result<Db> {
         let (pools, target, gate) =
             if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-                open_postgres(url, &limits)?
+                open_postgres(url, &limits, primary)?
             } else if url.starts_with("sqlite:") {
                 open_sqlite(url, &mut limits)?
             } else {
@@ -235,18 +290,20 @@ impl Db {
                     "expected postgres://…, sqlite://path or sqlite::memory:",
                 ));
             };
-        let db = Db {
+        Ok(Db {
             inner: Arc::new(DbInner {
                 pools,
                 limits,
                 target,
                 write_gate: gate,
             }),
-        };
-        let deadline = Instant::now() + db.limits().call_timeout;
-        db.acquire(deadline).await?.keep();
-        db.maintain();
-        Ok(db)
+        })
+    }
+
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    /// Where this pool connects (`host:port`, several for a failover pair, or a file).
+    pub(crate) fn place(&self) -> &str {
+        &self.inner.target.place
     }
 
     pub(crate) fn backend(&self) -> Backend {
@@ -510,7 +567,7 @@ macro_rules! run {
         match $lease.conn.as_mut().expect("lease holds a connection") {
             // Custom plans in one round trip: the simple-query protocol with literals.
             #[cfg(feature = "postgres")]
-            Conn::Postgres(c) if q.plan == Plan::Custom => {
+            Conn::Postgres(c) if q.plan == Plan::Custom || $db.limits().pgbouncer => {
                 let sql = postgres::inline(q).map_err(Fault::Encode)?;
                 match sqlx::raw_sql(AssertSqlSafe(sql)).fetch_all(&mut **c).await {
                     Ok(rows) => rows
@@ -592,6 +649,15 @@ impl Lease {
         self.keep = false;
         let r = async {
             match self.conn.as_mut().expect("lease holds a connection") {
+                #[cfg(feature = "postgres")]
+                Conn::Postgres(c) if db.limits().pgbouncer => {
+                    let sql = postgres::inline(q).map_err(Fault::Encode)?;
+                    sqlx::raw_sql(AssertSqlSafe(sql))
+                        .execute(&mut **c)
+                        .await
+                        .map(|r| r.rows_affected())
+                        .map_err(|e| Fault::Driver(e.into()))
+                }
                 #[cfg(feature = "postgres")]
                 Conn::Postgres(c) => {
                     let args = postgres::args(q).map_err(Fault::Encode)?;
@@ -720,7 +786,14 @@ impl Tx {
         self.lease.keep = false;
         match f {
             Fault::Encode(e) => e,
-            Fault::Driver(e) => self.db.classify(e),
+            Fault::Driver(e) => {
+                if self.db.is_connection_lost(&e) {
+                    // A restart or failover closed them all, or the server was demoted:
+                    // the next call must open fresh ones (and find the new primary).
+                    self.db.drop_idle();
+                }
+                self.db.classify(e)
+            }
         }
     }
 

@@ -171,15 +171,67 @@ pub(crate) fn inline(q: &Sql) -> Result<String> {
     Ok(out)
 }
 
-/// Parses `url` and applies the store's limits as session settings sent with the startup
-/// packet: they cost no round trip and hold for every statement of the connection.
-pub(crate) fn connect_options(url: &str, limits: &Limits) -> Result<(PgConnectOptions, Target)> {
+/// Splits a libpq-style multi-host URL (`postgres://u@h1:5432,h2:5433/db?…`) into one URL
+/// per host, in order. A single-host URL comes back as it is.
+pub(crate) fn split_hosts(url: &str) -> Vec<String> {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return vec![url.to_string()];
+    };
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    let (userinfo, hosts) = match authority.rfind('@') {
+        Some(i) => (&authority[..=i], &authority[i + 1..]),
+        None => ("", authority),
+    };
+    if !hosts.contains(',') {
+        return vec![url.to_string()];
+    }
+    hosts
+        .split(',')
+        .map(|h| format!("{scheme}://{userinfo}{h}{tail}"))
+        .collect()
+}
+
+/// Parses `url` (one host or several) and applies the store's limits as session settings
+/// sent with the startup packet: they cost no round trip and hold for every statement of
+/// the connection.
+pub(crate) fn connect_options(
+    url: &str,
+    limits: &Limits,
+) -> Result<(Vec<PgConnectOptions>, Target)> {
+    let mut hosts = Vec::new();
+    for one in split_hosts(url) {
+        hosts.push(host_options(&one, limits)?);
+    }
+    let first = &hosts[0];
+    let target = Target {
+        place: hosts
+            .iter()
+            .map(|o| format!("{}:{}", o.get_host(), o.get_port()))
+            .collect::<Vec<_>>()
+            .join(","),
+        database: first
+            .get_database()
+            .unwrap_or(first.get_username())
+            .to_string(),
+        user: first.get_username().to_string(),
+    };
+    Ok((hosts, target))
+}
+
+fn host_options(url: &str, limits: &Limits) -> Result<PgConnectOptions> {
     let opts = PgConnectOptions::from_str(url).map_err(|e| Error::Validation {
         field: "url".into(),
         message: e.to_string(),
     })?;
+    let opts = opts.application_name("interaction-store");
+    if limits.pgbouncer {
+        // pgBouncer refuses startup settings; they belong to the role or database there
+        // (ALTER ROLE … SET statement_timeout …); the call deadline still bounds every call.
+        return Ok(opts);
+    }
     let ms = |d: std::time::Duration| d.as_millis().max(1).to_string();
-    let opts = opts.application_name("interaction-store").options([
+    Ok(opts.options([
         ("statement_timeout", ms(limits.statement_timeout)),
         ("lock_timeout", ms(limits.lock_timeout)),
         // A client that vanished inside a transaction must not hold its locks for
@@ -192,50 +244,103 @@ pub(crate) fn connect_options(url: &str, limits: &Limits) -> Result<(PgConnectOp
         ("tcp_keepalives_idle", "60".into()),
         ("tcp_keepalives_interval", "10".into()),
         ("tcp_keepalives_count", "3".into()),
-    ]);
-    let target = Target {
-        place: format!("{}:{}", opts.get_host(), opts.get_port()),
-        database: opts
-            .get_database()
-            .unwrap_or(opts.get_username())
-            .to_string(),
-        user: opts.get_username().to_string(),
-    };
-    Ok((opts, target))
+    ]))
 }
 
 /// Opens and recycles PostgreSQL connections for the pool.
 pub(crate) struct PgManager {
-    pub(crate) opts: PgConnectOptions,
+    /// One entry per listed host.
+    pub(crate) hosts: Vec<PgConnectOptions>,
+    /// The host that last gave a usable connection: tried first.
+    pub(crate) preferred: std::sync::atomic::AtomicUsize,
+    /// Only a host that is not in recovery will do (`target_session_attrs=read-write`):
+    /// the pool of a primary listed with several hosts.
+    pub(crate) writable_only: bool,
     pub(crate) limits: Limits,
+}
+
+impl PgManager {
+    pub(crate) fn new(hosts: Vec<PgConnectOptions>, limits: Limits, primary: bool) -> PgManager {
+        PgManager {
+            writable_only: primary && hosts.len() > 1,
+            hosts,
+            preferred: std::sync::atomic::AtomicUsize::new(0),
+            limits,
+        }
+    }
+
+    /// One attempt on one host; a standby is refused when `writable_only`.
+    async fn try_host(&self, i: usize) -> std::result::Result<PgConnection, sqlx::Error> {
+        let mut c = PgConnection::connect_with(&self.hosts[i]).await?;
+        if self.writable_only {
+            // The simple protocol: no prepared statement (pgBouncer-safe).
+            use sqlx::Row;
+            let row = sqlx::raw_sql("SELECT pg_is_in_recovery()")
+                .fetch_one(&mut c)
+                .await?;
+            let standby: bool = row.try_get(0)?;
+            if standby {
+                let _ = c.close().await;
+                return Err(sqlx::Error::Io(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionRefused,
+                    "the server is a standby (read-only); looking for the primary",
+                )));
+            }
+        }
+        Ok(c)
+    }
 }
 
 impl Manager for PgManager {
     type Type = PgConnection;
     type Error = sqlx::Error;
 
+    /// One host: it is refused at once, waited for while it starts. Several hosts (a
+    /// failover pair): each is tried in turn, starting with the last good one, in rounds
+    /// until the connect timeout, so a write during a promotion waits for the new
+    /// primary instead of failing.
     async fn create(&self) -> std::result::Result<PgConnection, sqlx::Error> {
+        use std::sync::atomic::Ordering;
         let deadline = tokio::time::Instant::now() + self.limits.connect_timeout;
         let mut pause = std::time::Duration::from_millis(20);
+        let n = self.hosts.len();
         loop {
-            match tokio::time::timeout_at(deadline, PgConnection::connect_with(&self.opts)).await {
-                Ok(Err(e)) if starting_up(&e) && tokio::time::Instant::now() + pause < deadline => {
-                    // The server is starting (a restart or a failover): it will take us
-                    // in a moment, so wait for it within the connect timeout.
-                    tokio::time::sleep(pause).await;
-                    pause = (pause * 2).min(std::time::Duration::from_millis(500));
-                }
-                Ok(r) => return r,
-                Err(_) => {
-                    return Err(sqlx::Error::Io(std::io::Error::new(
-                        std::io::ErrorKind::TimedOut,
-                        format!(
-                            "no connection within the connect timeout ({} ms)",
-                            self.limits.connect_timeout.as_millis()
-                        ),
-                    )))
+            let first = self.preferred.load(Ordering::Relaxed) % n;
+            let mut last = None;
+            for k in 0..n {
+                let i = (first + k) % n;
+                match tokio::time::timeout_at(deadline, self.try_host(i)).await {
+                    Ok(Ok(c)) => {
+                        self.preferred.store(i, Ordering::Relaxed);
+                        return Ok(c);
+                    }
+                    Ok(Err(e)) => last = Some(e),
+                    Err(_) => break,
                 }
             }
+            let retry = match &last {
+                Some(e) => n > 1 || starting_up(e),
+                None => false,
+            };
+            if retry && tokio::time::Instant::now() + pause < deadline {
+                // The server is starting (a restart), or no listed host is a primary yet
+                // (a failover in progress): wait within the connect timeout.
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(std::time::Duration::from_millis(500));
+                continue;
+            }
+            return match last {
+                Some(e) if !retry => Err(e),
+                _ => Err(sqlx::Error::Io(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!(
+                        "no connection within the connect timeout ({} ms){}",
+                        self.limits.connect_timeout.as_millis(),
+                        last.map(|e| format!("; last error: {e}"))
+                            .unwrap_or_default()
+                    ),
+                ))),
+            };
         }
     }
 
@@ -245,6 +350,14 @@ impl Manager for PgManager {
         recycle(&self.limits, m)
     }
 }
+
+/// The WAL position after everything this connection committed: a write's consistency
+/// token (the insert position is at or past the end of its commit record).
+pub(crate) const COMMIT_LSN_SQL: &str = "SELECT pg_current_wal_insert_lsn()::text";
+
+/// A replica's state: whether it is a standby, and how far it has replayed.
+pub(crate) const REPLAY_SQL: &str =
+    "SELECT pg_is_in_recovery(), COALESCE(pg_last_wal_replay_lsn(), '0/0')::text";
 
 fn sqlstate(e: &sqlx::Error) -> Option<String> {
     match e {
@@ -259,10 +372,12 @@ fn starting_up(e: &sqlx::Error) -> bool {
 }
 
 /// Whether the error means the connection is gone: the server ended the session
-/// (`57P01` admin shutdown, `57P02` crash shutdown, `57P03` cannot connect now) or the
-/// connection failed (class `08`).
+/// (`57P01` admin shutdown, `57P02` crash shutdown, `57P03` cannot connect now), the
+/// connection failed (class `08`) or leads to a server that can no longer write.
 pub(crate) fn connection_lost(code: &str) -> bool {
-    matches!(code, "57P01" | "57P02" | "57P03") || code.starts_with("08")
+    // 25006: a write reached a read-only server (demoted by a failover): the connection
+    // must go so that the next one finds the new primary.
+    matches!(code, "57P01" | "57P02" | "57P03" | "25006") || code.starts_with("08")
 }
 
 /// Classifies a database error by SQLSTATE.
@@ -320,6 +435,14 @@ pub(crate) fn classify_database(
         "58P01" => (
             K::Configuration,
             format!("the server lacks a feature or extension: {}", db.message()),
+        ),
+        "25006" => (
+            K::Unavailable,
+            format!(
+                "{} is read-only (a standby, or a primary demoted by a failover): {}",
+                target.place,
+                db.message()
+            ),
         ),
         "53300" => (
             K::Unavailable,
@@ -437,6 +560,22 @@ mod tests {
              'NaN'::float8, '0.25'::float8, NULL::text, \
              '2023-11-14T22:13:20.000001Z'::timestamptz, '\\x00ff'::bytea, true, \
              '0'::int8, '1'::int8"
+        );
+    }
+
+    #[test]
+    fn multi_host_urls_split_per_host() {
+        assert_eq!(
+            split_hosts("postgres://u:p@h1:5432,h2:5433/db?sslmode=disable"),
+            vec![
+                "postgres://u:p@h1:5432/db?sslmode=disable",
+                "postgres://u:p@h2:5433/db?sslmode=disable"
+            ]
+        );
+        assert_eq!(split_hosts("postgres://h/db"), vec!["postgres://h/db"]);
+        assert_eq!(
+            split_hosts("postgresql://a,b"),
+            vec!["postgresql://a", "postgresql://b"]
         );
     }
 

@@ -42,8 +42,11 @@ pub(crate) enum Gen {
     Token([u8; 32]),
     /// A site's interactions: any committed change to them.
     Rows(i32),
+    /// The list of sites (a site created, renamed or (de)activated).
+    SiteList,
 }
 
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
 impl Gen {
     fn name(&self) -> String {
         match self {
@@ -51,6 +54,7 @@ impl Gen {
             Gen::Site(s) => format!("g:s:{s}"),
             Gen::Token(t) => format!("g:t:{}", hex(&t[..16])),
             Gen::Rows(s) => format!("g:r:{s}"),
+            Gen::SiteList => "g:sl".to_string(),
         }
     }
 }
@@ -71,11 +75,13 @@ impl Stamp {
         }
     }
 
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     /// `tag:lsn`, the LSN as 16 hex digits so that strings compare like numbers.
     fn encode(&self) -> String {
         format!("{:016x}:{:016x}", self.tag, self.lsn)
     }
 
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     fn decode(s: &[u8]) -> Stamp {
         let s = std::str::from_utf8(s).unwrap_or("");
         let (tag, lsn) = s.split_once(':').unwrap_or(("0", "0"));
@@ -95,6 +101,8 @@ pub(crate) enum Kind {
     Permissions,
     /// Finder pages and counts (5 min).
     Finder,
+    /// Lookup data: sites (1 h, always in process memory).
+    Lookup,
 }
 
 impl Kind {
@@ -103,6 +111,7 @@ impl Kind {
             Kind::Auth => Duration::from_secs(24 * 3600),
             Kind::Permissions => Duration::from_secs(15 * 60),
             Kind::Finder => Duration::from_secs(5 * 60),
+            Kind::Lookup => Duration::from_secs(3600),
         }
     }
 
@@ -111,6 +120,7 @@ impl Kind {
             Kind::Auth => "auth",
             Kind::Permissions => "permissions",
             Kind::Finder => "finder",
+            Kind::Lookup => "lookup",
         }
     }
 }
@@ -129,6 +139,10 @@ pub(crate) enum Key {
     },
     /// A Finder result: a site and the hash of the exact statement.
     Finder { site: i32, statement: [u8; 16] },
+    /// One site.
+    Site(i32),
+    /// Every site.
+    SiteList,
 }
 
 impl Key {
@@ -144,9 +158,12 @@ impl Key {
                 g
             }
             Key::Finder { site, .. } => vec![Gen::Rows(*site)],
+            Key::Site(s) => vec![Gen::Site(*s)],
+            Key::SiteList => vec![Gen::SiteList],
         }
     }
 
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     fn name(&self) -> String {
         match self {
             Key::TokenUser(t) => format!("e:tu:{}", hex(&t[..16])),
@@ -155,10 +172,13 @@ impl Key {
                 None => format!("e:a:{site}:{user}:-"),
             },
             Key::Finder { site, statement } => format!("e:f:{site}:{}", hex(statement)),
+            Key::Site(s) => format!("e:s:{s}"),
+            Key::SiteList => "e:sl".to_string(),
         }
     }
 }
 
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
 fn hex(b: &[u8]) -> String {
     use std::fmt::Write;
     b.iter()
@@ -215,6 +235,8 @@ pub struct CacheStats {
     pub permissions: CacheCounts,
     /// Finder pages and counts.
     pub finder: CacheCounts,
+    /// Lookup data (sites), always in process memory.
+    pub lookup: CacheCounts,
     /// Lookups that bypassed an unavailable cache.
     pub bypassed: u64,
     /// Times Redis became unreachable.
@@ -241,6 +263,7 @@ struct Stats {
     auth: Counter,
     permissions: Counter,
     finder: Counter,
+    lookup: Counter,
     bypassed: AtomicU64,
 }
 
@@ -250,6 +273,7 @@ impl Stats {
             Kind::Auth => &self.auth,
             Kind::Permissions => &self.permissions,
             Kind::Finder => &self.finder,
+            Kind::Lookup => &self.lookup,
         }
     }
 }
@@ -265,7 +289,14 @@ enum Store {
 #[derive(Clone)]
 pub(crate) struct Cache {
     inner: Arc<(Store, Stats)>,
+    /// Lookup data lives in process memory whatever `inner` is (spec §5.2).
+    local: Arc<memory::Memory>,
+    /// How long Finder results are kept (zero: not cached).
+    finder_ttl: Duration,
 }
+
+/// Entries of the in-process lookup cache.
+const LOOKUP_ENTRIES: usize = 4096;
 
 /// How a store caches (from `StoreOptions`).
 #[derive(Debug, Clone)]
@@ -285,7 +316,7 @@ pub(crate) enum CacheConfig {
 }
 
 impl Cache {
-    pub(crate) fn new(config: CacheConfig) -> Result<Cache> {
+    pub(crate) fn new(config: CacheConfig, finder_ttl: Duration) -> Result<Cache> {
         let store = match config {
             CacheConfig::Off => Store::Off,
             CacheConfig::Memory { capacity } => Store::Memory(memory::Memory::new(capacity)),
@@ -307,6 +338,8 @@ impl Cache {
         };
         Ok(Cache {
             inner: Arc::new((store, Stats::default())),
+            local: Arc::new(memory::Memory::new(LOOKUP_ENTRIES)),
+            finder_ttl,
         })
     }
 
@@ -317,8 +350,12 @@ impl Cache {
     /// Looks `key` up; it is served only if every generation it depends on
     /// ([`Key::gens`]) still has the stamp the entry was stored with.
     pub(crate) async fn get<T: Cached>(&self, kind: Kind, key: Key) -> Lookup<T> {
+        if kind == Kind::Finder && self.finder_ttl.is_zero() {
+            return Lookup::Bypass;
+        }
         let found = match &self.inner.0 {
             Store::Off => return Lookup::Bypass,
+            _ if kind == Kind::Lookup => Some(self.local.get::<T>(&key)),
             Store::Memory(m) => Some(m.get::<T>(&key)),
             #[cfg(feature = "redis")]
             Store::Redis(r) => r.get::<T>(&key).await,
@@ -352,12 +389,17 @@ impl Cache {
     /// Stores a value read after the lookup that issued `ticket`, for at most `ttl` (the
     /// cache's own TTL if shorter).
     pub(crate) async fn put<T: Cached>(&self, ticket: Ticket, value: &T, ttl: Option<Duration>) {
-        let ttl = ttl.map_or(ticket.kind.ttl(), |t| t.min(ticket.kind.ttl()));
+        let most = match ticket.kind {
+            Kind::Finder => self.finder_ttl,
+            k => k.ttl(),
+        };
+        let ttl = ttl.map_or(most, |t| t.min(most));
         if ttl.is_zero() {
             return;
         }
         match &self.inner.0 {
             Store::Off => {}
+            _ if ticket.kind == Kind::Lookup => self.local.put(ticket, value.clone(), ttl),
             Store::Memory(m) => m.put(ticket, value.clone(), ttl),
             #[cfg(feature = "redis")]
             Store::Redis(r) => r.put(ticket, value, ttl).await,
@@ -369,6 +411,7 @@ impl Cache {
         if gens.is_empty() {
             return;
         }
+        self.local.bump(gens, lsn);
         match &self.inner.0 {
             Store::Off => {}
             Store::Memory(m) => m.bump(gens, lsn),
@@ -391,6 +434,7 @@ impl Cache {
             auth: s.auth.get(),
             permissions: s.permissions.get(),
             finder: s.finder.get(),
+            lookup: s.lookup.get(),
             bypassed: s.bypassed.load(Ordering::Relaxed),
             outages,
         }
@@ -420,7 +464,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_entry_dies_with_any_of_its_generations() {
-        let c = Cache::new(CacheConfig::Memory { capacity: 100 }).unwrap();
+        let c = Cache::new(CacheConfig::Memory { capacity: 100 }, Kind::Finder.ttl()).unwrap();
         let key = Key::Access {
             user: 1,
             site: 2,
@@ -449,7 +493,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_value_read_before_a_bump_is_never_served_after_it() {
-        let c = Cache::new(CacheConfig::Memory { capacity: 100 }).unwrap();
+        let c = Cache::new(CacheConfig::Memory { capacity: 100 }, Kind::Finder.ttl()).unwrap();
         let key = Key::TokenUser([9; 32]);
         let gens = [Gen::Token([9; 32])];
         let Lookup::Miss(t) = c.get::<u8>(Kind::Auth, key.clone()).await else {
@@ -466,7 +510,7 @@ mod tests {
 
     #[tokio::test]
     async fn rows_stamps_keep_the_newest_lsn() {
-        let c = Cache::new(CacheConfig::Memory { capacity: 100 }).unwrap();
+        let c = Cache::new(CacheConfig::Memory { capacity: 100 }, Kind::Finder.ttl()).unwrap();
         c.bump(&[Gen::Rows(1)], 500).await;
         c.bump(&[Gen::Rows(1)], 300).await;
         let key = Key::Finder {

@@ -177,9 +177,34 @@ async fn finder_results_are_cached_until_a_change_to_their_site(h: Harness) {
     );
 }
 
+async fn sites_are_lookup_data_invalidated_by_their_changes(h: Harness) {
+    let a = h.site("Alpha").await;
+    assert_eq!(h.store.get_site(a.id).await.unwrap(), a);
+    let hits = h.store.cache_stats().lookup.hits;
+    assert_eq!(h.store.get_site(a.id).await.unwrap(), a);
+    assert_eq!(h.store.cache_stats().lookup.hits, hits + 1);
+    assert_eq!(h.store.list_sites().await.unwrap().len(), 1);
+    let b = h.site("Beta").await;
+    assert_eq!(
+        h.store.list_sites().await.unwrap().len(),
+        2,
+        "a new site is listed at once"
+    );
+    h.store.set_site_active(a.id, false).await.unwrap();
+    assert!(!h.store.get_site(a.id).await.unwrap().is_active);
+    assert!(!h.store.list_sites().await.unwrap()[0].is_active);
+    // Not found is not remembered.
+    let e = h.store.get_site(b.id + 1).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound);
+    let c = h.site("Gamma").await;
+    assert_eq!(c.id, b.id + 1);
+    assert_eq!(h.store.get_site(c.id).await.unwrap(), c);
+}
+
 contract!(
     open_sessions_see_every_revocation_on_their_next_call,
     finder_results_are_cached_until_a_change_to_their_site,
+    sites_are_lookup_data_invalidated_by_their_changes,
 );
 
 /// With a shared Redis (needs the test command's services, like PostgreSQL).

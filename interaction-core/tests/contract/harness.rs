@@ -22,9 +22,10 @@ pub struct Harness {
     pub store: InteractionStore,
     pub raw: Raw,
     _dir: Option<tempfile::TempDir>,
-    /// PostgreSQL databases this test created (its own and scratch ones): dropped with
-    /// the harness, so a test run against a given server leaves none behind.
-    databases: std::sync::Mutex<Vec<String>>,
+    /// PostgreSQL databases this test created (its own and scratch ones), with the admin
+    /// URL of their server: dropped with the harness, so a test run against a given
+    /// server leaves none behind.
+    databases: std::sync::Mutex<Vec<(String, String)>>,
 }
 
 pub const PASSWORD: &str = "correct horse battery";
@@ -55,20 +56,56 @@ impl Harness {
             "DATABASE_URL must point at a PostgreSQL server for the postgres-tests feature \
              (the README test command starts one)",
         );
+        Self::fresh_db_on(&admin).await
+    }
+
+    /// The contract through pgBouncer in transaction mode: the store's URL leads to
+    /// `TOPOLOGY_PGBOUNCER_URL` (with `behind_pgbouncer`); `url` and `raw` go straight to
+    /// the primary behind it, so extra stores a test opens and its checks bypass it.
+    #[cfg_attr(not(feature = "postgres-tests"), allow(dead_code))]
+    pub async fn pgbouncer() -> Harness {
+        let var = |n: &str| {
+            std::env::var(n).unwrap_or_else(|_| {
+                panic!("{n} must be set for the pgBouncer contract run (the README test command sets it)")
+            })
+        };
+        let admin = var("TOPOLOGY_PRIMARY_URL");
+        let direct = Self::fresh_db_on(&admin).await;
+        let name = database_name(&direct);
+        let bouncer = with_database(&var("TOPOLOGY_PGBOUNCER_URL"), &name);
+        let store = StoreOptions::new(&bouncer)
+            .behind_pgbouncer(true)
+            .min_connections(1)
+            .max_connections(8)
+            .migrate(true)
+            .connect()
+            .await
+            .expect("open store through pgBouncer");
+        let raw = Raw::Pg(sqlx::PgPool::connect(&direct).await.expect("raw pg"));
+        Harness {
+            url: direct,
+            store,
+            raw,
+            _dir: None,
+            databases: std::sync::Mutex::new(vec![(admin, name)]),
+        }
+    }
+
+    async fn fresh_db_on(admin: &str) -> String {
         let name = format!(
             "istest_{}_{}_{}",
             std::process::id(),
             COUNTER.fetch_add(1, Ordering::SeqCst),
             Utc::now().timestamp_micros() % 1_000_000
         );
-        let mut conn = sqlx::PgConnection::connect(&admin)
+        let mut conn = sqlx::PgConnection::connect(admin)
             .await
-            .expect("connect to DATABASE_URL");
+            .expect("connect to the admin URL");
         sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE {name}")))
             .execute(&mut conn)
             .await
             .expect("create test database");
-        with_database(&admin, &name)
+        with_database(admin, &name)
     }
 
     async fn open(url: String, dir: Option<tempfile::TempDir>) -> Harness {
@@ -93,7 +130,7 @@ impl Harness {
             )
         };
         let databases = match &raw {
-            Raw::Pg(_) => vec![database_name(&url)],
+            Raw::Pg(_) => vec![(admin_url(), database_name(&url))],
             Raw::Sqlite(_) => Vec::new(),
         };
         Harness {
@@ -108,7 +145,10 @@ impl Harness {
     /// Another empty PostgreSQL database for this test, dropped with the harness.
     pub async fn scratch_pg_url(&self) -> String {
         let url = Self::fresh_pg_url().await;
-        self.databases.lock().unwrap().push(database_name(&url));
+        self.databases
+            .lock()
+            .unwrap()
+            .push((admin_url(), database_name(&url)));
         url
     }
 
@@ -286,6 +326,10 @@ impl LockHolder {
     }
 }
 
+fn admin_url() -> String {
+    std::env::var("DATABASE_URL").unwrap_or_default()
+}
+
 fn database_name(url: &str) -> String {
     let path = url.split('?').next().unwrap_or(url);
     path.rsplit('/').next().unwrap_or_default().to_string()
@@ -294,9 +338,6 @@ fn database_name(url: &str) -> String {
 impl Drop for Harness {
     fn drop(&mut self) {
         let names = std::mem::take(&mut *self.databases.lock().unwrap());
-        let Ok(admin) = std::env::var("DATABASE_URL") else {
-            return;
-        };
         if names.is_empty() {
             return;
         }
@@ -307,10 +348,10 @@ impl Drop for Harness {
                 .build()
                 .expect("runtime");
             rt.block_on(async {
-                let Ok(mut c) = sqlx::PgConnection::connect(&admin).await else {
-                    return;
-                };
-                for name in names {
+                for (admin, name) in names {
+                    let Ok(mut c) = sqlx::PgConnection::connect(&admin).await else {
+                        continue;
+                    };
                     // FORCE: the test's pools may still hold connections.
                     let _ = sqlx::raw_sql(AssertSqlSafe(format!(
                         "DROP DATABASE IF EXISTS {name} WITH (FORCE)"

@@ -23,6 +23,8 @@ mod postgres_only;
 mod schema;
 #[cfg(feature = "sqlite")]
 mod sqlite_only;
+#[cfg(feature = "postgres-tests")]
+mod topology;
 // Traced on SQLite: the events are the same on both backends.
 #[cfg(feature = "sqlite")]
 mod tracing;
@@ -46,6 +48,16 @@ macro_rules! contract {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
                     super::$name($crate::harness::Harness::postgres().await).await
+                }
+            )*
+        }
+        // The same contract through pgBouncer in transaction mode (spec §5.3).
+        #[cfg(feature = "postgres-tests")]
+        mod pgbouncer {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::harness::Harness::pgbouncer().await).await
                 }
             )*
         }

@@ -42,6 +42,8 @@ async fn calls_are_traced_without_values() {
         .await
         .unwrap();
     s.get_interaction(i.id).await.unwrap();
+    s.finder().fetch().await.unwrap();
+    s.finder().fetch().await.unwrap();
     h.store.login("tracer", PASSWORD).await.unwrap();
     let slow = StoreOptions::new(&h.url)
         .slow_statement_threshold(Some(std::time::Duration::from_nanos(1)))
@@ -57,6 +59,11 @@ async fn calls_are_traced_without_values() {
         "backend=\"sqlite\"",
         "rows=1",
         "duration_us=",
+        // Cache lookups, in the call's span.
+        "op=\"finder\"",
+        "cache=\"finder\" outcome=\"miss\"",
+        "cache=\"finder\" outcome=\"hit\"",
+        "cache=\"permissions\" outcome=\"hit\"",
     ] {
         assert!(out.contains(needle), "{needle} missing in:\n{out}");
     }
