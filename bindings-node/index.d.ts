@@ -133,6 +133,11 @@ export declare class InteractionStore {
    */
   cacheStats(): CacheStats
   /**
+   * The configured replicas as the health probe last saw them (empty without replicas).
+   * No I/O: returns at once (not a promise).
+   */
+  replicaStatus(): Array<ReplicaStatus>
+  /**
    * Applies pending migrations (forward-only, safe from several processes at once).
    * Resolves to the versions applied now.
    */
@@ -181,11 +186,16 @@ export declare class InteractionStore {
   /**
    * Opens a session on a site for the holder of a login token. An invalid token is
    * `AUTHENTICATION_FAILED`; no role at the site or an inactive site is
-   * `PERMISSION_DENIED`.
+   * `PERMISSION_DENIED`. With `consistencyToken` (a session's `consistencyToken`, maybe
+   * of another process or request) its reads see every write up to it, even on
+   * replicas; a malformed one is `VALIDATION` (field `consistency_token`).
    */
-  session(token: string, siteId: number): Promise<SiteSession>
-  /** Opens a session for a user the host application authenticated itself. */
-  sessionForUser(userId: number, siteId: number): Promise<SiteSession>
+  session(token: string, siteId: number, consistencyToken?: string | undefined | null): Promise<SiteSession>
+  /**
+   * Opens a session for a user the host application authenticated itself;
+   * `consistencyToken` as in `session()`.
+   */
+  sessionForUser(userId: number, siteId: number, consistencyToken?: string | undefined | null): Promise<SiteSession>
   /**
    * Closes the pool: waits for calls in flight; every later call rejects with
    * `UNAVAILABLE`. A process whose store is closed exits on its own.
@@ -199,8 +209,19 @@ export declare class SiteSession {
   get userId(): number
   /** The session's site. */
   get siteId(): number
-  /** The user's role at the site, read when the session was opened. */
+  /**
+   * The user's role at the site when the session was opened. Every call re-checks the
+   * session: a logout, a role change, a removal or a deactivation is seen by the next
+   * call.
+   */
   get role(): Role
+  /**
+   * The commit position (PostgreSQL LSN, e.g. `0/16B3748`) of the newest write this
+   * session made or was given; `null` before any, and always on a store without
+   * replicas. Hand it to the next request and pass it to `store.session(token, siteId,
+   * consistencyToken)` there to read your writes.
+   */
+  get consistencyToken(): string | null
   /**
    * Creates an interaction (editor or admin). `createdBy`, `createdAt` and
    * `version = 1` are set by the library. A create that rejected with `TIMEOUT` or
@@ -313,6 +334,8 @@ export interface CacheStats {
   permissions: CacheCounts
   /** Finder pages and counts. */
   finder: CacheCounts
+  /** Lookup data (sites), always in process memory. */
+  lookup: CacheCounts
   /** Lookups that bypassed an unavailable cache. */
   bypassed: number
   /** Times Redis became unreachable. */
@@ -403,6 +426,38 @@ export interface ConnectOptions {
    * is treated as down until a background probe finds it again. Default 100.
    */
   redisTimeoutMs?: number
+  /**
+   * How long a Finder page or count is cached, in milliseconds (it dies earlier when its
+   * site's rows change); at most 24 hours; `0` caches no Finder results while still
+   * caching logins and permissions. Default 300000 (5 min).
+   */
+  finderCacheTtlMs?: number
+  /**
+   * URLs of streaming replicas of the PostgreSQL primary (same database) that serve
+   * searches and loads of single records, balanced across the healthy ones; writes,
+   * authentication and permission checks always go to the primary. A session's reads go
+   * to a replica only once it has replayed the session's `consistencyToken`. The primary
+   * URL may list several hosts (`postgres://u@h1:5432,h2:5433/db`): the writable one is
+   * used. Default: none.
+   */
+  replicas?: Array<string>
+  /**
+   * A replica for counts, exports and audit reads, so that reporting never competes
+   * with searches. Default: none.
+   */
+  reportingReplica?: string
+  /**
+   * How far behind the primary a replica may be, in milliseconds, and still serve reads;
+   * further behind it leaves the rotation until it catches up (with none healthy, reads
+   * go to the primary). Default 1000.
+   */
+  replicaMaxLagMs?: number
+  /**
+   * The URL leads to pgBouncer in transaction pooling mode: no prepared statements and no
+   * settings at connect time (set the time limits on the role or database instead).
+   * Default `false`.
+   */
+  behindPgbouncer?: boolean
 }
 
 /** An interval for the Finder's `dateRange`. */
@@ -587,6 +642,18 @@ export interface Page {
   items: Array<Interaction>
   /** Give to `after` to fetch the next page; `null` on the last page. */
   nextCursor: string | null
+}
+
+/** A configured replica as the health probe last saw it: `store.replicaStatus()`. */
+export interface ReplicaStatus {
+  /** `host:port`. */
+  place: string
+  /** The reporting replica (`reportingReplica`). */
+  reporting: boolean
+  /** In the rotation: answering, a standby, and within `replicaMaxLagMs`. */
+  healthy: boolean
+  /** The WAL position it had replayed at the last probe (`0/0` before any). */
+  replayed: string
 }
 
 /** A schema version, `major.minor.patch`. */

@@ -126,13 +126,14 @@ const STORE_ARGS = {
   login: [['username', 'string'], ['password', 'string']],
   logout: [['token', 'string']],
   accessLog: [['limit', 'number?']],
-  session: [['token', 'string'], ['site_id', 'number']],
-  sessionForUser: [['user_id', 'number'], ['site_id', 'number']],
+  session: [['token', 'string'], ['site_id', 'number'], ['consistency_token', 'string?']],
+  sessionForUser: [['user_id', 'number'], ['site_id', 'number'], ['consistency_token', 'string?']],
   close: [],
 }
 // Synchronous native methods (no I/O): wrapped without turning them into promises.
 const STORE_SYNC_ARGS = {
   cacheStats: [],
+  replicaStatus: [],
 }
 const SESSION_ARGS = {
   createInteraction: [['input', 'object', 'NewInteraction']],

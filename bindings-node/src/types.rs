@@ -80,6 +80,28 @@ pub struct ConnectOptions {
     /// The longest wait for one Redis reply (or connection), in milliseconds, before Redis
     /// is treated as down until a background probe finds it again. Default 100.
     pub redis_timeout_ms: Option<f64>,
+    /// How long a Finder page or count is cached, in milliseconds (it dies earlier when its
+    /// site's rows change); at most 24 hours; `0` caches no Finder results while still
+    /// caching logins and permissions. Default 300000 (5 min).
+    pub finder_cache_ttl_ms: Option<f64>,
+    /// URLs of streaming replicas of the PostgreSQL primary (same database) that serve
+    /// searches and loads of single records, balanced across the healthy ones; writes,
+    /// authentication and permission checks always go to the primary. A session's reads go
+    /// to a replica only once it has replayed the session's `consistencyToken`. The primary
+    /// URL may list several hosts (`postgres://u@h1:5432,h2:5433/db`): the writable one is
+    /// used. Default: none.
+    pub replicas: Option<Vec<String>>,
+    /// A replica for counts, exports and audit reads, so that reporting never competes
+    /// with searches. Default: none.
+    pub reporting_replica: Option<String>,
+    /// How far behind the primary a replica may be, in milliseconds, and still serve reads;
+    /// further behind it leaves the rotation until it catches up (with none healthy, reads
+    /// go to the primary). Default 1000.
+    pub replica_max_lag_ms: Option<f64>,
+    /// The URL leads to pgBouncer in transaction pooling mode: no prepared statements and no
+    /// settings at connect time (set the time limits on the role or database instead).
+    /// Default `false`.
+    pub behind_pgbouncer: Option<bool>,
 }
 input_keys!(ConnectOptions {
     migrate,
@@ -97,7 +119,12 @@ input_keys!(ConnectOptions {
     check_schema,
     cache,
     redis_url,
-    redis_timeout_ms
+    redis_timeout_ms,
+    finder_cache_ttl_ms,
+    replicas,
+    reporting_replica,
+    replica_max_lag_ms,
+    behind_pgbouncer
 });
 
 /// Hits and misses of one cache since the store opened.
@@ -137,6 +164,8 @@ pub struct CacheStats {
     pub permissions: CacheCounts,
     /// Finder pages and counts.
     pub finder: CacheCounts,
+    /// Lookup data (sites), always in process memory.
+    pub lookup: CacheCounts,
     /// Lookups that bypassed an unavailable cache.
     pub bypassed: i64,
     /// Times Redis became unreachable.
@@ -151,8 +180,33 @@ impl From<interaction_core::CacheStats> for CacheStats {
             auth: s.auth.into(),
             permissions: s.permissions.into(),
             finder: s.finder.into(),
+            lookup: s.lookup.into(),
             bypassed: count(s.bypassed),
             outages: count(s.outages),
+        }
+    }
+}
+
+/// A configured replica as the health probe last saw it: `store.replicaStatus()`.
+#[napi(object)]
+pub struct ReplicaStatus {
+    /// `host:port`.
+    pub place: String,
+    /// The reporting replica (`reportingReplica`).
+    pub reporting: bool,
+    /// In the rotation: answering, a standby, and within `replicaMaxLagMs`.
+    pub healthy: bool,
+    /// The WAL position it had replayed at the last probe (`0/0` before any).
+    pub replayed: String,
+}
+
+impl From<interaction_core::ReplicaStatus> for ReplicaStatus {
+    fn from(r: interaction_core::ReplicaStatus) -> Self {
+        ReplicaStatus {
+            place: r.place,
+            reporting: r.reporting,
+            healthy: r.healthy,
+            replayed: r.replayed,
         }
     }
 }

@@ -18,7 +18,7 @@ function redisUrl() {
   return url
 }
 
-const STATS_KEYS = ['auth', 'available', 'backend', 'bypassed', 'finder', 'outages', 'permissions']
+const STATS_KEYS = ['auth', 'available', 'backend', 'bypassed', 'finder', 'lookup', 'outages', 'permissions']
 
 for (const backend of backends) {
   describe(`caching on ${backend.name}`, () => {

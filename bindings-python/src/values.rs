@@ -296,6 +296,32 @@ impl From<core::CacheCounts> for CacheCounts {
     }
 }
 
+value_class! {
+    /// A configured replica as the health probe last saw it
+    /// (`InteractionStore.replica_status()`).
+    ReplicaStatus repr(place, reporting, healthy, replayed) {
+        /// `host:port`.
+        place: String,
+        /// The reporting replica (`reporting_replica=`).
+        reporting: bool,
+        /// In the rotation: answering, a standby, and within `replica_max_lag`.
+        healthy: bool,
+        /// The WAL position it had replayed at the last probe (`0/0` before any).
+        replayed: String,
+    }
+}
+
+impl From<core::ReplicaStatus> for ReplicaStatus {
+    fn from(r: core::ReplicaStatus) -> Self {
+        ReplicaStatus {
+            place: r.place,
+            reporting: r.reporting,
+            healthy: r.healthy,
+            replayed: r.replayed,
+        }
+    }
+}
+
 /// Cache statistics of a store (`InteractionStore.cache_stats()`).
 #[pyclass(frozen, eq, get_all, module = "interaction_store")]
 #[derive(Debug, Clone, PartialEq)]
@@ -310,6 +336,8 @@ pub struct CacheStats {
     pub permissions: CacheCounts,
     /// Finder pages and counts.
     pub finder: CacheCounts,
+    /// Lookup data (sites), always in process memory.
+    pub lookup: CacheCounts,
     /// Lookups that bypassed an unavailable cache.
     pub bypassed: u64,
     /// Times Redis became unreachable.
@@ -324,6 +352,7 @@ impl From<core::CacheStats> for CacheStats {
             auth: s.auth.into(),
             permissions: s.permissions.into(),
             finder: s.finder.into(),
+            lookup: s.lookup.into(),
             bypassed: s.bypassed,
             outages: s.outages,
         }
@@ -340,6 +369,7 @@ impl CacheStats {
         d.set_item("auth", self.auth.to_dict(py)?)?;
         d.set_item("permissions", self.permissions.to_dict(py)?)?;
         d.set_item("finder", self.finder.to_dict(py)?)?;
+        d.set_item("lookup", self.lookup.to_dict(py)?)?;
         d.set_item("bypassed", self.bypassed)?;
         d.set_item("outages", self.outages)?;
         Ok(d)
@@ -349,12 +379,13 @@ impl CacheStats {
         let counts = |c: &CacheCounts| format!("CacheCounts(hits={}, misses={})", c.hits, c.misses);
         format!(
             "CacheStats(backend='{}', available={}, auth={}, permissions={}, finder={}, \
-             bypassed={}, outages={})",
+             lookup={}, bypassed={}, outages={})",
             self.backend,
             if self.available { "True" } else { "False" },
             counts(&self.auth),
             counts(&self.permissions),
             counts(&self.finder),
+            counts(&self.lookup),
             self.bypassed,
             self.outages
         )

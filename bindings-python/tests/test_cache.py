@@ -33,7 +33,9 @@ def test_default_is_the_memory_cache_and_finder_pages_hit(store: ist.Interaction
     d = stats.to_dict()
     assert d["backend"] == "memory"
     assert d["finder"] == {"hits": stats.finder.hits, "misses": stats.finder.misses}
-    assert set(d) == {"backend", "available", "auth", "permissions", "finder", "bypassed", "outages"}
+    assert set(d) == {
+        "backend", "available", "auth", "permissions", "finder", "lookup", "bypassed", "outages"
+    }
     assert repr(stats).startswith("CacheStats(backend='memory', available=True, auth=CacheCounts(")
 
 

@@ -10,6 +10,7 @@ from typing import (
     Iterator,
     List,
     Optional,
+    Sequence,
     Tuple,
     Type,
     Union,
@@ -40,6 +41,7 @@ __all__ = [
     "LocalTime",
     "CacheStats",
     "CacheCounts",
+    "ReplicaStatus",
     "DEFAULT_URL",
     "SCHEMA_VERSION",
 ]
@@ -261,6 +263,9 @@ class CacheStats:
     def finder(self) -> CacheCounts:
         """Finder pages and counts."""
     @property
+    def lookup(self) -> CacheCounts:
+        """Lookup data (sites), always in process memory."""
+    @property
     def bypassed(self) -> int:
         """Lookups that bypassed an unavailable cache."""
     @property
@@ -268,6 +273,26 @@ class CacheStats:
         """Times Redis became unreachable."""
     def to_dict(self) -> Dict[str, Any]:
         """Every attribute in a new dict; the counts as ``{"hits": .., "misses": ..}``."""
+    def __eq__(self, other: object, /) -> bool: ...
+
+@final
+class ReplicaStatus:
+    """A configured replica as the health probe last saw it:
+    ``InteractionStore.replica_status()``."""
+
+    @property
+    def place(self) -> str:
+        """``host:port``."""
+    @property
+    def reporting(self) -> bool:
+        """The reporting replica (``reporting_replica=``)."""
+    @property
+    def healthy(self) -> bool:
+        """In the rotation: answering, a standby, and within ``replica_max_lag``."""
+    @property
+    def replayed(self) -> str:
+        """The WAL position it had replayed at the last probe (``"0/0"`` before any)."""
+    def to_dict(self) -> Dict[str, Any]: ...
     def __eq__(self, other: object, /) -> bool: ...
 
 # ---------------------------------------------------------------- blocking API
@@ -294,6 +319,11 @@ class InteractionStore:
         cache: bool = ...,
         redis_url: Optional[str] = ...,
         redis_timeout: Seconds = ...,
+        finder_cache_ttl: Seconds = ...,
+        replicas: Sequence[str] = ...,
+        reporting_replica: Optional[str] = ...,
+        replica_max_lag: Seconds = ...,
+        behind_pgbouncer: bool = ...,
     ) -> InteractionStore:
         """Opens ``url`` (default ``sqlite://interactions.db`` in the working directory).
 
@@ -329,7 +359,21 @@ class InteractionStore:
           ``redis_url``). Redis is never a dependency: down, slow or flushed, calls go to
           the database;
         * ``redis_timeout`` (0.1 s): the longest wait for one Redis reply before Redis is
-          treated as down until a background probe finds it again.
+          treated as down until a background probe finds it again;
+        * ``finder_cache_ttl`` (5 min, at most 24 h): how long a Finder page or count is
+          cached (less when its site changes); ``0`` caches no Finder results;
+        * ``replicas`` (none): URLs of streaming replicas of the PostgreSQL primary (same
+          database) that serve searches and loads of single records, balanced across the
+          healthy ones; writes, authentication and permission checks go to the primary.
+          A session's reads go to a replica only once it has replayed the session's
+          ``consistency_token``. The primary ``url`` may list several hosts
+          (``postgres://u@h1:5432,h2:5433/db``): the writable one is used;
+        * ``reporting_replica`` (none): a replica for counts, exports and audit reads;
+        * ``replica_max_lag`` (1 s): a replica further behind leaves the rotation until
+          it catches up (with none healthy, reads go to the primary);
+        * ``behind_pgbouncer`` (``False``): the URL leads to pgBouncer in transaction
+          pooling mode (no prepared statements, no settings at connect time: set the
+          time limits on the role or database).
         """
     @property
     def backend(self) -> str: ...
@@ -338,6 +382,9 @@ class InteractionStore:
     def cache_stats(self) -> CacheStats:
         """Hits and misses of each cache since the store opened, and whether Redis is
         reachable (no I/O)."""
+    def replica_status(self) -> List[ReplicaStatus]:
+        """The configured replicas as the health probe last saw them (empty without
+        replicas; no I/O)."""
     def close(self) -> None: ...
     def __enter__(self) -> InteractionStore: ...
     def __exit__(
@@ -369,8 +416,19 @@ class InteractionStore:
     def login(self, username: str, password: str) -> LoginToken: ...
     def logout(self, token: str) -> None: ...
     def access_log(self, limit: int = 50) -> List[AccessLogEntry]: ...
-    def session(self, token: str, site_id: int) -> SiteSession: ...
-    def session_for_user(self, user_id: int, site_id: int) -> SiteSession: ...
+    def session(
+        self, token: str, site_id: int, consistency_token: Optional[str] = None
+    ) -> SiteSession:
+        """Opens a session on ``site_id`` for the user holding login ``token``.
+
+        ``consistency_token`` (a session's ``consistency_token``, maybe of another
+        process or request) makes its reads see every write up to it, even on replicas;
+        a malformed one is a ``ValidationError`` (field ``consistency_token``)."""
+    def session_for_user(
+        self, user_id: int, site_id: int, consistency_token: Optional[str] = None
+    ) -> SiteSession:
+        """Opens a session for a user the host application authenticated itself;
+        ``consistency_token`` as in ``session()``."""
 
 @final
 class SiteSession:
@@ -379,7 +437,16 @@ class SiteSession:
     @property
     def site_id(self) -> int: ...
     @property
-    def role(self) -> Role: ...
+    def role(self) -> Role:
+        """The user's role at the site when the session opened (every call re-checks
+        the session: a logout, role change, removal or deactivation is seen by the next
+        call)."""
+    @property
+    def consistency_token(self) -> Optional[str]:
+        """The commit position (PostgreSQL LSN, e.g. ``"0/16B3748"``) of the newest
+        write this session made or was given; ``None`` before any, and always on a
+        store without replicas. Hand it to the next request and pass it to
+        ``session(..., consistency_token=)`` there to read your writes."""
     def finder(self) -> Finder: ...
     def create_interaction(
         self,
@@ -473,6 +540,11 @@ class AsyncInteractionStore:
         cache: bool = ...,
         redis_url: Optional[str] = ...,
         redis_timeout: Seconds = ...,
+        finder_cache_ttl: Seconds = ...,
+        replicas: Sequence[str] = ...,
+        reporting_replica: Optional[str] = ...,
+        replica_max_lag: Seconds = ...,
+        behind_pgbouncer: bool = ...,
     ) -> Coroutine[Any, Any, AsyncInteractionStore]:
         """Opens ``url`` (default ``sqlite://interactions.db`` in the working directory).
 
@@ -508,7 +580,21 @@ class AsyncInteractionStore:
           ``redis_url``). Redis is never a dependency: down, slow or flushed, calls go to
           the database;
         * ``redis_timeout`` (0.1 s): the longest wait for one Redis reply before Redis is
-          treated as down until a background probe finds it again.
+          treated as down until a background probe finds it again;
+        * ``finder_cache_ttl`` (5 min, at most 24 h): how long a Finder page or count is
+          cached (less when its site changes); ``0`` caches no Finder results;
+        * ``replicas`` (none): URLs of streaming replicas of the PostgreSQL primary (same
+          database) that serve searches and loads of single records, balanced across the
+          healthy ones; writes, authentication and permission checks go to the primary.
+          A session's reads go to a replica only once it has replayed the session's
+          ``consistency_token``. The primary ``url`` may list several hosts
+          (``postgres://u@h1:5432,h2:5433/db``): the writable one is used;
+        * ``reporting_replica`` (none): a replica for counts, exports and audit reads;
+        * ``replica_max_lag`` (1 s): a replica further behind leaves the rotation until
+          it catches up (with none healthy, reads go to the primary);
+        * ``behind_pgbouncer`` (``False``): the URL leads to pgBouncer in transaction
+          pooling mode (no prepared statements, no settings at connect time: set the
+          time limits on the role or database).
         """
     @property
     def backend(self) -> str: ...
@@ -517,6 +603,9 @@ class AsyncInteractionStore:
     def cache_stats(self) -> CacheStats:
         """Hits and misses of each cache since the store opened, and whether Redis is
         reachable (no I/O: not a coroutine)."""
+    def replica_status(self) -> List[ReplicaStatus]:
+        """The configured replicas as the health probe last saw them (empty without
+        replicas; no I/O: not a coroutine)."""
     def close(self) -> Coroutine[Any, Any, None]: ...
     def __aenter__(self) -> Coroutine[Any, Any, AsyncInteractionStore]: ...
     def __aexit__(
@@ -548,8 +637,19 @@ class AsyncInteractionStore:
     def login(self, username: str, password: str) -> Coroutine[Any, Any, LoginToken]: ...
     def logout(self, token: str) -> Coroutine[Any, Any, None]: ...
     def access_log(self, limit: int = 50) -> Coroutine[Any, Any, List[AccessLogEntry]]: ...
-    def session(self, token: str, site_id: int) -> Coroutine[Any, Any, AsyncSiteSession]: ...
-    def session_for_user(self, user_id: int, site_id: int) -> Coroutine[Any, Any, AsyncSiteSession]: ...
+    def session(
+        self, token: str, site_id: int, consistency_token: Optional[str] = None
+    ) -> Coroutine[Any, Any, AsyncSiteSession]:
+        """Opens a session on ``site_id`` for the user holding login ``token``.
+
+        ``consistency_token`` (a session's ``consistency_token``, maybe of another
+        process or request) makes its reads see every write up to it, even on replicas;
+        a malformed one is a ``ValidationError`` (field ``consistency_token``)."""
+    def session_for_user(
+        self, user_id: int, site_id: int, consistency_token: Optional[str] = None
+    ) -> Coroutine[Any, Any, AsyncSiteSession]:
+        """Opens a session for a user the host application authenticated itself;
+        ``consistency_token`` as in ``session()``."""
 
 @final
 class AsyncSiteSession:
@@ -558,7 +658,16 @@ class AsyncSiteSession:
     @property
     def site_id(self) -> int: ...
     @property
-    def role(self) -> Role: ...
+    def role(self) -> Role:
+        """The user's role at the site when the session opened (every call re-checks
+        the session: a logout, role change, removal or deactivation is seen by the next
+        call)."""
+    @property
+    def consistency_token(self) -> Optional[str]:
+        """The commit position (PostgreSQL LSN, e.g. ``"0/16B3748"``) of the newest
+        write this session made or was given; ``None`` before any, and always on a
+        store without replicas. Hand it to the next request and pass it to
+        ``session(..., consistency_token=)`` there to read your writes."""
     def finder(self) -> AsyncFinder: ...
     def create_interaction(
         self,
