@@ -128,6 +128,16 @@ export declare class InteractionStore {
   /** True after `close()`. */
   get isClosed(): boolean
   /**
+   * Hits and misses of each cache since the store opened, and whether Redis is
+   * reachable. No I/O: returns at once (not a promise).
+   */
+  cacheStats(): CacheStats
+  /**
+   * The configured replicas as the health probe last saw them (empty without replicas).
+   * No I/O: returns at once (not a promise).
+   */
+  replicaStatus(): Array<ReplicaStatus>
+  /**
    * Applies pending migrations (forward-only, safe from several processes at once).
    * Resolves to the versions applied now.
    */
@@ -176,11 +186,16 @@ export declare class InteractionStore {
   /**
    * Opens a session on a site for the holder of a login token. An invalid token is
    * `AUTHENTICATION_FAILED`; no role at the site or an inactive site is
-   * `PERMISSION_DENIED`.
+   * `PERMISSION_DENIED`. With `consistencyToken` (a session's `consistencyToken`, maybe
+   * of another process or request) its reads see every write up to it, even on
+   * replicas; a malformed one is `VALIDATION` (field `consistency_token`).
    */
-  session(token: string, siteId: number): Promise<SiteSession>
-  /** Opens a session for a user the host application authenticated itself. */
-  sessionForUser(userId: number, siteId: number): Promise<SiteSession>
+  session(token: string, siteId: number, consistencyToken?: string | undefined | null): Promise<SiteSession>
+  /**
+   * Opens a session for a user the host application authenticated itself;
+   * `consistencyToken` as in `session()`.
+   */
+  sessionForUser(userId: number, siteId: number, consistencyToken?: string | undefined | null): Promise<SiteSession>
   /**
    * Closes the pool: waits for calls in flight; every later call rejects with
    * `UNAVAILABLE`. A process whose store is closed exits on its own.
@@ -194,8 +209,19 @@ export declare class SiteSession {
   get userId(): number
   /** The session's site. */
   get siteId(): number
-  /** The user's role at the site, read when the session was opened. */
+  /**
+   * The user's role at the site when the session was opened. Every call re-checks the
+   * session: a logout, a role change, a removal or a deactivation is seen by the next
+   * call.
+   */
   get role(): Role
+  /**
+   * The commit position (PostgreSQL LSN, e.g. `0/16B3748`) of the newest write this
+   * session made or was given; `null` before any, and always on a store without
+   * replicas. Hand it to the next request and pass it to `store.session(token, siteId,
+   * consistencyToken)` there to read your writes.
+   */
+  get consistencyToken(): string | null
   /**
    * Creates an interaction (editor or admin). `createdBy`, `createdAt` and
    * `version = 1` are set by the library. A create that rejected with `TIMEOUT` or
@@ -285,6 +311,37 @@ export interface AuditPage {
   nextCursor: string | null
 }
 
+/** Hits and misses of one cache since the store opened. */
+export interface CacheCounts {
+  /** Lookups answered by the cache. */
+  hits: number
+  /** Lookups that went to the database (absent, expired or invalidated entry). */
+  misses: number
+}
+
+/** Cache statistics of a store: `store.cacheStats()`. */
+export interface CacheStats {
+  /**
+   * `redis` (`redisUrl`), `memory` (the default: this process's memory) or `off`
+   * (`cache: false`).
+   */
+  backend: 'redis' | 'memory' | 'off'
+  /** False while Redis is unreachable (calls go to the database meanwhile). */
+  available: boolean
+  /** Login tokens. */
+  auth: CacheCounts
+  /** Roles and activation of users and sites, re-checked on every session call. */
+  permissions: CacheCounts
+  /** Finder pages and counts. */
+  finder: CacheCounts
+  /** Lookup data (sites), always in process memory. */
+  lookup: CacheCounts
+  /** Lookups that bypassed an unavailable cache. */
+  bypassed: number
+  /** Times Redis became unreachable. */
+  outages: number
+}
+
 /** How to open a store. Every field is optional; the defaults are the core's. */
 export interface ConnectOptions {
   /**
@@ -348,6 +405,59 @@ export interface ConnectOptions {
    * `schemaVersion()` or stage an upgrade with `migrateTo()`; other calls may then fail.
    */
   checkSchema?: boolean
+  /**
+   * Cache login tokens (24 h), permissions (15 min) and Finder pages and counts (5 min),
+   * in Redis with `redisUrl`, else in this process's memory; every change invalidates
+   * what it affects when it commits. Default `true`. Processes sharing a database
+   * without sharing a Redis see each other's changes in cached data only after those
+   * TTLs: give them a Redis, or pass `false`.
+   */
+  cache?: boolean
+  /**
+   * A Redis shared by every process of the deployment (`redis://host:port/db`,
+   * `rediss://` for TLS, `unix://path`): a logout or a change in one process is seen by
+   * the next call in all of them. Anything else rejects with `VALIDATION` (field
+   * `redis_url`). Redis is never a dependency: down, slow or flushed, calls go to the
+   * database. Default: none (the cache is in this process's memory).
+   */
+  redisUrl?: string
+  /**
+   * The longest wait for one Redis reply (or connection), in milliseconds, before Redis
+   * is treated as down until a background probe finds it again. Default 100.
+   */
+  redisTimeoutMs?: number
+  /**
+   * How long a Finder page or count is cached, in milliseconds (it dies earlier when its
+   * site's rows change); at most 24 hours; `0` caches no Finder results while still
+   * caching logins and permissions. Default 300000 (5 min).
+   */
+  finderCacheTtlMs?: number
+  /**
+   * URLs of streaming replicas of the PostgreSQL primary (same database) that serve
+   * searches and loads of single records, balanced across the healthy ones; writes,
+   * authentication and permission checks always go to the primary. A session's reads go
+   * to a replica only once it has replayed the session's `consistencyToken`. The primary
+   * URL may list several hosts (`postgres://u@h1:5432,h2:5433/db`): the writable one is
+   * used. Default: none.
+   */
+  replicas?: Array<string>
+  /**
+   * A replica for counts, exports and audit reads, so that reporting never competes
+   * with searches. Default: none.
+   */
+  reportingReplica?: string
+  /**
+   * How far behind the primary a replica may be, in milliseconds, and still serve reads;
+   * further behind it leaves the rotation until it catches up (with none healthy, reads
+   * go to the primary). Default 1000.
+   */
+  replicaMaxLagMs?: number
+  /**
+   * The URL leads to pgBouncer in transaction pooling mode: no prepared statements and no
+   * settings at connect time (set the time limits on the role or database instead).
+   * Default `false`.
+   */
+  behindPgbouncer?: boolean
 }
 
 /** An interval for the Finder's `dateRange`. */
@@ -532,6 +642,18 @@ export interface Page {
   items: Array<Interaction>
   /** Give to `after` to fetch the next page; `null` on the last page. */
   nextCursor: string | null
+}
+
+/** A configured replica as the health probe last saw it: `store.replicaStatus()`. */
+export interface ReplicaStatus {
+  /** `host:port`. */
+  place: string
+  /** The reporting replica (`reportingReplica`). */
+  reporting: boolean
+  /** In the rotation: answering, a standby, and within `replicaMaxLagMs`. */
+  healthy: boolean
+  /** The WAL position it had replayed at the last probe (`0/0` before any). */
+  replayed: string
 }
 
 /** A schema version, `major.minor.patch`. */

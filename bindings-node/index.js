@@ -126,9 +126,14 @@ const STORE_ARGS = {
   login: [['username', 'string'], ['password', 'string']],
   logout: [['token', 'string']],
   accessLog: [['limit', 'number?']],
-  session: [['token', 'string'], ['site_id', 'number']],
-  sessionForUser: [['user_id', 'number'], ['site_id', 'number']],
+  session: [['token', 'string'], ['site_id', 'number'], ['consistency_token', 'string?']],
+  sessionForUser: [['user_id', 'number'], ['site_id', 'number'], ['consistency_token', 'string?']],
   close: [],
+}
+// Synchronous native methods (no I/O): wrapped without turning them into promises.
+const STORE_SYNC_ARGS = {
+  cacheStats: [],
+  replicaStatus: [],
 }
 const SESSION_ARGS = {
   createInteraction: [['input', 'object', 'NewInteraction']],
@@ -267,8 +272,28 @@ function wrap(target, name, spec) {
   Object.defineProperty(target, name, { value: wrapped, writable: true, configurable: true, enumerable: false })
 }
 
+// The same checks and error mapping for a synchronous native method: it returns (or throws)
+// at once.
+function wrapSync(target, name, spec) {
+  const original = target[name]
+  if (typeof original !== 'function') throw new Error(`interaction-store: native ${name} is missing`)
+  const wrapped = {
+    [name](...args) {
+      checkArgs(spec, args)
+      checkInputs(spec, args)
+      try {
+        return original.apply(this, args)
+      } catch (e) {
+        throw mapError(e)
+      }
+    },
+  }[name]
+  Object.defineProperty(target, name, { value: wrapped, writable: true, configurable: true, enumerable: false })
+}
+
 wrap(InteractionStore, 'connect', [['url', 'string?'], ['options', 'object?', 'ConnectOptions']])
 for (const [name, spec] of Object.entries(STORE_ARGS)) wrap(InteractionStore.prototype, name, spec)
+for (const [name, spec] of Object.entries(STORE_SYNC_ARGS)) wrapSync(InteractionStore.prototype, name, spec)
 for (const [name, spec] of Object.entries(SESSION_ARGS)) wrap(SiteSession.prototype, name, spec)
 
 const SESSION = Symbol('session')

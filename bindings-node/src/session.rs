@@ -83,10 +83,21 @@ impl SiteSession {
         self.inner.site_id()
     }
 
-    /// The user's role at the site, read when the session was opened.
+    /// The user's role at the site when the session was opened. Every call re-checks the
+    /// session: a logout, a role change, a removal or a deactivation is seen by the next
+    /// call.
     #[napi(getter, ts_return_type = "Role")]
     pub fn role(&self) -> &'static str {
         self.inner.role().as_str()
+    }
+
+    /// The commit position (PostgreSQL LSN, e.g. `0/16B3748`) of the newest write this
+    /// session made or was given; `null` before any, and always on a store without
+    /// replicas. Hand it to the next request and pass it to `store.session(token, siteId,
+    /// consistencyToken)` there to read your writes.
+    #[napi(getter)]
+    pub fn consistency_token(&self) -> Option<String> {
+        self.inner.consistency_token()
     }
 
     /// Creates an interaction (editor or admin). `createdBy`, `createdAt` and

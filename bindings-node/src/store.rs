@@ -9,7 +9,8 @@ use crate::convert::{int, millis, uint};
 use crate::errors::IntoJs;
 use crate::session::SiteSession;
 use crate::types::{
-    AccessLogEntry, ConnectOptions, LoginToken, SchemaVersion, Site, User, UserSite,
+    AccessLogEntry, CacheStats, ConnectOptions, LoginToken, ReplicaStatus, SchemaVersion, Site,
+    User, UserSite,
 };
 
 /// The entry point: a handle on a connection pool. Open one per process and share it;
@@ -63,7 +64,43 @@ fn store_options(url: Option<String>, o: ConnectOptions) -> napi::Result<StoreOp
     if let Some(v) = o.check_schema {
         opts = opts.check_schema(v);
     }
+    if let Some(v) = o.cache {
+        opts = opts.cache(v);
+    }
+    if let Some(v) = o.redis_url {
+        opts = opts.redis_url(v);
+    }
+    if let Some(v) = o.redis_timeout_ms {
+        opts = opts.redis_timeout(millis("redis_timeout", v)?);
+    }
+    if let Some(v) = o.finder_cache_ttl_ms {
+        opts = opts.finder_cache_ttl(millis("finder_cache_ttl", v)?);
+    }
+    if let Some(v) = o.replicas {
+        opts = opts.replicas(v);
+    }
+    if let Some(v) = o.reporting_replica {
+        opts = opts.reporting_replica(v);
+    }
+    if let Some(v) = o.replica_max_lag_ms {
+        opts = opts.replica_max_lag(millis("replica_max_lag", v)?);
+    }
+    if let Some(v) = o.behind_pgbouncer {
+        opts = opts.behind_pgbouncer(v);
+    }
     Ok(opts)
+}
+
+/// Raises a new session's consistency token to `token`, if given.
+fn with_token(
+    inner: interaction_core::SiteSession,
+    token: Option<String>,
+) -> napi::Result<SiteSession> {
+    let inner = match token {
+        Some(t) => inner.with_consistency_token(&t).js()?,
+        None => inner,
+    };
+    Ok(SiteSession { inner })
 }
 
 #[napi]
@@ -94,6 +131,24 @@ impl InteractionStore {
     #[napi(getter)]
     pub fn is_closed(&self) -> bool {
         self.inner.is_closed()
+    }
+
+    /// Hits and misses of each cache since the store opened, and whether Redis is
+    /// reachable. No I/O: returns at once (not a promise).
+    #[napi]
+    pub fn cache_stats(&self) -> CacheStats {
+        self.inner.cache_stats().into()
+    }
+
+    /// The configured replicas as the health probe last saw them (empty without replicas).
+    /// No I/O: returns at once (not a promise).
+    #[napi]
+    pub fn replica_status(&self) -> Vec<ReplicaStatus> {
+        self.inner
+            .replica_status()
+            .into_iter()
+            .map(Into::into)
+            .collect()
     }
 
     /// Applies pending migrations (forward-only, safe from several processes at once).
@@ -261,21 +316,34 @@ impl InteractionStore {
 
     /// Opens a session on a site for the holder of a login token. An invalid token is
     /// `AUTHENTICATION_FAILED`; no role at the site or an inactive site is
-    /// `PERMISSION_DENIED`.
+    /// `PERMISSION_DENIED`. With `consistencyToken` (a session's `consistencyToken`, maybe
+    /// of another process or request) its reads see every write up to it, even on
+    /// replicas; a malformed one is `VALIDATION` (field `consistency_token`).
     #[napi]
-    pub async fn session(&self, token: String, site_id: f64) -> napi::Result<SiteSession> {
+    pub async fn session(
+        &self,
+        token: String,
+        site_id: f64,
+        consistency_token: Option<String>,
+    ) -> napi::Result<SiteSession> {
         let site = int("site_id", site_id)?;
         let inner = self.inner.session(&token, site).await.js()?;
-        Ok(SiteSession { inner })
+        with_token(inner, consistency_token)
     }
 
-    /// Opens a session for a user the host application authenticated itself.
+    /// Opens a session for a user the host application authenticated itself;
+    /// `consistencyToken` as in `session()`.
     #[napi]
-    pub async fn session_for_user(&self, user_id: f64, site_id: f64) -> napi::Result<SiteSession> {
+    pub async fn session_for_user(
+        &self,
+        user_id: f64,
+        site_id: f64,
+        consistency_token: Option<String>,
+    ) -> napi::Result<SiteSession> {
         let user = int("user_id", user_id)?;
         let site = int("site_id", site_id)?;
         let inner = self.inner.session_for_user(user, site).await.js()?;
-        Ok(SiteSession { inner })
+        with_token(inner, consistency_token)
     }
 
     /// Closes the pool: waits for calls in flight; every later call rejects with

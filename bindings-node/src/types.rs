@@ -65,6 +65,43 @@ pub struct ConnectOptions {
     /// of any version (or none) without touching it, for operator tools that read
     /// `schemaVersion()` or stage an upgrade with `migrateTo()`; other calls may then fail.
     pub check_schema: Option<bool>,
+    /// Cache login tokens (24 h), permissions (15 min) and Finder pages and counts (5 min),
+    /// in Redis with `redisUrl`, else in this process's memory; every change invalidates
+    /// what it affects when it commits. Default `true`. Processes sharing a database
+    /// without sharing a Redis see each other's changes in cached data only after those
+    /// TTLs: give them a Redis, or pass `false`.
+    pub cache: Option<bool>,
+    /// A Redis shared by every process of the deployment (`redis://host:port/db`,
+    /// `rediss://` for TLS, `unix://path`): a logout or a change in one process is seen by
+    /// the next call in all of them. Anything else rejects with `VALIDATION` (field
+    /// `redis_url`). Redis is never a dependency: down, slow or flushed, calls go to the
+    /// database. Default: none (the cache is in this process's memory).
+    pub redis_url: Option<String>,
+    /// The longest wait for one Redis reply (or connection), in milliseconds, before Redis
+    /// is treated as down until a background probe finds it again. Default 100.
+    pub redis_timeout_ms: Option<f64>,
+    /// How long a Finder page or count is cached, in milliseconds (it dies earlier when its
+    /// site's rows change); at most 24 hours; `0` caches no Finder results while still
+    /// caching logins and permissions. Default 300000 (5 min).
+    pub finder_cache_ttl_ms: Option<f64>,
+    /// URLs of streaming replicas of the PostgreSQL primary (same database) that serve
+    /// searches and loads of single records, balanced across the healthy ones; writes,
+    /// authentication and permission checks always go to the primary. A session's reads go
+    /// to a replica only once it has replayed the session's `consistencyToken`. The primary
+    /// URL may list several hosts (`postgres://u@h1:5432,h2:5433/db`): the writable one is
+    /// used. Default: none.
+    pub replicas: Option<Vec<String>>,
+    /// A replica for counts, exports and audit reads, so that reporting never competes
+    /// with searches. Default: none.
+    pub reporting_replica: Option<String>,
+    /// How far behind the primary a replica may be, in milliseconds, and still serve reads;
+    /// further behind it leaves the rotation until it catches up (with none healthy, reads
+    /// go to the primary). Default 1000.
+    pub replica_max_lag_ms: Option<f64>,
+    /// The URL leads to pgBouncer in transaction pooling mode: no prepared statements and no
+    /// settings at connect time (set the time limits on the role or database instead).
+    /// Default `false`.
+    pub behind_pgbouncer: Option<bool>,
 }
 input_keys!(ConnectOptions {
     migrate,
@@ -79,8 +116,100 @@ input_keys!(ConnectOptions {
     lock_timeout_ms,
     call_timeout_ms,
     slow_statement_threshold_ms,
-    check_schema
+    check_schema,
+    cache,
+    redis_url,
+    redis_timeout_ms,
+    finder_cache_ttl_ms,
+    replicas,
+    reporting_replica,
+    replica_max_lag_ms,
+    behind_pgbouncer
 });
+
+/// Hits and misses of one cache since the store opened.
+#[napi(object)]
+pub struct CacheCounts {
+    /// Lookups answered by the cache.
+    pub hits: i64,
+    /// Lookups that went to the database (absent, expired or invalidated entry).
+    pub misses: i64,
+}
+
+fn count(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+impl From<interaction_core::CacheCounts> for CacheCounts {
+    fn from(c: interaction_core::CacheCounts) -> Self {
+        CacheCounts {
+            hits: count(c.hits),
+            misses: count(c.misses),
+        }
+    }
+}
+
+/// Cache statistics of a store: `store.cacheStats()`.
+#[napi(object)]
+pub struct CacheStats {
+    /// `redis` (`redisUrl`), `memory` (the default: this process's memory) or `off`
+    /// (`cache: false`).
+    #[napi(ts_type = "'redis' | 'memory' | 'off'")]
+    pub backend: String,
+    /// False while Redis is unreachable (calls go to the database meanwhile).
+    pub available: bool,
+    /// Login tokens.
+    pub auth: CacheCounts,
+    /// Roles and activation of users and sites, re-checked on every session call.
+    pub permissions: CacheCounts,
+    /// Finder pages and counts.
+    pub finder: CacheCounts,
+    /// Lookup data (sites), always in process memory.
+    pub lookup: CacheCounts,
+    /// Lookups that bypassed an unavailable cache.
+    pub bypassed: i64,
+    /// Times Redis became unreachable.
+    pub outages: i64,
+}
+
+impl From<interaction_core::CacheStats> for CacheStats {
+    fn from(s: interaction_core::CacheStats) -> Self {
+        CacheStats {
+            backend: s.backend.to_string(),
+            available: s.available,
+            auth: s.auth.into(),
+            permissions: s.permissions.into(),
+            finder: s.finder.into(),
+            lookup: s.lookup.into(),
+            bypassed: count(s.bypassed),
+            outages: count(s.outages),
+        }
+    }
+}
+
+/// A configured replica as the health probe last saw it: `store.replicaStatus()`.
+#[napi(object)]
+pub struct ReplicaStatus {
+    /// `host:port`.
+    pub place: String,
+    /// The reporting replica (`reportingReplica`).
+    pub reporting: bool,
+    /// In the rotation: answering, a standby, and within `replicaMaxLagMs`.
+    pub healthy: bool,
+    /// The WAL position it had replayed at the last probe (`0/0` before any).
+    pub replayed: String,
+}
+
+impl From<interaction_core::ReplicaStatus> for ReplicaStatus {
+    fn from(r: interaction_core::ReplicaStatus) -> Self {
+        ReplicaStatus {
+            place: r.place,
+            reporting: r.reporting,
+            healthy: r.healthy,
+            replayed: r.replayed,
+        }
+    }
+}
 
 /// A schema version, `major.minor.patch`.
 #[napi(object)]

@@ -70,6 +70,16 @@ pub(crate) fn string(name: &str, ob: &Bound<'_, PyAny>) -> PyResult<String> {
     ob.extract()
 }
 
+/// A list or tuple of `str` (not a bare `str`, whose characters would be taken one by
+/// one).
+pub(crate) fn strings(name: &str, ob: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
+    if !(ob.is_instance_of::<pyo3::types::PyList>() || ob.is_instance_of::<pyo3::types::PyTuple>())
+    {
+        return Err(type_error(name, "a list of str", ob));
+    }
+    ob.try_iter()?.map(|item| string(name, &item?)).collect()
+}
+
 /// `None` or a `str`.
 pub(crate) fn opt_string(name: &str, ob: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
     if ob.is_none() {

@@ -45,6 +45,9 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<values::LoginToken>()?;
     m.add_class::<values::SchemaVersion>()?;
     m.add_class::<values::LocalTime>()?;
+    m.add_class::<values::CacheStats>()?;
+    m.add_class::<values::CacheCounts>()?;
+    m.add_class::<values::ReplicaStatus>()?;
     m.add("DEFAULT_URL", interaction_core::DEFAULT_URL)?;
     m.add(
         "SCHEMA_VERSION",

@@ -108,10 +108,18 @@ dual! {
             self.inner.site_id()
         }
 
-        /// The user's role at the site: `"viewer"`, `"editor"` or `"admin"`.
+        /// The user's role at the site when the session opened: `"viewer"`, `"editor"`
+        /// or `"admin"` (every call re-checks it).
         #[getter]
         fn role(&self) -> &'static str {
             self.inner.role().as_str()
+        }
+
+        /// The commit position of the newest write this session made or was given
+        /// (`"0/16B3748"`), `None` before any (and always without replicas).
+        #[getter]
+        fn consistency_token(&self) -> Option<String> {
+            self.inner.consistency_token()
         }
 
         fn __repr__(&self) -> String {
@@ -136,10 +144,18 @@ dual! {
             self.inner.site_id()
         }
 
-        /// The user's role at the site: `"viewer"`, `"editor"` or `"admin"`.
+        /// The user's role at the site when the session opened: `"viewer"`, `"editor"`
+        /// or `"admin"` (every call re-checks it).
         #[getter]
         fn role(&self) -> &'static str {
             self.inner.role().as_str()
+        }
+
+        /// The commit position of the newest write this session made or was given
+        /// (`"0/16B3748"`), `None` before any (and always without replicas).
+        #[getter]
+        fn consistency_token(&self) -> Option<String> {
+            self.inner.consistency_token()
         }
 
         fn __repr__(&self) -> String {

@@ -11,7 +11,9 @@ use crate::convert;
 use crate::errors::unavailable;
 use crate::runtime::{awaitable, block};
 use crate::session::{AsyncSiteSession, SiteSession};
-use crate::values::{AccessLogEntry, LoginToken, SchemaVersion, Site, User};
+use crate::values::{
+    AccessLogEntry, CacheStats, LoginToken, ReplicaStatus, SchemaVersion, Site, User,
+};
 
 /// Builds the core options from `connect()`'s arguments. Options present in `options`
 /// override the core defaults (`StoreOptions`' setters, same names); `idle_timeout=None`,
@@ -45,6 +47,22 @@ fn store_options(
                     Some(convert::duration(&key, &v)?)
                 }),
                 "check_schema" => o.check_schema(convert::boolean(&key, &v)?),
+                "cache" => o.cache(convert::boolean(&key, &v)?),
+                // `None` keeps the core default (no Redis: caches in process memory).
+                "redis_url" => match convert::opt_string(&key, &v)? {
+                    Some(url) => o.redis_url(url),
+                    None => o,
+                },
+                "redis_timeout" => o.redis_timeout(convert::duration(&key, &v)?),
+                "finder_cache_ttl" => o.finder_cache_ttl(convert::duration(&key, &v)?),
+                "replicas" => o.replicas(convert::strings(&key, &v)?),
+                // `None` keeps the core default (no reporting replica).
+                "reporting_replica" => match convert::opt_string(&key, &v)? {
+                    Some(url) => o.reporting_replica(url),
+                    None => o,
+                },
+                "replica_max_lag" => o.replica_max_lag(convert::duration(&key, &v)?),
+                "behind_pgbouncer" => o.behind_pgbouncer(convert::boolean(&key, &v)?),
                 "idle_timeout" => o.idle_timeout(if v.is_none() {
                     None
                 } else {
@@ -64,6 +82,25 @@ fn store_options(
         }
     }
     Ok(o)
+}
+
+/// The `consistency_token=` argument: `None` or a `str` (the core parses it).
+fn consistency(token: Option<&Bound<'_, PyAny>>) -> PyResult<Option<String>> {
+    match token {
+        Some(t) => convert::opt_string("consistency_token", t),
+        None => Ok(None),
+    }
+}
+
+/// Raises a new session's consistency token to `token`, if given.
+fn with_token(
+    session: core::SiteSession,
+    token: Option<String>,
+) -> core::Result<core::SiteSession> {
+    match token {
+        Some(t) => session.with_consistency_token(&t),
+        None => Ok(session),
+    }
 }
 
 fn open_handle(store: &core::InteractionStore) -> PyResult<core::InteractionStore> {
@@ -126,25 +163,43 @@ dual! {
             Ok(InteractionStore { inner })
         }
 
-        /// Opens a session on `site_id` for the user holding login `token`.
-        fn session(&self, py: Python<'_>, token: String, site_id: &Bound<'_, PyAny>) -> PyResult<SiteSession> {
+        /// Opens a session on `site_id` for the user holding login `token`, seeing every
+        /// write up to `consistency_token` (a session's `consistency_token`, maybe of
+        /// another process).
+        #[pyo3(signature = (token, site_id, consistency_token=None))]
+        fn session(
+            &self,
+            py: Python<'_>,
+            token: String,
+            site_id: &Bound<'_, PyAny>,
+            consistency_token: Option<&Bound<'_, PyAny>>,
+        ) -> PyResult<SiteSession> {
             let store = self.handle()?;
             let site = convert::int("site_id", site_id)?;
-            let inner = block(py, async move { store.session(&token, site).await })?;
+            let seen = consistency(consistency_token)?;
+            let inner = block(py, async move {
+                with_token(store.session(&token, site).await?, seen)
+            })?;
             Ok(SiteSession::new(inner))
         }
 
-        /// Opens a session for a user the host application authenticated itself.
+        /// Opens a session for a user the host application authenticated itself, seeing
+        /// every write up to `consistency_token`.
+        #[pyo3(signature = (user_id, site_id, consistency_token=None))]
         fn session_for_user(
             &self,
             py: Python<'_>,
             user_id: &Bound<'_, PyAny>,
             site_id: &Bound<'_, PyAny>,
+            consistency_token: Option<&Bound<'_, PyAny>>,
         ) -> PyResult<SiteSession> {
             let store = self.handle()?;
             let user = convert::int("user_id", user_id)?;
             let site = convert::int("site_id", site_id)?;
-            let inner = block(py, async move { store.session_for_user(user, site).await })?;
+            let seen = consistency(consistency_token)?;
+            let inner = block(py, async move {
+                with_token(store.session_for_user(user, site).await?, seen)
+            })?;
             Ok(SiteSession::new(inner))
         }
 
@@ -180,6 +235,18 @@ dual! {
             self.inner.is_closed()
         }
 
+        /// Hits and misses of each cache since the store opened, and whether Redis is
+        /// reachable (no I/O).
+        fn cache_stats(&self) -> CacheStats {
+            CacheStats::from(self.inner.cache_stats())
+        }
+
+        /// The configured replicas as the health probe last saw them (empty without
+        /// replicas; no I/O).
+        fn replica_status(&self) -> Vec<ReplicaStatus> {
+            self.inner.replica_status().into_iter().map(ReplicaStatus::from).collect()
+        }
+
         fn __repr__(&self) -> String {
             format!(
                 "InteractionStore(backend='{}', closed={})",
@@ -209,26 +276,39 @@ dual! {
             })
         }
 
-        /// Opens a session on `site_id` for the user holding login `token`.
-        fn session(&self, token: String, site_id: &Bound<'_, PyAny>) -> PyResult<Call> {
+        /// Opens a session on `site_id` for the user holding login `token`, seeing every
+        /// write up to `consistency_token` (a session's `consistency_token`, maybe of
+        /// another process).
+        #[pyo3(signature = (token, site_id, consistency_token=None))]
+        fn session(
+            &self,
+            token: String,
+            site_id: &Bound<'_, PyAny>,
+            consistency_token: Option<&Bound<'_, PyAny>>,
+        ) -> PyResult<Call> {
             let store = self.handle()?;
             let site = convert::int("site_id", site_id)?;
+            let seen = consistency(consistency_token)?;
             awaitable("AsyncInteractionStore.session", Driver::for_store(&store), async move {
-                store.session(&token, site).await.map(AsyncSiteSession::new)
+                with_token(store.session(&token, site).await?, seen).map(AsyncSiteSession::new)
             })
         }
 
-        /// Opens a session for a user the host application authenticated itself.
+        /// Opens a session for a user the host application authenticated itself, seeing
+        /// every write up to `consistency_token`.
+        #[pyo3(signature = (user_id, site_id, consistency_token=None))]
         fn session_for_user(
             &self,
             user_id: &Bound<'_, PyAny>,
             site_id: &Bound<'_, PyAny>,
+            consistency_token: Option<&Bound<'_, PyAny>>,
         ) -> PyResult<Call> {
             let store = self.handle()?;
             let user = convert::int("user_id", user_id)?;
             let site = convert::int("site_id", site_id)?;
+            let seen = consistency(consistency_token)?;
             awaitable("AsyncInteractionStore.session_for_user", Driver::for_store(&store), async move {
-                store.session_for_user(user, site).await.map(AsyncSiteSession::new)
+                with_token(store.session_for_user(user, site).await?, seen).map(AsyncSiteSession::new)
             })
         }
 
@@ -265,6 +345,18 @@ dual! {
         #[getter]
         fn closed(&self) -> bool {
             self.inner.is_closed()
+        }
+
+        /// Hits and misses of each cache since the store opened, and whether Redis is
+        /// reachable (no I/O).
+        fn cache_stats(&self) -> CacheStats {
+            CacheStats::from(self.inner.cache_stats())
+        }
+
+        /// The configured replicas as the health probe last saw them (empty without
+        /// replicas; no I/O).
+        fn replica_status(&self) -> Vec<ReplicaStatus> {
+            self.inner.replica_status().into_iter().map(ReplicaStatus::from).collect()
         }
 
         fn __repr__(&self) -> String {

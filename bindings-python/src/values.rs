@@ -277,6 +277,121 @@ impl From<core::LoginToken> for LoginToken {
     }
 }
 
+value_class! {
+    /// Hits and misses of one cache since the store opened.
+    CacheCounts repr(hits, misses) {
+        /// Lookups answered by the cache.
+        hits: u64,
+        /// Lookups that went to the database (absent, expired or invalidated entry).
+        misses: u64,
+    }
+}
+
+impl From<core::CacheCounts> for CacheCounts {
+    fn from(c: core::CacheCounts) -> Self {
+        CacheCounts {
+            hits: c.hits,
+            misses: c.misses,
+        }
+    }
+}
+
+value_class! {
+    /// A configured replica as the health probe last saw it
+    /// (`InteractionStore.replica_status()`).
+    ReplicaStatus repr(place, reporting, healthy, replayed) {
+        /// `host:port`.
+        place: String,
+        /// The reporting replica (`reporting_replica=`).
+        reporting: bool,
+        /// In the rotation: answering, a standby, and within `replica_max_lag`.
+        healthy: bool,
+        /// The WAL position it had replayed at the last probe (`0/0` before any).
+        replayed: String,
+    }
+}
+
+impl From<core::ReplicaStatus> for ReplicaStatus {
+    fn from(r: core::ReplicaStatus) -> Self {
+        ReplicaStatus {
+            place: r.place,
+            reporting: r.reporting,
+            healthy: r.healthy,
+            replayed: r.replayed,
+        }
+    }
+}
+
+/// Cache statistics of a store (`InteractionStore.cache_stats()`).
+#[pyclass(frozen, eq, get_all, module = "interaction_store")]
+#[derive(Debug, Clone, PartialEq)]
+pub struct CacheStats {
+    /// `"redis"`, `"memory"` or `"off"`.
+    pub backend: &'static str,
+    /// False while Redis is unreachable (calls go to the database meanwhile).
+    pub available: bool,
+    /// Login tokens.
+    pub auth: CacheCounts,
+    /// Roles and activation of users and sites, re-checked on every session call.
+    pub permissions: CacheCounts,
+    /// Finder pages and counts.
+    pub finder: CacheCounts,
+    /// Lookup data (sites), always in process memory.
+    pub lookup: CacheCounts,
+    /// Lookups that bypassed an unavailable cache.
+    pub bypassed: u64,
+    /// Times Redis became unreachable.
+    pub outages: u64,
+}
+
+impl From<core::CacheStats> for CacheStats {
+    fn from(s: core::CacheStats) -> Self {
+        CacheStats {
+            backend: s.backend,
+            available: s.available,
+            auth: s.auth.into(),
+            permissions: s.permissions.into(),
+            finder: s.finder.into(),
+            lookup: s.lookup.into(),
+            bypassed: s.bypassed,
+            outages: s.outages,
+        }
+    }
+}
+
+#[pymethods]
+impl CacheStats {
+    /// Every attribute in a new dict; the counts as `{"hits": .., "misses": ..}` dicts.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        d.set_item("backend", self.backend)?;
+        d.set_item("available", self.available)?;
+        d.set_item("auth", self.auth.to_dict(py)?)?;
+        d.set_item("permissions", self.permissions.to_dict(py)?)?;
+        d.set_item("finder", self.finder.to_dict(py)?)?;
+        d.set_item("lookup", self.lookup.to_dict(py)?)?;
+        d.set_item("bypassed", self.bypassed)?;
+        d.set_item("outages", self.outages)?;
+        Ok(d)
+    }
+
+    fn __repr__(&self) -> String {
+        let counts = |c: &CacheCounts| format!("CacheCounts(hits={}, misses={})", c.hits, c.misses);
+        format!(
+            "CacheStats(backend='{}', available={}, auth={}, permissions={}, finder={}, \
+             lookup={}, bypassed={}, outages={})",
+            self.backend,
+            if self.available { "True" } else { "False" },
+            counts(&self.auth),
+            counts(&self.permissions),
+            counts(&self.finder),
+            counts(&self.lookup),
+            self.bypassed,
+            self.outages
+        )
+    }
+}
+
 /// A schema version `MAJOR.MINOR.PATCH`; ordered, hashable, `str()` gives `"1.0.0"`.
 #[pyclass(frozen, eq, ord, hash, get_all, module = "interaction_store")]
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -1,6 +1,6 @@
 """Fixtures: every store test runs on SQLite (a temp file) and on PostgreSQL (a fresh
 database created from DATABASE_URL, an admin URL). Without DATABASE_URL the PostgreSQL
-half FAILS, it is never skipped.
+half FAILS, it is never skipped; so do the caching tests without REDIS_URL.
 
 Each test gets its own fresh, migrated database, copied from a template migrated once per
 run (a file copy on SQLite, CREATE DATABASE ... TEMPLATE on PostgreSQL).
@@ -33,6 +33,18 @@ def admin_url() -> str:
         pytest.fail(
             "DATABASE_URL is not set: the PostgreSQL tests need an admin URL of a "
             "throwaway cluster (scripts/test.sh starts one)"
+        )
+    return url
+
+
+def redis_url() -> str:
+    """REDIS_URL, the Redis the test command starts: without it the tests that need it
+    FAIL, they are never skipped."""
+    url = os.environ.get("REDIS_URL", "")
+    if not url:
+        pytest.fail(
+            "REDIS_URL is not set: the caching tests need a Redis server "
+            "(scripts/test.sh starts one)"
         )
     return url
 

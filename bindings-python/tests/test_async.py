@@ -98,6 +98,10 @@ def test_async_end_to_end(url: str) -> None:
         await store.logout(token.token)
         with pytest.raises(ist.AuthenticationError):
             await store.session(token.token, site.id)
+        # The open session of the revoked token is refused at its next call too.
+        with pytest.raises(ist.AuthenticationError):
+            await s.get_interaction(i.id)
+        s = await store.session_for_user(admin.id, site.id)
         # Errors surface as the same classes, with fields.
         with pytest.raises(ist.ValidationError) as exc:
             await create(s, title="")

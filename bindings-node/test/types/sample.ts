@@ -1,5 +1,7 @@
 // Compiled with `tsc --strict --noEmit` against the installed package (scripts/test.sh).
 import {
+  type CacheCounts,
+  type CacheStats,
   ErrorCode,
   Finder,
   InteractionStore,
@@ -8,6 +10,7 @@ import {
   type InteractionPatch,
   type NewInteraction,
   type Page,
+  type ReplicaStatus,
   type Role,
   type SiteSession,
 } from 'interaction-store'
@@ -22,6 +25,12 @@ async function main(): Promise<void> {
   const token = await store.login('ts', 'correct horse battery')
   const expires: Date = token.expiresAt
   const session: SiteSession = await store.session(token.token, site.id)
+  const consistency: string | null = session.consistencyToken
+  const carried: SiteSession = await store.session(token.token, site.id, consistency)
+  const carriedForUser: SiteSession = await store.sessionForUser(user.id, site.id, consistency ?? undefined)
+  void [carried, carriedForUser]
+  // @ts-expect-error consistencyToken is read-only
+  session.consistencyToken = '0/0'
   const input: NewInteraction = {
     title: 'Typed',
     interactionType: 'meeting',
@@ -41,6 +50,34 @@ async function main(): Promise<void> {
     callTimeoutMs: 60000,
     slowStatementThresholdMs: null,
   })
+  const cached = await InteractionStore.connect('sqlite::memory:', {
+    migrate: true,
+    cache: true,
+    redisUrl: 'redis://127.0.0.1:6379/0',
+    redisTimeoutMs: 100,
+  })
+  const stats: CacheStats = cached.cacheStats()
+  const where: 'redis' | 'memory' | 'off' = stats.backend
+  const finderCounts: CacheCounts = stats.finder
+  const hitsMisses: [number, number, boolean, number, number] = [finderCounts.hits, finderCounts.misses, stats.available, stats.bypassed, stats.outages]
+  void [where, hitsMisses, stats.auth.hits, stats.permissions.misses]
+  const topo = await InteractionStore.connect('postgres://app@db/interactions', {
+    replicas: ['postgres://app@replica1/interactions'],
+    reportingReplica: 'postgres://app@replica2/interactions',
+    replicaMaxLagMs: 1000,
+    finderCacheTtlMs: 60000,
+    behindPgbouncer: false,
+  })
+  const replicas: ReplicaStatus[] = topo.replicaStatus()
+  const replicaFacts: [string, boolean, boolean, string] = [replicas[0].place, replicas[0].reporting, replicas[0].healthy, replicas[0].replayed]
+  const lookups: number = stats.lookup.hits
+  void [replicaFacts, lookups]
+  // @ts-expect-error replicas is a list of URLs
+  void InteractionStore.connect('postgres://app@db/interactions', { replicas: 'postgres://app@replica1/interactions' })
+  // @ts-expect-error cacheStats() is not a promise
+  void cached.cacheStats().then
+  // @ts-expect-error the Redis timeout is in milliseconds
+  void InteractionStore.connect('sqlite::memory:', { redisTimeout: 100 })
   const applied: Array<{ major: number; minor: number; patch: number }> = await staged.migrateTo('1.0.0')
   void applied
   const patch: InteractionPatch = { location: null, title: 'Typed 2' }

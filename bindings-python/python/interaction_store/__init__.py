@@ -39,6 +39,8 @@ from ._native import (
     AsyncSiteSession,
     AuditEntry,
     AuditPage,
+    CacheCounts,
+    CacheStats,
     Finder,
     FinderIter,
     Interaction,
@@ -47,12 +49,13 @@ from ._native import (
     LoginToken,
     Member,
     Page,
+    ReplicaStatus,
     SchemaVersion,
     Site,
     SiteSession,
     User,
 )
-from ._types import RangeMode, Role, Seconds, Sort
+from ._types import CacheBackend, RangeMode, Role, Seconds, Sort
 
 __all__ = [
     "DEFAULT_URL",
@@ -65,6 +68,9 @@ __all__ = [
     "AuditEntry",
     "AuditPage",
     "AuthenticationError",
+    "CacheBackend",
+    "CacheCounts",
+    "CacheStats",
     "ConfigurationError",
     "ConflictError",
     "Finder",
@@ -80,6 +86,7 @@ __all__ = [
     "Page",
     "PermissionDeniedError",
     "RangeMode",
+    "ReplicaStatus",
     "Role",
     "SchemaVersion",
     "SchemaVersionError",

@@ -10,13 +10,14 @@ from typing import (
     Iterator,
     List,
     Optional,
+    Sequence,
     Tuple,
     Type,
     Union,
     final,
 )
 
-from interaction_store._types import RangeMode, Role, Seconds, Sort
+from interaction_store._types import CacheBackend, RangeMode, Role, Seconds, Sort
 
 __all__ = [
     "InteractionStore",
@@ -38,6 +39,9 @@ __all__ = [
     "LoginToken",
     "SchemaVersion",
     "LocalTime",
+    "CacheStats",
+    "CacheCounts",
+    "ReplicaStatus",
     "DEFAULT_URL",
     "SCHEMA_VERSION",
 ]
@@ -225,6 +229,72 @@ class LoginToken:
     def to_dict(self) -> Dict[str, Any]: ...
     def __eq__(self, other: object, /) -> bool: ...
 
+@final
+class CacheCounts:
+    """Hits and misses of one cache since the store opened."""
+
+    @property
+    def hits(self) -> int:
+        """Lookups answered by the cache."""
+    @property
+    def misses(self) -> int:
+        """Lookups that went to the database (absent, expired or invalidated entry)."""
+    def to_dict(self) -> Dict[str, int]: ...
+    def __eq__(self, other: object, /) -> bool: ...
+
+@final
+class CacheStats:
+    """Cache statistics of a store: ``InteractionStore.cache_stats()``."""
+
+    @property
+    def backend(self) -> CacheBackend:
+        """``"redis"`` (``redis_url=``), ``"memory"`` (the default: this process's
+        memory) or ``"off"`` (``cache=False``)."""
+    @property
+    def available(self) -> bool:
+        """False while Redis is unreachable (calls go to the database meanwhile)."""
+    @property
+    def auth(self) -> CacheCounts:
+        """Login tokens."""
+    @property
+    def permissions(self) -> CacheCounts:
+        """Roles and activation of users and sites, re-checked on every session call."""
+    @property
+    def finder(self) -> CacheCounts:
+        """Finder pages and counts."""
+    @property
+    def lookup(self) -> CacheCounts:
+        """Lookup data (sites), always in process memory."""
+    @property
+    def bypassed(self) -> int:
+        """Lookups that bypassed an unavailable cache."""
+    @property
+    def outages(self) -> int:
+        """Times Redis became unreachable."""
+    def to_dict(self) -> Dict[str, Any]:
+        """Every attribute in a new dict; the counts as ``{"hits": .., "misses": ..}``."""
+    def __eq__(self, other: object, /) -> bool: ...
+
+@final
+class ReplicaStatus:
+    """A configured replica as the health probe last saw it:
+    ``InteractionStore.replica_status()``."""
+
+    @property
+    def place(self) -> str:
+        """``host:port``."""
+    @property
+    def reporting(self) -> bool:
+        """The reporting replica (``reporting_replica=``)."""
+    @property
+    def healthy(self) -> bool:
+        """In the rotation: answering, a standby, and within ``replica_max_lag``."""
+    @property
+    def replayed(self) -> str:
+        """The WAL position it had replayed at the last probe (``"0/0"`` before any)."""
+    def to_dict(self) -> Dict[str, Any]: ...
+    def __eq__(self, other: object, /) -> bool: ...
+
 # ---------------------------------------------------------------- blocking API
 
 @final
@@ -246,6 +316,14 @@ class InteractionStore:
         call_timeout: Seconds = ...,
         slow_statement_threshold: Optional[Seconds] = ...,
         check_schema: bool = ...,
+        cache: bool = ...,
+        redis_url: Optional[str] = ...,
+        redis_timeout: Seconds = ...,
+        finder_cache_ttl: Seconds = ...,
+        replicas: Sequence[str] = ...,
+        reporting_replica: Optional[str] = ...,
+        replica_max_lag: Seconds = ...,
+        behind_pgbouncer: bool = ...,
     ) -> InteractionStore:
         """Opens ``url`` (default ``sqlite://interactions.db`` in the working directory).
 
@@ -270,12 +348,43 @@ class InteractionStore:
         * ``call_timeout`` (60 s): the deadline of every call, covering the waits and
           the statements; past it ``TimeoutError`` (a write may have committed);
         * ``slow_statement_threshold`` (1 s): calls at least this slow are logged as
-          warnings on the ``interaction_store`` logger; ``None`` disables.
+          warnings on the ``interaction_store`` logger; ``None`` disables;
+        * ``cache`` (``True``): cache login tokens (24 h), permissions (15 min) and
+          Finder pages and counts (5 min); every change invalidates what it affects when
+          it commits. ``False`` reads the database every time;
+        * ``redis_url`` (none: this process's memory): a Redis shared by every process
+          of the deployment (``redis://host:port/db``, ``rediss://`` for TLS,
+          ``unix://path``), so a logout or a change in one process is seen by the next
+          call in all of them; anything else is a ``ValidationError`` (field
+          ``redis_url``). Redis is never a dependency: down, slow or flushed, calls go to
+          the database;
+        * ``redis_timeout`` (0.1 s): the longest wait for one Redis reply before Redis is
+          treated as down until a background probe finds it again;
+        * ``finder_cache_ttl`` (5 min, at most 24 h): how long a Finder page or count is
+          cached (less when its site changes); ``0`` caches no Finder results;
+        * ``replicas`` (none): URLs of streaming replicas of the PostgreSQL primary (same
+          database) that serve searches and loads of single records, balanced across the
+          healthy ones; writes, authentication and permission checks go to the primary.
+          A session's reads go to a replica only once it has replayed the session's
+          ``consistency_token``. The primary ``url`` may list several hosts
+          (``postgres://u@h1:5432,h2:5433/db``): the writable one is used;
+        * ``reporting_replica`` (none): a replica for counts, exports and audit reads;
+        * ``replica_max_lag`` (1 s): a replica further behind leaves the rotation until
+          it catches up (with none healthy, reads go to the primary);
+        * ``behind_pgbouncer`` (``False``): the URL leads to pgBouncer in transaction
+          pooling mode (no prepared statements, no settings at connect time: set the
+          time limits on the role or database).
         """
     @property
     def backend(self) -> str: ...
     @property
     def closed(self) -> bool: ...
+    def cache_stats(self) -> CacheStats:
+        """Hits and misses of each cache since the store opened, and whether Redis is
+        reachable (no I/O)."""
+    def replica_status(self) -> List[ReplicaStatus]:
+        """The configured replicas as the health probe last saw them (empty without
+        replicas; no I/O)."""
     def close(self) -> None: ...
     def __enter__(self) -> InteractionStore: ...
     def __exit__(
@@ -307,8 +416,19 @@ class InteractionStore:
     def login(self, username: str, password: str) -> LoginToken: ...
     def logout(self, token: str) -> None: ...
     def access_log(self, limit: int = 50) -> List[AccessLogEntry]: ...
-    def session(self, token: str, site_id: int) -> SiteSession: ...
-    def session_for_user(self, user_id: int, site_id: int) -> SiteSession: ...
+    def session(
+        self, token: str, site_id: int, consistency_token: Optional[str] = None
+    ) -> SiteSession:
+        """Opens a session on ``site_id`` for the user holding login ``token``.
+
+        ``consistency_token`` (a session's ``consistency_token``, maybe of another
+        process or request) makes its reads see every write up to it, even on replicas;
+        a malformed one is a ``ValidationError`` (field ``consistency_token``)."""
+    def session_for_user(
+        self, user_id: int, site_id: int, consistency_token: Optional[str] = None
+    ) -> SiteSession:
+        """Opens a session for a user the host application authenticated itself;
+        ``consistency_token`` as in ``session()``."""
 
 @final
 class SiteSession:
@@ -317,7 +437,16 @@ class SiteSession:
     @property
     def site_id(self) -> int: ...
     @property
-    def role(self) -> Role: ...
+    def role(self) -> Role:
+        """The user's role at the site when the session opened (every call re-checks
+        the session: a logout, role change, removal or deactivation is seen by the next
+        call)."""
+    @property
+    def consistency_token(self) -> Optional[str]:
+        """The commit position (PostgreSQL LSN, e.g. ``"0/16B3748"``) of the newest
+        write this session made or was given; ``None`` before any, and always on a
+        store without replicas. Hand it to the next request and pass it to
+        ``session(..., consistency_token=)`` there to read your writes."""
     def finder(self) -> Finder: ...
     def create_interaction(
         self,
@@ -408,6 +537,14 @@ class AsyncInteractionStore:
         call_timeout: Seconds = ...,
         slow_statement_threshold: Optional[Seconds] = ...,
         check_schema: bool = ...,
+        cache: bool = ...,
+        redis_url: Optional[str] = ...,
+        redis_timeout: Seconds = ...,
+        finder_cache_ttl: Seconds = ...,
+        replicas: Sequence[str] = ...,
+        reporting_replica: Optional[str] = ...,
+        replica_max_lag: Seconds = ...,
+        behind_pgbouncer: bool = ...,
     ) -> Coroutine[Any, Any, AsyncInteractionStore]:
         """Opens ``url`` (default ``sqlite://interactions.db`` in the working directory).
 
@@ -432,12 +569,43 @@ class AsyncInteractionStore:
         * ``call_timeout`` (60 s): the deadline of every call, covering the waits and
           the statements; past it ``TimeoutError`` (a write may have committed);
         * ``slow_statement_threshold`` (1 s): calls at least this slow are logged as
-          warnings on the ``interaction_store`` logger; ``None`` disables.
+          warnings on the ``interaction_store`` logger; ``None`` disables;
+        * ``cache`` (``True``): cache login tokens (24 h), permissions (15 min) and
+          Finder pages and counts (5 min); every change invalidates what it affects when
+          it commits. ``False`` reads the database every time;
+        * ``redis_url`` (none: this process's memory): a Redis shared by every process
+          of the deployment (``redis://host:port/db``, ``rediss://`` for TLS,
+          ``unix://path``), so a logout or a change in one process is seen by the next
+          call in all of them; anything else is a ``ValidationError`` (field
+          ``redis_url``). Redis is never a dependency: down, slow or flushed, calls go to
+          the database;
+        * ``redis_timeout`` (0.1 s): the longest wait for one Redis reply before Redis is
+          treated as down until a background probe finds it again;
+        * ``finder_cache_ttl`` (5 min, at most 24 h): how long a Finder page or count is
+          cached (less when its site changes); ``0`` caches no Finder results;
+        * ``replicas`` (none): URLs of streaming replicas of the PostgreSQL primary (same
+          database) that serve searches and loads of single records, balanced across the
+          healthy ones; writes, authentication and permission checks go to the primary.
+          A session's reads go to a replica only once it has replayed the session's
+          ``consistency_token``. The primary ``url`` may list several hosts
+          (``postgres://u@h1:5432,h2:5433/db``): the writable one is used;
+        * ``reporting_replica`` (none): a replica for counts, exports and audit reads;
+        * ``replica_max_lag`` (1 s): a replica further behind leaves the rotation until
+          it catches up (with none healthy, reads go to the primary);
+        * ``behind_pgbouncer`` (``False``): the URL leads to pgBouncer in transaction
+          pooling mode (no prepared statements, no settings at connect time: set the
+          time limits on the role or database).
         """
     @property
     def backend(self) -> str: ...
     @property
     def closed(self) -> bool: ...
+    def cache_stats(self) -> CacheStats:
+        """Hits and misses of each cache since the store opened, and whether Redis is
+        reachable (no I/O: not a coroutine)."""
+    def replica_status(self) -> List[ReplicaStatus]:
+        """The configured replicas as the health probe last saw them (empty without
+        replicas; no I/O: not a coroutine)."""
     def close(self) -> Coroutine[Any, Any, None]: ...
     def __aenter__(self) -> Coroutine[Any, Any, AsyncInteractionStore]: ...
     def __aexit__(
@@ -469,8 +637,19 @@ class AsyncInteractionStore:
     def login(self, username: str, password: str) -> Coroutine[Any, Any, LoginToken]: ...
     def logout(self, token: str) -> Coroutine[Any, Any, None]: ...
     def access_log(self, limit: int = 50) -> Coroutine[Any, Any, List[AccessLogEntry]]: ...
-    def session(self, token: str, site_id: int) -> Coroutine[Any, Any, AsyncSiteSession]: ...
-    def session_for_user(self, user_id: int, site_id: int) -> Coroutine[Any, Any, AsyncSiteSession]: ...
+    def session(
+        self, token: str, site_id: int, consistency_token: Optional[str] = None
+    ) -> Coroutine[Any, Any, AsyncSiteSession]:
+        """Opens a session on ``site_id`` for the user holding login ``token``.
+
+        ``consistency_token`` (a session's ``consistency_token``, maybe of another
+        process or request) makes its reads see every write up to it, even on replicas;
+        a malformed one is a ``ValidationError`` (field ``consistency_token``)."""
+    def session_for_user(
+        self, user_id: int, site_id: int, consistency_token: Optional[str] = None
+    ) -> Coroutine[Any, Any, AsyncSiteSession]:
+        """Opens a session for a user the host application authenticated itself;
+        ``consistency_token`` as in ``session()``."""
 
 @final
 class AsyncSiteSession:
@@ -479,7 +658,16 @@ class AsyncSiteSession:
     @property
     def site_id(self) -> int: ...
     @property
-    def role(self) -> Role: ...
+    def role(self) -> Role:
+        """The user's role at the site when the session opened (every call re-checks
+        the session: a logout, role change, removal or deactivation is seen by the next
+        call)."""
+    @property
+    def consistency_token(self) -> Optional[str]:
+        """The commit position (PostgreSQL LSN, e.g. ``"0/16B3748"``) of the newest
+        write this session made or was given; ``None`` before any, and always on a
+        store without replicas. Hand it to the next request and pass it to
+        ``session(..., consistency_token=)`` there to read your writes."""
     def finder(self) -> AsyncFinder: ...
     def create_interaction(
         self,

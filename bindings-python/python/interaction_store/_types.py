@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Literal, Union
 
-__all__ = ["Role", "Sort", "RangeMode", "Seconds"]
+__all__ = ["Role", "Sort", "RangeMode", "Seconds", "CacheBackend"]
 
 #: A user's role at a site; each includes the rights of the one before it.
 Role = Union[Literal["viewer"], Literal["editor"], Literal["admin"]]
@@ -21,3 +21,5 @@ Sort = Union[
 RangeMode = Union[Literal["overlap"], Literal["contained"]]
 #: A duration: seconds or a ``timedelta``.
 Seconds = Union[int, float, timedelta]
+#: Where a store caches: ``CacheStats.backend``.
+CacheBackend = Union[Literal["redis"], Literal["memory"], Literal["off"]]
