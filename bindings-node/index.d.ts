@@ -246,6 +246,8 @@ export declare class SiteSession {
   setMemberRole(userId: number, roleName: Role): Promise<void>
   /** Removes a user from this site (admin only). */
   removeMember(userId: number): Promise<void>
+  /** Re-checks the session now, as every call does, and resolves to the current role. */
+  verify(): Promise<Role>
   /** The site's members (admin only). */
   members(): Promise<Array<Member>>
   /** A page of the site's audit trail, newest first (admin only). */

@@ -143,6 +143,7 @@ const SESSION_ARGS = {
   restoreInteraction: [['id', 'number']],
   setMemberRole: [['user_id', 'number'], ['role', 'string']],
   removeMember: [['user_id', 'number']],
+  verify: [],
   members: [],
   auditTrail: [['options', 'object?', 'AuditOptions']],
   find: [['options', 'object?', 'FindOptions']],

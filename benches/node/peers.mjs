@@ -314,7 +314,7 @@ async function postgres(lib, pgmod, meta) {
   ).rows.map((r) => r.interaction_id)
   await admin.query('ANALYZE interactions') // the write site grows every run (benches/README.md)
 
-  const store = await lib.InteractionStore.connect(url)
+  const store = await lib.InteractionStore.connect(url, { finderCacheTtlMs: 0 })
   const session = await store.sessionForUser(userId, site)
 
   // The deep keyset position, walked in pages of 500 as ops.rs does.
@@ -486,7 +486,7 @@ async function writes(lib, pg, Kysely, PostgresDialect, url, userId, wsite, gid,
   if (!wanted(gid)) return
   const curl = options ? withOptions(url, options) : url
   const cfg = options ? { connectionString: url, options, max: 2 } : { connectionString: url, max: 2 }
-  const store = await lib.InteractionStore.connect(curl)
+  const store = await lib.InteractionStore.connect(curl, { finderCacheTtlMs: 0 })
   const ws = await store.sessionForUser(userId, wsite)
   const pool = new pg.Pool(cfg)
   const db = new Kysely({ dialect: new PostgresDialect({ pool: new pg.Pool(cfg) }) })
@@ -655,7 +655,7 @@ async function sqlite(lib, meta) {
   const userId = raw.prepare('SELECT user_id FROM users WHERE username = ?').get(USER).user_id
   const site = raw.prepare("SELECT site_id FROM sites WHERE name = 'bench-site-01'").get().site_id
   const readIds = raw.prepare('SELECT interaction_id FROM interactions WHERE site_id = ? ORDER BY interaction_id LIMIT 1000').all(site).map((r) => r.interaction_id)
-  const store = await lib.InteractionStore.connect(`sqlite://${SQLITE_PATH}`)
+  const store = await lib.InteractionStore.connect(`sqlite://${SQLITE_PATH}`, { finderCacheTtlMs: 0 })
   const session = await store.sessionForUser(userId, site)
   const counter = () => {
     let n = 0

@@ -524,10 +524,10 @@ async def postgres(b: Bench, server_url: str, rows: int) -> dict[str, Any]:
 
     # The library, sync and asyncio, opened as the Rust benches open it
     # (default options; a session for the bench user on the first data site).
-    store = ist.InteractionStore.connect(url)
+    store = ist.InteractionStore.connect(url, finder_cache_ttl=0)
     session = store.session_for_user(user_id, site)
     wsession = store.session_for_user(user_id, wsite)
-    astore = await ist.AsyncInteractionStore.connect(url)
+    astore = await ist.AsyncInteractionStore.connect(url, finder_cache_ttl=0)
     asession = await astore.session_for_user(user_id, site)
 
     # The deep keyset position: walk the listing in pages of 500 as ops.rs does.
@@ -774,7 +774,7 @@ async def writes(b: Bench, url: str, user_id: int, wsite: int, gid: str, options
     if not b.wanted(gid):
         return
     curl = with_options(url, options) if options else url
-    store = ist.InteractionStore.connect(curl)
+    store = ist.InteractionStore.connect(curl, finder_cache_ttl=0)
     wsession = store.session_for_user(user_id, wsite)
     pc = psycopg.connect(curl, autocommit=True, row_factory=dict_row)
     pc.cursor_factory = psycopg.RawCursor

@@ -196,6 +196,12 @@ impl SiteSession {
         self.inner.remove_member(user).await.js()
     }
 
+    /// Re-checks the session now, as every call does, and resolves to the current role.
+    #[napi(ts_return_type = "Promise<Role>")]
+    pub async fn verify(&self) -> napi::Result<String> {
+        Ok(self.inner.verify().await.js()?.as_str().to_string())
+    }
+
     /// The site's members (admin only).
     #[napi]
     pub async fn members(&self) -> napi::Result<Vec<Member>> {

@@ -103,7 +103,9 @@ for (const backend of backends) {
         await s1.createInteraction(newInteraction({ title: 'Second' }))
         assert.equal((await s2.finder().fetch()).items.length, 2)
 
+        assert.equal(await s2.verify(), s2.role)
         await one.logout(token)
+        await rejects(s2.verify(), 'AUTHENTICATION_FAILED', null)
         await rejects(s2.finder().fetch(), 'AUTHENTICATION_FAILED', null)
         await rejects(s2.createInteraction(newInteraction()), 'AUTHENTICATION_FAILED', null)
         await rejects(two.session(token, site.id), 'AUTHENTICATION_FAILED', null)

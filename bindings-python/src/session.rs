@@ -243,6 +243,11 @@ dual! {
         let user = convert::int("user_id", user_id)?;
     } => async move { session.remove_member(user).await };
 
+    /// Re-checks the session now, as every call does, and returns the current role.
+    fn verify() -> String {} => async move {
+        Ok(session.verify().await?.as_str().to_string())
+    };
+
     /// The site's members (admin).
     fn members() -> Vec<Member> {} => async move {
         Ok(session.members().await?.into_iter().map(Member::from).collect())

@@ -97,7 +97,10 @@ def test_two_stores_sharing_redis(url: str) -> None:
         create(s1, title="Second")
         assert len(s2.finder().fetch()) == 2
 
+        assert s2.verify() == s2.role
         one.logout(token)
+        with pytest.raises(ist.AuthenticationError):
+            s2.verify()
         with pytest.raises(ist.AuthenticationError) as exc:
             s2.finder().fetch()
         assert exc.value.code == "AUTHENTICATION_FAILED"

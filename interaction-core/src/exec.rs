@@ -249,6 +249,10 @@ impl InteractionStore {
         F: FnOnce(u64) -> Fut,
         Fut: Future<Output = Result<(T, Option<Duration>)>>,
     {
+        // A closed store answers nothing, not even from its cache.
+        if self.is_closed() {
+            return Err(Error::unavailable("the store is closed"));
+        }
         let found = self
             .cache()
             .get::<T>(kind, key)

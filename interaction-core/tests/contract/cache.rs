@@ -203,6 +203,18 @@ async fn sites_are_lookup_data_invalidated_by_their_changes(h: Harness) {
     let c = h.site("Gamma").await;
     assert_eq!(c.id, b.id + 1);
     assert_eq!(h.store.get_site(c.id).await.unwrap(), c);
+    // A closed store answers nothing from its cache either.
+    let s = h.member("closer", &c, Role::Viewer).await;
+    s.finder().fetch().await.unwrap();
+    h.store.close().await;
+    for e in [
+        h.store.get_site(c.id).await.unwrap_err(),
+        h.store.list_sites().await.unwrap_err(),
+        s.finder().fetch().await.unwrap_err(),
+        s.verify().await.unwrap_err(),
+    ] {
+        assert_eq!(e.kind(), ErrorKind::Unavailable, "{e}");
+    }
 }
 
 contract!(
