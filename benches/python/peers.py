@@ -888,7 +888,7 @@ async def sqlite(b: Bench, path: Path) -> dict[str, Any]:
     if not path.exists():
         raise FileNotFoundError(f"{path}: build it with the Rust generator first")
     meta: dict[str, Any] = {"path": str(path)}
-    store = ist.InteractionStore.connect(f"sqlite://{path}")
+    store = ist.InteractionStore.connect(f"sqlite://{path}", finder_cache_ttl=0)
     raw = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
     raw.execute("PRAGMA foreign_keys = ON")
     raw.execute("PRAGMA synchronous = NORMAL")
