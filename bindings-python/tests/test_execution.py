@@ -353,6 +353,9 @@ CTRL_C_SCRIPT = textwrap.dedent(
     import interaction_store as ist
 
     path, helper = sys.argv[1], sys.argv[2]
+    # A process started in the background inherits SIGINT ignored, and Python then
+    # installs no KeyboardInterrupt handler: install it, as in a terminal.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     def query(sql):
         out = subprocess.run([sys.executable, "-c", helper, path, "query", sql],
                              check=True, capture_output=True, text=True, timeout=60)
