@@ -122,7 +122,7 @@ impl Cluster {
     /// The primary's current WAL position: at or past the end of every commit made
     /// before the call. `None` if the primary cannot tell right now.
     pub(crate) async fn commit_lsn(&self) -> Option<u64> {
-        self.inner.primary_lsn(COMMIT_LSN_SQL).await
+        self.inner.primary_lsn().await
     }
 
     /// Each replica as the probe last saw it.
@@ -154,14 +154,14 @@ impl Cluster {
 }
 
 impl Inner {
-    async fn primary_lsn(&self, sql: &str) -> Option<u64> {
-        let (text,): (String,) = read_one(&self.primary, sql).await?;
+    async fn primary_lsn(&self) -> Option<u64> {
+        let (text,): (String,) = read_one(&self.primary, COMMIT_LSN_SQL).await?;
         parse_lsn(&text)
     }
 
     /// One round: the primary's position, then each replica's.
     async fn probe_once(&self) {
-        if let Some(lsn) = self.primary_lsn(COMMIT_LSN_SQL).await {
+        if let Some(lsn) = self.primary_lsn().await {
             let now = Instant::now();
             let mut s = self.samples.lock().unwrap_or_else(|e| e.into_inner());
             if s.back().is_none_or(|(_, l)| *l != lsn) {

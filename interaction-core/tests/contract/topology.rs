@@ -131,32 +131,27 @@ impl TopoDb {
         .await
     }
 
-    /// Finder page reads (`… FROM interactions … ORDER BY …`) on each node: primary first.
-    async fn page_reads(&self) -> Vec<i64> {
-        let mut v = vec![
-            self.calls(&self.primary, "%FROM interactions%ORDER BY%")
-                .await,
-        ];
+    /// Calls of statements matching `like` on each node: primary first.
+    async fn reads(&self, like: &str) -> Vec<i64> {
+        let mut v = vec![self.calls(&self.primary, like).await];
         for r in &self.replicas {
-            v.push(self.calls(r, "%FROM interactions%ORDER BY%").await);
+            v.push(self.calls(r, like).await);
         }
         v
     }
 
+    /// Finder page reads (`… FROM interactions … ORDER BY …`) on each node.
+    async fn page_reads(&self) -> Vec<i64> {
+        self.reads("%FROM interactions%ORDER BY%").await
+    }
+
+    /// Finder counts on each node.
     async fn count_reads(&self) -> Vec<i64> {
-        let mut v = vec![
-            self.calls(&self.primary, "SELECT count(*) FROM interactions%")
-                .await,
-        ];
-        for r in &self.replicas {
-            v.push(self.calls(r, "SELECT count(*) FROM interactions%").await);
-        }
-        v
+        self.reads("SELECT count(*) FROM interactions%").await
     }
 
     async fn drop_db(self) {
         let admin = env("TOPOLOGY_PRIMARY_URL");
-        let _ = PgConnection::connect(&admin).await.unwrap().close().await;
         let mut c = PgConnection::connect(&admin).await.unwrap();
         let _ = sqlx::raw_sql(AssertSqlSafe(format!(
             "DROP DATABASE IF EXISTS {} WITH (FORCE)",
