@@ -428,6 +428,7 @@ macro_rules! hand_row {
                         deleted_at: self.deleted_at.map(conv),
                         deleted_by: self.deleted_by.map(i64::from),
                         version: self.version.into(),
+                        archived_at: None,
                     },
                     self.rank,
                 )
@@ -557,6 +558,7 @@ fn lite_interaction(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Interaction, Opt
             deleted_at: opt_ts("deleted_at")?,
             deleted_by: r.get("deleted_by")?,
             version: r.get("version")?,
+            archived_at: None,
         },
         rank,
     ))

@@ -23,7 +23,7 @@ pub(crate) async fn record(tx: &mut Tx, rec: AuditRecord<'_>) -> Result<()> {
         tx.backend(),
         "INSERT INTO audit_log (occurred_at, actor_id, site_id, action, entity, entity_id, changes) VALUES (",
     );
-    q.bind(Utc::now())
+    q.bind(tx.now())
         .push(", ")
         .bind(rec.actor)
         .push(", ")
@@ -57,6 +57,7 @@ pub(crate) fn open_inline(q: &mut Sql) {
 /// [`record`] and update the key separately).
 pub(crate) fn close_inline(
     q: &mut Sql,
+    at: DateTime<Utc>,
     rec: &AuditRecord<'_>,
     id_column: &str,
     keyed: Option<(i32, &str)>,
@@ -67,7 +68,7 @@ pub(crate) fn close_inline(
     q.push(
         "), a AS (INSERT INTO audit_log (occurred_at, actor_id, site_id, action, entity, entity_id, changes) SELECT ",
     )
-    .bind(Utc::now())
+    .bind(at)
     .push(", ")
     .bind(rec.actor)
     .push(", ")

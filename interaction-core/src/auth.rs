@@ -336,7 +336,7 @@ impl InteractionStore {
         }
         let user_id = user_id.expect("verified user has an id");
         let token = new_token();
-        let now = Utc::now();
+        let now = self.now();
         let expires_at = now + TOKEN_LIFETIME;
         let hash = token_hash(&token);
         let username = username.to_string();
@@ -354,7 +354,7 @@ impl InteractionStore {
                 vec![Arg::Ts(now), Arg::I32(user_id)],
             ))
             .await?;
-            tx.execute(&access_sql(b, &username, Some(user_id), "login", true, "ok"))
+            tx.execute(&access_sql(b, tx.now(), &username, Some(user_id), "login", true, "ok"))
                 .await?;
             Ok(())
         }))
@@ -383,13 +383,13 @@ impl InteractionStore {
                     b,
                     "UPDATE auth_sessions SET revoked_at = $1 \
                      WHERE token_hash = $2 AND revoked_at IS NULL AND expires_at > $1 RETURNING user_id",
-                    vec![Arg::Ts(Utc::now()), Arg::Bytes(hash)],
+                    vec![Arg::Ts(tx.now()), Arg::Bytes(hash)],
                 ))
                 .await?;
             let Some((user_id,)) = row else {
                 return Err(Error::AuthenticationFailed);
             };
-            tx.execute(&access_sql(b, "", Some(user_id), "logout", true, "ok"))
+            tx.execute(&access_sql(b, tx.now(), "", Some(user_id), "logout", true, "ok"))
                 .await?;
             Ok(())
         }))
@@ -439,7 +439,15 @@ impl InteractionStore {
         success: bool,
         detail: &str,
     ) -> Result<()> {
-        let q = access_sql(self.backend(), username, user_id, action, success, detail);
+        let q = access_sql(
+            self.backend(),
+            self.now(),
+            username,
+            user_id,
+            action,
+            success,
+            detail,
+        );
         self.write(Op::new("log_access"), move |tx| {
             Box::pin(async move {
                 tx.execute(&q).await?;
@@ -452,6 +460,7 @@ impl InteractionStore {
 
 fn access_sql(
     b: crate::Backend,
+    at: DateTime<Utc>,
     username: &str,
     user_id: Option<i32>,
     action: &str,
@@ -465,7 +474,7 @@ fn access_sql(
         "INSERT INTO access_log (occurred_at, username, user_id, action, success, detail) \
          VALUES ($1, $2, $3, $4, $5, $6)",
         vec![
-            Arg::Ts(Utc::now()),
+            Arg::Ts(at),
             username.into(),
             Arg::OptI32(user_id),
             action.into(),
@@ -480,7 +489,7 @@ async fn revoke_all(tx: &mut crate::backend::Tx, user_id: i32) -> Result<u64> {
     tx.execute(&Sql::fixed(
         b,
         "UPDATE auth_sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
-        vec![Arg::Ts(Utc::now()), Arg::I32(user_id)],
+        vec![Arg::Ts(tx.now()), Arg::I32(user_id)],
     ))
     .await
 }

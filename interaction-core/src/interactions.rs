@@ -1,6 +1,6 @@
 //! Interaction CRUD with validation, optimistic concurrency and audit (spec §2.2.4).
 
-use chrono::{DateTime, Duration, SubsecRound, Utc};
+use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Map, Value};
 
 use crate::audit::{self, AuditRecord};
@@ -24,7 +24,7 @@ pub(crate) const COLUMNS: &str = "interactions.interaction_id, interactions.site
     interactions.type, interactions.lead, interactions.start_datetime, interactions.end_datetime, \
     interactions.timezone, interactions.location, interactions.description, interactions.notes, \
     interactions.created_by, interactions.created_at, interactions.updated_by, interactions.updated_at, \
-    interactions.deleted_at, interactions.deleted_by, interactions.version";
+    interactions.deleted_at, interactions.deleted_by, interactions.version, interactions.archived_at";
 
 db_row! {
     pub(crate) struct Row {
@@ -47,6 +47,7 @@ db_row! {
         deleted_at: Option<Ts>,
         deleted_by: Option<i32>,
         version: i32,
+        archived_at: Option<Ts>,
     }
 }
 
@@ -85,6 +86,7 @@ impl From<Row> for Interaction {
             deleted_at: r.deleted_at.map(|t| t.0),
             deleted_by: r.deleted_by.map(i64::from),
             version: r.version.into(),
+            archived_at: r.archived_at.map(|t| t.0),
         }
     }
 }
@@ -137,7 +139,7 @@ impl SiteSession {
         let start = validate::instant("start_datetime", &new.start, tz)?;
         let end = validate::instant("end_datetime", &new.end, tz)?;
         validate::range(start, end)?;
-        let now = Utc::now().trunc_subsecs(6);
+        let now = self.store.now();
         let changes = json!({
             "title": new.title, "type": new.interaction_type, "lead": new.lead,
             "start_datetime": ts_json(start), "end_datetime": ts_json(end),
@@ -179,7 +181,7 @@ impl SiteSession {
         match new.idempotency_key {
             None if q.dialect().writes_in_cte() => {
                 // One statement: atomic without BEGIN/COMMIT, one round trip.
-                audit::close_inline(&mut q, &rec, "interaction_id", None);
+                audit::close_inline(&mut q, now, &rec, "interaction_id", None);
                 Ok(self.store.write_one::<Row>(op, q).await?.into())
             }
             key => {
@@ -211,7 +213,7 @@ impl SiteSession {
             }
         }
         let keyed = key.as_deref().map(|k| (self.site_id, k));
-        let inline = audit::close_inline(&mut q, &rec, "interaction_id", keyed);
+        let inline = audit::close_inline(&mut q, now, &rec, "interaction_id", keyed);
         let created: Interaction = tx.fetch_one::<Row>(&q).await?.into();
         if !inline {
             rec.entity_id = Some(created.id);
@@ -373,7 +375,7 @@ impl SiteSession {
                 move |tx| {
                     Box::pin(async move {
                         this.lock_row(tx, iid, false, expected_version).await?;
-                        let now = Utc::now().trunc_subsecs(6);
+                        let now = tx.now();
                         let mut q = this.scoped_row(iid, |q| {
                             audit::open_inline(q);
                             q.push("UPDATE interactions SET deleted_at = ")
@@ -407,7 +409,7 @@ impl SiteSession {
         self.store.write(self.write_op("restore_interaction").invalidates(Gen::Rows(self.site_id)), move |tx| Box::pin(async move {
             let current = this.lock_row(tx, iid, true, None).await?;
             let deleted_at = current.deleted_at.expect("locked a deleted row");
-            let now = Utc::now().trunc_subsecs(6);
+            let now = tx.now();
             if now - deleted_at > RESTORE_WINDOW {
                 return Err(Error::Conflict(format!(
                     "interaction {id} was deleted more than {} days ago and can no longer be restored",
@@ -522,7 +524,7 @@ impl SiteSession {
         if sets.is_empty() {
             return Ok(None);
         }
-        let now = Utc::now().trunc_subsecs(6);
+        let now = self.store.now();
         let mut q = self.scoped_row(current.id as i32, |q| {
             audit::open_inline(q);
             q.push("UPDATE interactions SET ");
@@ -560,7 +562,7 @@ impl SiteSession {
         changes: Value,
     ) -> Result<Interaction> {
         let mut rec = self.record(action, changes);
-        let inline = audit::close_inline(q, &rec, "interaction_id", None);
+        let inline = audit::close_inline(q, tx.now(), &rec, "interaction_id", None);
         let row: Interaction = tx.fetch_one::<Row>(q).await?.into();
         if !inline {
             rec.entity_id = Some(row.id);

@@ -4,17 +4,20 @@ pub mod audit;
 mod auth;
 mod backend;
 mod cache;
+mod clock;
 mod cursor;
 pub mod error;
 mod exec;
 pub mod finder;
 pub mod interactions;
-pub mod migrate;
 pub mod model;
+pub mod ops;
 mod session;
 mod sites;
 mod store;
 pub mod validate;
+
+pub use ops::migrate;
 
 pub use audit::{AuditEntry, AuditPage};
 pub use auth::{
@@ -22,10 +25,12 @@ pub use auth::{
 };
 pub use backend::Backend;
 pub use cache::{CacheCounts, CacheStats};
+pub use clock::Clock;
 pub use error::{Cause, Error, ErrorKind, Result};
 pub use finder::{Finder, Page, RangeMode, Sort};
 pub use interactions::IDEMPOTENCY_WINDOW;
 pub use migrate::SchemaVersion;
 pub use model::{Interaction, InteractionPatch, Member, NewInteraction, Role, Site, User, When};
+pub use ops::retention::RetentionPolicy;
 pub use session::SiteSession;
 pub use store::{InteractionStore, ReplicaStatus, StoreOptions, DEFAULT_URL};

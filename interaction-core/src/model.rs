@@ -155,6 +155,10 @@ pub struct Interaction {
     pub deleted_by: Option<i64>,
     /// Optimistic-concurrency version, 1 on creation, +1 on every change.
     pub version: i64,
+    /// When it was archived (spec §4.3); `None` for a live interaction. Archived
+    /// interactions are read-only and returned by the Finder only when asked
+    /// ([`Finder::include_archived`](crate::Finder::include_archived)).
+    pub archived_at: Option<DateTime<Utc>>,
 }
 
 /// Input of [`SiteSession::create_interaction`](crate::SiteSession::create_interaction).

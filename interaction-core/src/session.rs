@@ -70,9 +70,9 @@ enum Access {
 }
 
 impl Access {
-    fn role(self, user: i32) -> Result<Role> {
+    fn role(self, user: i32, now: DateTime<Utc>) -> Result<Role> {
         match self {
-            Access::Granted { until, .. } if until.is_some_and(|t| t <= Utc::now()) => {
+            Access::Granted { until, .. } if until.is_some_and(|t| t <= now) => {
                 Err(Error::AuthenticationFailed)
             }
             Access::Granted { role, .. } => Ok(role),
@@ -83,10 +83,10 @@ impl Access {
     }
 
     /// How long it may be cached: not past the token's expiry.
-    fn ttl(&self) -> Option<Duration> {
+    fn ttl(&self, now: DateTime<Utc>) -> Option<Duration> {
         match self {
             Access::Granted { until: Some(t), .. } => {
-                Some((*t - Utc::now()).to_std().unwrap_or(Duration::ZERO))
+                Some((*t - now).to_std().unwrap_or(Duration::ZERO))
             }
             _ => None,
         }
@@ -144,14 +144,14 @@ impl InteractionStore {
                 self.backend(),
                 "SELECT user_id, expires_at FROM auth_sessions \
                  WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $2",
-                vec![Arg::Bytes(hash.to_vec()), Arg::Ts(Utc::now())],
+                vec![Arg::Bytes(hash.to_vec()), Arg::Ts(self.now())],
             );
             let row: Option<(i32, Ts)> = self
                 .read_opt(Op::site("session", site), Fresh::Latest, q)
                 .await?;
             Ok(match row {
                 Some((user, until)) => {
-                    let ttl = (until.0 - Utc::now()).to_std().unwrap_or(Duration::ZERO);
+                    let ttl = (until.0 - self.now()).to_std().unwrap_or(Duration::ZERO);
                     (Some(user), Some(ttl))
                 }
                 None => (None, Some(Duration::ZERO)),
@@ -176,12 +176,12 @@ impl InteractionStore {
                 key,
                 |_| async move {
                     let a = self.load_access(user, site, token).await?;
-                    let ttl = a.ttl();
+                    let ttl = a.ttl(self.now());
                     Ok((a, ttl))
                 },
             )
             .await?;
-        access.role(user)
+        access.role(user, self.now())
     }
 
     async fn load_access(&self, user: i32, site: i32, token: Option<[u8; 32]>) -> Result<Access> {
@@ -206,7 +206,7 @@ impl InteractionStore {
         let row: Option<AccessRow> = self
             .read_opt(Op::site("session_check", site), Fresh::Latest, q)
             .await?;
-        let now = Utc::now();
+        let now = self.now();
         Ok(match (row, token) {
             (None, Some(_)) => Access::Unauthenticated,
             (None, None) => Access::NoUser,

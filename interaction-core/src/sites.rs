@@ -1,7 +1,5 @@
 //! Sites and memberships (spec §2.2.2, §2.2.3, §2.3).
 
-use chrono::Utc;
-
 use crate::audit::{self, AuditRecord};
 use crate::backend::{db_row, Arg, Sql, Ts, Tx};
 use crate::cache::{Gen, Key, Kind};
@@ -228,7 +226,7 @@ pub(crate) async fn set_role(
         b,
         "INSERT INTO user_site_mapping (user_id, site_id, role, assigned_at) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (user_id, site_id) DO UPDATE SET role = excluded.role, assigned_at = excluded.assigned_at",
-        vec![Arg::I32(user), Arg::I32(site), role.as_str().into(), Arg::Ts(Utc::now())],
+        vec![Arg::I32(user), Arg::I32(site), role.as_str().into(), Arg::Ts(tx.now())],
     ))
     .await?;
     audit::record(

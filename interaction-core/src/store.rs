@@ -10,10 +10,12 @@ use tokio::sync::{OnceCell, Semaphore};
 use crate::backend::cluster::Cluster;
 use crate::backend::{Arg, Backend, Db, Limits, Sql};
 use crate::cache::{Cache, CacheConfig, CacheStats};
+use crate::clock::Clock;
 use crate::cursor::CursorKey;
 use crate::error::{Error, Result};
 use crate::exec::{Fresh, Op, DEFAULT_CALL_TIMEOUT};
 use crate::migrate::{self, SchemaVersion};
+use crate::ops::retention::RetentionPolicy;
 
 /// The database a store opens when no URL is given: `interactions.db` in the working
 /// directory, created if missing.
@@ -45,6 +47,9 @@ pub struct StoreOptions {
     replica_max_lag: Duration,
     behind_pgbouncer: bool,
     finder_cache_ttl: Duration,
+    clock: Clock,
+    retention: RetentionPolicy,
+    access_logging: bool,
 }
 
 impl Default for StoreOptions {
@@ -80,6 +85,9 @@ impl StoreOptions {
             replica_max_lag: Duration::from_secs(1),
             behind_pgbouncer: false,
             finder_cache_ttl: Duration::from_secs(300),
+            clock: Clock::system(),
+            retention: RetentionPolicy::default(),
+            access_logging: false,
         }
     }
 
@@ -259,6 +267,30 @@ impl StoreOptions {
         self
     }
 
+    /// The source of time of every timestamp the store writes or compares (creation,
+    /// deletion, token expiry, archival and retention cut-offs). Default
+    /// [`Clock::system`]; a [`Clock::manual`] makes retention and archival testable
+    /// without waiting.
+    pub fn clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// How long each kind of data is kept (spec §6.1, §6.4); applied by
+    /// [`InteractionStore::purge`]. Default [`RetentionPolicy::default`].
+    pub fn retention(mut self, policy: RetentionPolicy) -> Self {
+        self.retention = policy;
+        self
+    }
+
+    /// Records every read of interactions (a get or a Finder page) in the access log:
+    /// who, which site and resource, and the outcome (spec §6.3). Costs one insert per
+    /// read. Default `false`.
+    pub fn access_logging(mut self, yes: bool) -> Self {
+        self.access_logging = yes;
+        self
+    }
+
     /// Opens the pool, applies migrations if asked, then checks the schema version.
     pub async fn connect(self) -> Result<InteractionStore> {
         self.validate()?;
@@ -272,6 +304,8 @@ impl StoreOptions {
                 dummy_hash: OnceCell::new(),
                 cursor_key: OnceCell::new(),
                 cache,
+                retention: self.retention.clone(),
+                access_logging: self.access_logging,
                 #[cfg(feature = "postgres")]
                 cluster: cluster.clone(),
             }),
@@ -394,6 +428,7 @@ impl StoreOptions {
             min_connections: self.min_connections.min(self.max_connections),
             max_connections: self.max_connections,
             pgbouncer: self.behind_pgbouncer,
+            clock: self.clock.clone(),
         }
     }
 }
@@ -421,6 +456,10 @@ pub(crate) struct Inner {
     /// The deployment's cursor secret, read once (see `cursor.rs`).
     pub(crate) cursor_key: OnceCell<CursorKey>,
     pub(crate) cache: Cache,
+    /// What [`InteractionStore::purge`] keeps, and for how long.
+    pub(crate) retention: RetentionPolicy,
+    /// Whether reads of interactions are written to the access log.
+    pub(crate) access_logging: bool,
     /// Replicas and their health (PostgreSQL with `replicas`).
     #[cfg(feature = "postgres")]
     pub(crate) cluster: Option<Cluster>,
@@ -544,6 +583,16 @@ impl InteractionStore {
             return c.status();
         }
         Vec::new()
+    }
+
+    /// The store's clock (see [`StoreOptions::clock`]).
+    pub fn clock(&self) -> &Clock {
+        &self.inner.db.limits().clock
+    }
+
+    /// The current time of the store's clock.
+    pub(crate) fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock().now()
     }
 
     /// True after [`close`](Self::close).

@@ -127,6 +127,8 @@ pub(crate) struct Limits {
     /// startup packet (pgBouncer refuses them).
     #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     pub pgbouncer: bool,
+    /// The store's source of time (see `clock.rs`).
+    pub clock: crate::clock::Clock,
 }
 
 /// Where a store's connections go, for error messages.
@@ -777,6 +779,11 @@ impl Tx {
 
     pub(crate) fn backend(&self) -> Backend {
         self.db.backend()
+    }
+
+    /// The current time of the store's clock.
+    pub(crate) fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.db.limits().clock.now()
     }
 
     /// After each statement: the connection is inside a transaction, so it must not go

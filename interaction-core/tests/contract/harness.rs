@@ -185,6 +185,27 @@ impl Harness {
         .unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
 
+    /// Runs SQL on another database of the same backend (`url`), behind the library's back.
+    pub async fn exec_on(url: &str, sql: &str) {
+        if url.starts_with("postgres") {
+            let mut c = sqlx::PgConnection::connect(url).await.expect("raw pg");
+            sqlx::raw_sql(AssertSqlSafe(sql.to_string()))
+                .execute(&mut c)
+                .await
+                .unwrap_or_else(|e| panic!("{sql}: {e}"));
+            let _ = c.close().await;
+        } else {
+            let mut c = sqlx::SqliteConnection::connect(url)
+                .await
+                .expect("raw sqlite");
+            sqlx::raw_sql(AssertSqlSafe(sql.to_string()))
+                .execute(&mut c)
+                .await
+                .unwrap_or_else(|e| panic!("{sql}: {e}"));
+            let _ = c.close().await;
+        }
+    }
+
     /// A single integer read behind the library's back, on its own connection.
     pub async fn count(&self, sql: &str) -> i64 {
         match &self.raw {

@@ -106,6 +106,6 @@ async fn timestamps_are_timestamptz() {
     let ty = h
         .count("SELECT count(*) FROM information_schema.columns WHERE table_name = 'interactions' AND data_type = 'timestamp with time zone'")
         .await;
-    assert_eq!(ty, 5);
+    assert_eq!(ty, 6, "five instants and archived_at");
     let _ = InteractionStore::connect(&h.url).await.unwrap();
 }

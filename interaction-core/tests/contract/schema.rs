@@ -11,12 +11,12 @@ async fn migrate_twice_is_a_noop(h: Harness) {
         h.store.schema_version().await.unwrap().unwrap(),
         interaction_core::migrate::required()
     );
-    assert_eq!(h.count("SELECT count(*) FROM schema_migrations").await, 3);
+    assert_eq!(h.count("SELECT count(*) FROM schema_migrations").await, 4);
     // Each migration is audited.
     assert_eq!(
         h.count("SELECT count(*) FROM audit_log WHERE action = 'migrate' AND entity = 'schema'")
             .await,
-        3
+        4
     );
 }
 
@@ -93,7 +93,7 @@ async fn an_empty_database_is_refused_until_migrated(h: Harness) {
 
 /// The first MINOR bump (1.1.0: idempotency keys), applied to a database created and used
 /// at 1.0.0: refused until migrated, data kept, the new feature works after.
-async fn a_1_0_0_database_migrates_to_1_1_0(h: Harness) {
+async fn a_1_0_0_database_migrates_step_by_step(h: Harness) {
     let url = if h.is_postgres() {
         h.scratch_pg_url().await
     } else {
@@ -110,7 +110,8 @@ async fn a_1_0_0_database_migrates_to_1_1_0(h: Harness) {
     assert_eq!(old.schema_version().await.unwrap(), None);
     assert_eq!(old.migrate_to(v100).await.unwrap(), vec![v100]);
     assert_eq!(old.schema_version().await.unwrap(), Some(v100));
-    // Used at 1.0.0: a site, a user, an interaction (no idempotency key).
+    // Used at 1.0.0: a site, a user, an interaction (no idempotency key), written as the
+    // 1.0 library wrote them.
     let site = old.create_site("Old", None).await.unwrap();
     let user = old
         .create_user("olduser", "old@example.com", crate::harness::PASSWORD)
@@ -119,37 +120,73 @@ async fn a_1_0_0_database_migrates_to_1_1_0(h: Harness) {
     old.grant_role(user.id, site.id, Role::Editor)
         .await
         .unwrap();
-    let s = old.session_for_user(user.id, site.id).await.unwrap();
-    let before = s
-        .create_interaction(crate::harness::meeting("Before", 1))
-        .await
-        .unwrap();
+    let old_row = |title: &str, day: i64| {
+        // Instants as each backend stores them (microseconds on SQLite).
+        let (start, end, now) = if url.starts_with("postgres") {
+            (
+                format!("'2024-01-{:02}T10:00:00Z'", day + 1),
+                format!("'2024-01-{:02}T11:00:00Z'", day + 1),
+                "now()".to_string(),
+            )
+        } else {
+            let t = 1_704_103_200_000_000i64 + day * 86_400_000_000;
+            (
+                t.to_string(),
+                (t + 3_600_000_000).to_string(),
+                t.to_string(),
+            )
+        };
+        format!(
+            "INSERT INTO interactions (site_id, title, type, lead, start_datetime, end_datetime, \
+             timezone, created_by, created_at, version) VALUES ({}, '{title}', 'Meeting', \
+             'Ana', {start}, {end}, 'UTC', {}, {now}, 1)",
+            site.id, user.id
+        )
+    };
+    Harness::exec_on(&url, &old_row("Quarterly budget", 0)).await;
     // This library needs a newer schema.
     let e = InteractionStore::connect(&url).await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::SchemaVersion);
     assert!(e.to_string().contains("1.0.0"), "{e}");
     let e = old.migrate_to("0.5.0".parse().unwrap()).await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Validation);
-    // Migrate step by step: 1.1.0, then the rest; the data is kept.
+    // Migrate step by step, each version used as its library used it; the data is kept.
     let v110 = "1.1.0".parse().unwrap();
     assert_eq!(old.migrate_to(v110).await.unwrap(), vec![v110]);
-    // At 1.1.0 (no deployment secret yet) the Finder pages with a key of this process.
-    for n in 0..3 {
-        s.create_interaction(crate::harness::meeting(&format!("At 1.1.0 {n}"), n))
-            .await
-            .unwrap();
-    }
-    let p = s.finder().limit(2).await.unwrap();
-    s.finder()
-        .limit(2)
-        .after(p.next_cursor.unwrap())
-        .await
-        .unwrap();
-    assert_eq!(old.migrate().await.unwrap(), vec!["1.2.0".parse().unwrap()]);
+    Harness::exec_on(
+        &url,
+        &format!(
+            "{}; INSERT INTO idempotency_keys (site_id, idempotency_key, request_hash, \
+             interaction_id, created_at) VALUES ({}, 'old-key', {}, 2, {})",
+            old_row("At 1.1.0", 1),
+            site.id,
+            if url.starts_with("postgres") {
+                "'\\x00'::bytea"
+            } else {
+                "x'00'"
+            },
+            if url.starts_with("postgres") {
+                "now()"
+            } else {
+                "0"
+            },
+        ),
+    )
+    .await;
+    let v120 = "1.2.0".parse().unwrap();
+    assert_eq!(old.migrate_to(v120).await.unwrap(), vec![v120]);
+    Harness::exec_on(&url, &old_row("At 1.2.0", 2)).await;
+    // 1.3.0: the lifecycle tables; the live rows stay live, full text still finds them.
+    assert_eq!(old.migrate().await.unwrap(), vec!["1.3.0".parse().unwrap()]);
     old.close().await;
     let store = InteractionStore::connect(&url).await.unwrap();
     let s = store.session_for_user(user.id, site.id).await.unwrap();
-    assert_eq!(s.get_interaction(before.id).await.unwrap(), before);
+    let before = s.get_interaction(1).await.unwrap();
+    assert_eq!(before.title, "Quarterly budget");
+    assert_eq!(before.archived_at, None);
+    let found = s.finder().text("quarterly").await.unwrap();
+    assert_eq!(found.items.len(), 1, "full text over pre-1.3.0 rows");
+    assert_eq!(s.finder().await.unwrap().items.len(), 3);
     let keyed = crate::harness::meeting("After", 2).idempotency_key("k-1");
     let a = s.create_interaction(keyed.clone()).await.unwrap();
     let b = s.create_interaction(keyed).await.unwrap();
@@ -201,7 +238,7 @@ crate::contract!(
     migrate_twice_is_a_noop,
     opening_checks_the_schema_version,
     an_empty_database_is_refused_until_migrated,
-    a_1_0_0_database_migrates_to_1_1_0,
+    a_1_0_0_database_migrates_step_by_step,
     a_changed_migration_is_detected,
     bad_urls_and_closed_stores,
 );

@@ -4,7 +4,6 @@
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::Utc;
 use sha2::{Digest, Sha256};
 
 use crate::audit::{self, AuditRecord};
@@ -73,8 +72,8 @@ const MIGRATIONS: &[Migration] = &[
             minor: 0,
             patch: 0,
         },
-        postgres: include_str!("../migrations/postgres/0001_initial.sql"),
-        sqlite: include_str!("../migrations/sqlite/0001_initial.sql"),
+        postgres: include_str!("../../migrations/postgres/0001_initial.sql"),
+        sqlite: include_str!("../../migrations/sqlite/0001_initial.sql"),
     },
     Migration {
         id: 2,
@@ -84,8 +83,8 @@ const MIGRATIONS: &[Migration] = &[
             minor: 1,
             patch: 0,
         },
-        postgres: include_str!("../migrations/postgres/0002_idempotency_keys.sql"),
-        sqlite: include_str!("../migrations/sqlite/0002_idempotency_keys.sql"),
+        postgres: include_str!("../../migrations/postgres/0002_idempotency_keys.sql"),
+        sqlite: include_str!("../../migrations/sqlite/0002_idempotency_keys.sql"),
     },
     Migration {
         id: 3,
@@ -95,8 +94,19 @@ const MIGRATIONS: &[Migration] = &[
             minor: 2,
             patch: 0,
         },
-        postgres: include_str!("../migrations/postgres/0003_store_secrets.sql"),
-        sqlite: include_str!("../migrations/sqlite/0003_store_secrets.sql"),
+        postgres: include_str!("../../migrations/postgres/0003_store_secrets.sql"),
+        sqlite: include_str!("../../migrations/sqlite/0003_store_secrets.sql"),
+    },
+    Migration {
+        id: 4,
+        name: "lifecycle",
+        version: SchemaVersion {
+            major: 1,
+            minor: 3,
+            patch: 0,
+        },
+        postgres: include_str!("../../migrations/postgres/0004_lifecycle.sql"),
+        sqlite: include_str!("../../migrations/sqlite/0004_lifecycle.sql"),
     },
 ];
 
@@ -208,7 +218,7 @@ async fn apply(tx: &mut Tx, m: &Migration) -> Result<()> {
     let backend = tx.backend();
     let sql = m.sql(backend);
     tx.execute_script(sql).await?;
-    let now = Utc::now();
+    let now = tx.now();
     tx.execute(&Sql::fixed(
         backend,
         "INSERT INTO schema_migrations (migration_id, name, schema_version, checksum, applied_at) \
