@@ -32,5 +32,6 @@ pub use interactions::IDEMPOTENCY_WINDOW;
 pub use migrate::SchemaVersion;
 pub use model::{Interaction, InteractionPatch, Member, NewInteraction, Role, Site, User, When};
 pub use ops::retention::RetentionPolicy;
+pub use ops::status::Counts;
 pub use session::SiteSession;
 pub use store::{InteractionStore, ReplicaStatus, StoreOptions, DEFAULT_URL};

@@ -3,3 +3,4 @@
 
 pub mod migrate;
 pub mod retention;
+pub mod status;
