@@ -36,6 +36,13 @@ pub enum Error {
     /// A concurrent change won (stale `expected_version`), or a uniqueness rule was hit.
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The interaction is archived (spec §4.3): read-only until a site admin unarchives
+    /// it ([`SiteSession::unarchive_interaction`](crate::SiteSession::unarchive_interaction)).
+    #[error("interaction {id} is archived and read-only; a site admin can unarchive it")]
+    Archived {
+        /// The archived interaction.
+        id: i64,
+    },
     /// The database schema is not one this library can use.
     #[error(
         "schema version mismatch: database is at {found}, this library requires {required}; \
@@ -103,6 +110,8 @@ pub enum ErrorKind {
     AuthenticationFailed,
     /// See [`Error::Conflict`].
     Conflict,
+    /// See [`Error::Archived`].
+    Archived,
     /// See [`Error::SchemaVersion`].
     SchemaVersion,
     /// See [`Error::Unavailable`].
@@ -124,6 +133,7 @@ impl ErrorKind {
             ErrorKind::PermissionDenied => "PERMISSION_DENIED",
             ErrorKind::AuthenticationFailed => "AUTHENTICATION_FAILED",
             ErrorKind::Conflict => "CONFLICT",
+            ErrorKind::Archived => "ARCHIVED",
             ErrorKind::SchemaVersion => "SCHEMA_VERSION",
             ErrorKind::Unavailable => "UNAVAILABLE",
             ErrorKind::Timeout => "TIMEOUT",
@@ -133,12 +143,13 @@ impl ErrorKind {
     }
 
     /// Every kind, in declaration order (for bindings that declare one exception each).
-    pub const ALL: [ErrorKind; 10] = [
+    pub const ALL: [ErrorKind; 11] = [
         ErrorKind::Validation,
         ErrorKind::NotFound,
         ErrorKind::PermissionDenied,
         ErrorKind::AuthenticationFailed,
         ErrorKind::Conflict,
+        ErrorKind::Archived,
         ErrorKind::SchemaVersion,
         ErrorKind::Unavailable,
         ErrorKind::Timeout,
@@ -169,6 +180,7 @@ impl Error {
             Error::PermissionDenied(_) => ErrorKind::PermissionDenied,
             Error::AuthenticationFailed => ErrorKind::AuthenticationFailed,
             Error::Conflict(_) => ErrorKind::Conflict,
+            Error::Archived { .. } => ErrorKind::Archived,
             Error::SchemaVersion { .. } => ErrorKind::SchemaVersion,
             Error::Unavailable { .. } => ErrorKind::Unavailable,
             Error::Timeout { .. } => ErrorKind::Timeout,

@@ -140,9 +140,40 @@ pub struct Finder {
     range: Option<(DateTime<Utc>, DateTime<Utc>, RangeMode)>,
     created_by: Option<i64>,
     include_deleted: bool,
+    source: Source,
     sort: Sort,
     limit: u32,
     after: Option<String>,
+}
+
+/// Which interactions a Finder reads: live ones (the default), live and archived, or
+/// archived only (spec §4.3: archived interactions are read through the Finder).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+enum Source {
+    Live,
+    WithArchived,
+    ArchivedOnly,
+}
+
+impl Source {
+    /// The `FROM` item, aliased `interactions` so that every filter reads the same.
+    fn from_item(self, q: &Sql) -> String {
+        match self {
+            Source::Live => "interactions".to_string(),
+            Source::ArchivedOnly => "interactions_archive interactions".to_string(),
+            Source::WithArchived => {
+                let cols = format!(
+                    "{}{}",
+                    COLUMNS.replace("interactions.", ""),
+                    q.dialect().search_columns()
+                );
+                format!(
+                    "(SELECT {cols} FROM interactions UNION ALL \
+                     SELECT {cols} FROM interactions_archive) interactions"
+                )
+            }
+        }
+    }
 }
 
 impl SiteSession {
@@ -157,6 +188,7 @@ impl SiteSession {
             range: None,
             created_by: None,
             include_deleted: false,
+            source: Source::Live,
             sort: Sort::default(),
             limit: DEFAULT_LIMIT,
             after: None,
@@ -209,6 +241,28 @@ impl Finder {
     /// Include soft-deleted interactions (admin only).
     pub fn include_deleted(mut self, yes: bool) -> Self {
         self.include_deleted = yes;
+        self
+    }
+
+    /// Also return archived interactions (read-only, with
+    /// [`archived_at`](crate::Interaction::archived_at) set), in the same pages and order
+    /// as live ones. Default `false`.
+    pub fn include_archived(mut self, yes: bool) -> Self {
+        self.source = match (yes, self.source) {
+            (true, Source::Live) => Source::WithArchived,
+            (false, Source::WithArchived) => Source::Live,
+            (_, s) => s,
+        };
+        self
+    }
+
+    /// Return archived interactions only. Default `false`.
+    pub fn archived_only(mut self, yes: bool) -> Self {
+        self.source = match (yes, self.source) {
+            (true, _) => Source::ArchivedOnly,
+            (false, Source::ArchivedOnly) => Source::Live,
+            (false, s) => s,
+        };
         self
     }
 
@@ -295,6 +349,7 @@ impl Finder {
             "types": self.types, "lead": self.lead,
             "range": self.range.map(|(f, t, m)| (f.timestamp_micros(), t.timestamp_micros(), m)),
             "created_by": self.created_by, "deleted": self.include_deleted, "sort": self.sort,
+            "source": self.source,
         }))
     }
 
@@ -367,7 +422,8 @@ impl Finder {
             let mut text_joined = Ok(false);
             let mut q = self.session.scoped(|q| {
                 q.push("SELECT * FROM (SELECT ").push(COLUMNS).push(", ");
-                text_joined = q.dialect().ranked_from(q, text);
+                let from = self.source.from_item(q);
+                text_joined = q.dialect().ranked_from(q, text, &from);
             });
             self.push_filters(&mut q, text_joined?)?;
             q.push(" ORDER BY interactions.start_datetime DESC, interactions.interaction_id DESC LIMIT ")
@@ -400,7 +456,8 @@ impl Finder {
             Sort::Relevance => unreachable!("handled above"),
         };
         let mut q = self.session.scoped(|q| {
-            q.push("SELECT ").push(COLUMNS).push(" FROM interactions");
+            let from = self.source.from_item(q);
+            q.push("SELECT ").push(COLUMNS).push(" FROM ").push(&from);
         });
         self.push_filters(&mut q, false)?;
         if let Some(c) = after {
@@ -474,7 +531,8 @@ impl Finder {
     pub async fn count(self) -> Result<u64> {
         self.validate().await?;
         let mut q = self.session.scoped(|q| {
-            q.push("SELECT count(*) FROM interactions");
+            let from = self.source.from_item(q);
+            q.push("SELECT count(*) FROM ").push(&from);
         });
         self.push_filters(&mut q, false)?;
         q.custom_plan();

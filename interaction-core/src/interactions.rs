@@ -14,7 +14,9 @@ use crate::model::{Interaction, InteractionPatch, NewInteraction, Role};
 use crate::session::SiteSession;
 use crate::validate;
 
-/// How long a soft-deleted interaction can be restored (spec §4.3).
+/// How long a soft-deleted interaction can be restored by default (spec §4.3): the
+/// default [`RetentionPolicy::deleted_interactions`](crate::RetentionPolicy), after which
+/// [`purge`](crate::InteractionStore::purge) deletes it.
 pub const RESTORE_WINDOW: Duration = Duration::days(30);
 
 /// How long an idempotency key of [`NewInteraction::idempotency_key`] is remembered.
@@ -297,8 +299,9 @@ impl SiteSession {
         Err(Error::internal("could not claim the idempotency key"))
     }
 
-    /// Reads a live (not deleted) interaction of this site. Another site's interaction is
-    /// [`Error::NotFound`], exactly like a missing one.
+    /// Reads an interaction of this site that is not deleted: a live one, or an archived
+    /// one (read-only, [`archived_at`](Interaction::archived_at) set). Another site's
+    /// interaction is [`Error::NotFound`], exactly like a missing one.
     pub async fn get_interaction(&self, id: i64) -> Result<Interaction> {
         let iid = validate::id("id", id)?;
         self.authorize(Role::Viewer, "reading interactions").await?;
@@ -306,15 +309,22 @@ impl SiteSession {
             q.push("SELECT ").push(COLUMNS).push(" FROM interactions");
         });
         q.push(" AND interactions.deleted_at IS NULL");
-        self.store
+        let live = self
+            .store
             .read_opt::<Row>(
                 Op::site("get_interaction", self.site_id),
                 Fresh::Recent(self.seen()),
                 q,
             )
-            .await?
-            .map(Interaction::from)
-            .ok_or_else(|| Error::not_found("interaction", id))
+            .await?;
+        match live {
+            Some(r) => Ok(r.into()),
+            // Archived interactions stay readable by id (read-only).
+            None => self
+                .archived_row(iid)
+                .await?
+                .ok_or_else(|| Error::not_found("interaction", id)),
+        }
     }
 
     /// Applies a partial update (editor or admin). With `expected_version`, a record whose
@@ -362,7 +372,8 @@ impl SiteSession {
     }
 
     /// Soft-deletes an interaction (editor or admin). It disappears from reads and the
-    /// Finder; an admin can restore it within [`RESTORE_WINDOW`].
+    /// Finder; an admin can restore it until the retention policy's `deleted_interactions`
+    /// period ([`RESTORE_WINDOW`] by default) has passed.
     pub async fn delete_interaction(&self, id: i64, expected_version: Option<i64>) -> Result<()> {
         self.authorize(Role::Editor, "deleting interactions")
             .await?;
@@ -399,8 +410,8 @@ impl SiteSession {
             .await
     }
 
-    /// Restores a soft-deleted interaction (admin only) deleted less than
-    /// [`RESTORE_WINDOW`] ago; older ones fail with [`Error::Conflict`].
+    /// Restores a soft-deleted interaction (admin only) deleted less than the retention policy's `deleted_interactions` period ago
+    /// ([`RESTORE_WINDOW`] by default); older ones fail with [`Error::Conflict`].
     pub async fn restore_interaction(&self, id: i64) -> Result<Interaction> {
         self.authorize(Role::Admin, "restoring interactions")
             .await?;
@@ -410,10 +421,13 @@ impl SiteSession {
             let current = this.lock_row(tx, iid, true, None).await?;
             let deleted_at = current.deleted_at.expect("locked a deleted row");
             let now = tx.now();
-            if now - deleted_at > RESTORE_WINDOW {
+            // Restorable until the purge may delete it (the retention policy's period).
+            let window = Duration::from_std(this.store.inner.retention.deleted_interactions)
+                .unwrap_or(RESTORE_WINDOW);
+            if now - deleted_at > window {
                 return Err(Error::Conflict(format!(
                     "interaction {id} was deleted more than {} days ago and can no longer be restored",
-                    RESTORE_WINDOW.num_days()
+                    window.num_days()
                 )));
             }
             let mut q = this.scoped_row(iid, |q| {
@@ -450,11 +464,15 @@ impl SiteSession {
             " AND deleted_at IS NULL"
         });
         q.push(b.dialect().for_update());
-        let row: Interaction = tx
-            .fetch_optional::<Row>(&q)
-            .await?
-            .ok_or_else(|| Error::not_found("interaction", iid))?
-            .into();
+        let Some(row) = tx.fetch_optional::<Row>(&q).await? else {
+            // Archived interactions are read-only: say so rather than "not found".
+            return Err(if self.archived_in(tx, iid).await? {
+                Error::Archived { id: iid.into() }
+            } else {
+                Error::not_found("interaction", iid)
+            });
+        };
+        let row = Interaction::from(row);
         if let Some(v) = expected_version {
             if v != row.version {
                 return Err(Error::Conflict(format!(
@@ -554,7 +572,7 @@ impl SiteSession {
 
     /// Runs a write opened with [`audit::open_inline`] that returns the row, together
     /// with its audit row: one statement on PostgreSQL, two in the transaction on SQLite.
-    async fn write_audited(
+    pub(crate) async fn write_audited(
         &self,
         tx: &mut Tx,
         q: &mut Sql,

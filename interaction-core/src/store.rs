@@ -393,6 +393,7 @@ impl StoreOptions {
                 "must be at most 24 hours",
             ));
         }
+        self.retention.validate()?;
         for u in self.replicas.iter().chain(self.reporting_replica.iter()) {
             crate::validate::no_nul("replicas", u)?;
         }

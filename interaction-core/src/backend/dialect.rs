@@ -30,7 +30,17 @@ pub(crate) trait Dialect: Send + Sync {
     /// Appends `<rank> AS rank FROM …` for relevance order: the ranked source of the
     /// Finder's candidates. Returns whether the text match is already part of that source
     /// (then [`text_match`](Self::text_match) must not be added again).
-    fn ranked_from(&self, q: &mut Sql, text: &str) -> Result<bool>;
+    /// `source`: the `FROM` item of the interactions searched (aliased `interactions`).
+    fn ranked_from(&self, q: &mut Sql, text: &str, source: &str) -> Result<bool>;
+
+    /// Columns beyond the data columns that full-text search reads from an interactions
+    /// table (with a leading comma), for sources that union the live and archive tables.
+    fn search_columns(&self) -> &'static str;
+
+    /// Row-lock suffix that skips rows another transaction holds (batch jobs that must
+    /// not wait for, or block, interactive edits); empty where the writer holds the
+    /// database lock.
+    fn for_update_skip_locked(&self) -> &'static str;
 
     /// The prefix that turns a query into its plan.
     fn explain_prefix(&self) -> &'static str;

@@ -42,11 +42,20 @@ impl Dialect for Postgres {
         Ok(())
     }
 
-    fn ranked_from(&self, q: &mut Sql, text: &str) -> Result<bool> {
+    fn ranked_from(&self, q: &mut Sql, text: &str, source: &str) -> Result<bool> {
         q.push("ts_rank(interactions.search_vector, websearch_to_tsquery('english', ")
             .bind(text)
-            .push("))::float8 AS rank FROM interactions");
+            .push("))::float8 AS rank FROM ")
+            .push(source);
         Ok(false)
+    }
+
+    fn search_columns(&self) -> &'static str {
+        ", search_vector"
+    }
+
+    fn for_update_skip_locked(&self) -> &'static str {
+        " FOR UPDATE SKIP LOCKED"
     }
 
     fn explain_prefix(&self) -> &'static str {

@@ -62,7 +62,7 @@ impl Dialect for Sqlite {
         Ok(())
     }
 
-    fn ranked_from(&self, q: &mut Sql, text: &str) -> Result<bool> {
+    fn ranked_from(&self, q: &mut Sql, text: &str, source: &str) -> Result<bool> {
         // One FTS cursor ranks every match once and is joined to the rows; a per-row bm25
         // subquery re-reads the term's doclist per candidate (20 s at 100k rows). bm25 is
         // lower-is-better; weights title 10, description 4, notes 1.
@@ -72,8 +72,18 @@ impl Dialect for Sqlite {
              WHERE interactions_fts MATCH ",
         )
         .bind(parse_websearch(text)?)
-        .push(") m JOIN interactions ON interactions.interaction_id = m.id");
+        .push(") m JOIN ")
+        .push(source)
+        .push(" ON interactions.interaction_id = m.id");
         Ok(true)
+    }
+
+    fn search_columns(&self) -> &'static str {
+        ""
+    }
+
+    fn for_update_skip_locked(&self) -> &'static str {
+        ""
     }
 
     fn explain_prefix(&self) -> &'static str {

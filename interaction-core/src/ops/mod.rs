@@ -1,6 +1,7 @@
 //! Operations on the whole database, for operators and their tools (the `interactions`
 //! CLI): migrations, archival, retention purges, anonymisation and integrity checks.
 
+pub mod archive;
 pub mod migrate;
 pub mod retention;
 pub mod status;
