@@ -19,7 +19,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::audit::{self, AuditRecord};
-use crate::backend::{Sql, Ts, Tx};
+use crate::backend::{Arg, Sql, Ts, Tx};
 use crate::cache::Gen;
 use crate::error::{Error, Result};
 use crate::exec::{Fresh, Op};
@@ -87,8 +87,13 @@ impl InteractionStore {
     /// [`purge`](Self::purge) after the retention period. `dry_run`: count what would
     /// move, change nothing. Safe to interrupt and rerun, and to run while the
     /// application writes.
-    pub async fn archive(&self, older_than: Option<Duration>, dry_run: bool) -> Result<ArchiveReport> {
-        self.archive_with_progress(older_than, dry_run, |_| {}).await
+    pub async fn archive(
+        &self,
+        older_than: Option<Duration>,
+        dry_run: bool,
+    ) -> Result<ArchiveReport> {
+        self.archive_with_progress(older_than, dry_run, |_| {})
+            .await
     }
 
     /// [`archive`](Self::archive), calling `progress` after each committed batch (the
@@ -188,7 +193,11 @@ impl InteractionStore {
 
     /// Moves what is still a candidate among `batch` in one checked transaction; returns
     /// the interactions moved (as they were live).
-    async fn archive_batch(&self, cutoff: DateTime<Utc>, batch: &[Candidate]) -> Result<Vec<Interaction>> {
+    async fn archive_batch(
+        &self,
+        cutoff: DateTime<Utc>,
+        batch: &[Candidate],
+    ) -> Result<Vec<Interaction>> {
         let mut op = Op::new("archive");
         let mut sites: Vec<i32> = batch.iter().map(|c| c.1).collect();
         sites.sort_unstable();
@@ -210,7 +219,8 @@ async fn move_batch(tx: &mut Tx, cutoff: DateTime<Utc>, ids: Vec<i32>) -> Result
     let d = b.dialect();
     // Lock the rows that still qualify; an edit in progress keeps its row live.
     let mut q = Sql::new(b, "SELECT ");
-    q.push(COLUMNS).push(" FROM interactions WHERE interaction_id");
+    q.push(COLUMNS)
+        .push(" FROM interactions WHERE interaction_id");
     in_list(&mut q, &ids);
     q.push(" AND deleted_at IS NULL AND coalesce(updated_at, created_at) < ")
         .bind(cutoff)
@@ -227,16 +237,13 @@ async fn move_batch(tx: &mut Tx, cutoff: DateTime<Utc>, ids: Vec<i32>) -> Result
     }
     let moving: Vec<i32> = live.iter().map(|i| i.id as i32).collect();
     let now = tx.now();
-    let cols = &*DATA_COLUMNS;
-    let mut copy = Sql::new(b, "INSERT INTO interactions_archive (");
-    copy.push(cols)
-        .push(", archived_at) SELECT ")
-        .push(cols)
-        .push(", ")
-        .bind(now)
-        .push(" FROM interactions WHERE interaction_id");
-    in_list(&mut copy, &moving);
-    let copied = tx.execute(&copy).await?;
+    // Delete first, then insert the locked values: an interaction is never in both
+    // tables, not even inside the transaction (SQLite's full-text index, shared by the
+    // two tables, is keyed by id).
+    let mut del = Sql::new(b, "DELETE FROM interactions WHERE interaction_id");
+    in_list(&mut del, &moving);
+    let deleted = tx.execute(&del).await?;
+    let copied = insert_rows(tx, "interactions_archive", &live, Some(now)).await?;
     // Read the copies back and compare them with what was locked.
     let mut back = Sql::new(b, "SELECT ");
     back.push(COLUMNS)
@@ -251,24 +258,16 @@ async fn move_batch(tx: &mut Tx, cutoff: DateTime<Utc>, ids: Vec<i32>) -> Result
         .collect();
     let expected = content_hash(&live);
     if copied != live.len() as u64
+        || deleted != live.len() as u64
         || archived.len() != live.len()
         || archived.iter().any(|a| a.archived_at != Some(now))
         || content_hash(&archived) != expected
     {
         return Err(Error::internal(format!(
-            "archival batch check failed ({} rows locked, {copied} copied, {} read back, \
-             checksums differ or archived_at unset): rolled back, nothing moved",
+            "archival batch check failed ({} rows locked, {deleted} deleted, {copied} copied, \
+             {} read back, checksums differ or archived_at unset): rolled back, nothing moved",
             live.len(),
             archived.len()
-        )));
-    }
-    let mut del = Sql::new(b, "DELETE FROM interactions WHERE interaction_id");
-    in_list(&mut del, &moving);
-    let deleted = tx.execute(&del).await?;
-    if deleted != live.len() as u64 {
-        return Err(Error::internal(format!(
-            "archival batch deleted {deleted} live rows for {} archived: rolled back",
-            live.len()
         )));
     }
     let mut per_site: BTreeMap<i64, Vec<&Interaction>> = BTreeMap::new();
@@ -296,6 +295,60 @@ async fn move_batch(tx: &mut Tx, cutoff: DateTime<Utc>, ids: Vec<i32>) -> Result
         .await?;
     }
     Ok(live)
+}
+
+/// Inserts `rows` as they are into `table` (`archived_at` set to `archived_at`), a
+/// hundred per statement; returns the rows inserted.
+async fn insert_rows(
+    tx: &mut Tx,
+    table: &str,
+    rows: &[Interaction],
+    archived_at: Option<DateTime<Utc>>,
+) -> Result<u64> {
+    let mut n = 0;
+    for chunk in rows.chunks(100) {
+        let mut q = Sql::new(tx.backend(), "INSERT INTO ");
+        q.push(table)
+            .push(" (")
+            .push(&DATA_COLUMNS)
+            .push(", archived_at) VALUES ");
+        for (k, r) in chunk.iter().enumerate() {
+            if k > 0 {
+                q.push(", ");
+            }
+            let args: [Arg; 19] = [
+                Arg::I32(r.id as i32),
+                Arg::I32(r.site_id as i32),
+                r.title.clone().into(),
+                r.interaction_type.clone().into(),
+                r.lead.clone().into(),
+                Arg::Ts(r.start_datetime),
+                Arg::Ts(r.end_datetime),
+                r.timezone.clone().into(),
+                r.location.clone().into(),
+                r.description.clone().into(),
+                r.notes.clone().into(),
+                Arg::I32(r.created_by as i32),
+                Arg::Ts(r.created_at),
+                Arg::OptI32(r.updated_by.map(|v| v as i32)),
+                Arg::OptTs(r.updated_at),
+                Arg::OptTs(r.deleted_at),
+                Arg::OptI32(r.deleted_by.map(|v| v as i32)),
+                Arg::I32(r.version as i32),
+                Arg::OptTs(archived_at),
+            ];
+            q.push("(");
+            for (i, a) in args.into_iter().enumerate() {
+                if i > 0 {
+                    q.push(", ");
+                }
+                q.bind(a);
+            }
+            q.push(")");
+        }
+        n += tx.execute(&q).await?;
+    }
+    Ok(n)
 }
 
 /// Appends ` IN ($1, $2, ...)`.
@@ -334,8 +387,8 @@ pub(crate) fn cutoff(field: &str, now: DateTime<Utc>, age: Duration) -> Result<D
             "must be between one hour and 100 years",
         ));
     }
-    let age = chrono::Duration::from_std(age)
-        .map_err(|_| Error::validation(field, "is out of range"))?;
+    let age =
+        chrono::Duration::from_std(age).map_err(|_| Error::validation(field, "is out of range"))?;
     let t = now
         .checked_sub_signed(age)
         .ok_or_else(|| Error::validation(field, "reaches before the supported range"))?;
@@ -369,18 +422,14 @@ impl SiteSession {
                         .await?
                         .ok_or_else(|| Error::not_found("interaction", id))?
                         .into();
-                    let cols = &*DATA_COLUMNS;
-                    let mut copy = Sql::new(b, "INSERT INTO interactions (");
-                    copy.push(cols)
-                        .push(") SELECT ")
-                        .push(cols)
-                        .push(" FROM interactions_archive WHERE interaction_id = ")
-                        .bind(iid);
-                    tx.execute(&copy).await?;
-                    let mut del =
-                        Sql::new(b, "DELETE FROM interactions_archive WHERE interaction_id = ");
+                    // Delete, then insert (never in both tables: see `move_batch`).
+                    let mut del = Sql::new(
+                        b,
+                        "DELETE FROM interactions_archive WHERE interaction_id = ",
+                    );
                     del.bind(iid);
                     tx.execute(&del).await?;
+                    insert_rows(tx, "interactions", std::slice::from_ref(&archived), None).await?;
                     let now = tx.now();
                     let mut q = this.scoped_row(iid, |q| {
                         audit::open_inline(q);

@@ -180,7 +180,10 @@ impl Rule {
         }
         // A composite key `(a, b)` compares as a row value with `SELECT a, b`.
         let inner = self.key.trim_start_matches('(').trim_end_matches(')');
-        q.push(" WHERE ").push(self.key).push(" IN (SELECT ").push(inner);
+        q.push(" WHERE ")
+            .push(self.key)
+            .push(" IN (SELECT ")
+            .push(inner);
         q.push(" FROM ").push(self.table).push(" WHERE ");
         self.push_filter(&mut q);
         q.push(" LIMIT ").bind(BATCH).push(")");

@@ -10,6 +10,7 @@ mod proxy;
 #[cfg(all(feature = "postgres-tests", feature = "redis"))]
 mod redis_server;
 
+mod archive;
 mod auth;
 mod cache;
 mod crud;
