@@ -157,7 +157,7 @@ enum Source {
 
 impl Source {
     /// The `FROM` item, aliased `interactions` so that every filter reads the same.
-    fn from_item(self, q: &Sql) -> String {
+    fn sql_item(self, q: &Sql) -> String {
         match self {
             Source::Live => "interactions".to_string(),
             Source::ArchivedOnly => "interactions_archive interactions".to_string(),
@@ -422,7 +422,7 @@ impl Finder {
             let mut text_joined = Ok(false);
             let mut q = self.session.scoped(|q| {
                 q.push("SELECT * FROM (SELECT ").push(COLUMNS).push(", ");
-                let from = self.source.from_item(q);
+                let from = self.source.sql_item(q);
                 text_joined = q.dialect().ranked_from(q, text, &from);
             });
             self.push_filters(&mut q, text_joined?)?;
@@ -456,7 +456,7 @@ impl Finder {
             Sort::Relevance => unreachable!("handled above"),
         };
         let mut q = self.session.scoped(|q| {
-            let from = self.source.from_item(q);
+            let from = self.source.sql_item(q);
             q.push("SELECT ").push(COLUMNS).push(" FROM ").push(&from);
         });
         self.push_filters(&mut q, false)?;
@@ -531,7 +531,7 @@ impl Finder {
     pub async fn count(self) -> Result<u64> {
         self.validate().await?;
         let mut q = self.session.scoped(|q| {
-            let from = self.source.from_item(q);
+            let from = self.source.sql_item(q);
             q.push("SELECT count(*) FROM ").push(&from);
         });
         self.push_filters(&mut q, false)?;

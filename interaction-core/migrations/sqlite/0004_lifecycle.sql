@@ -4,7 +4,8 @@
 -- migrations/postgres/0004_lifecycle.sql:
 -- * `interactions_archive`: the same columns as `interactions`, for interactions inactive
 --   past the archival threshold; `archived_at` is added to both tables (always NULL in the
---   live one). An interaction is in exactly one of the two.
+--   live one). An interaction is in exactly one of the two. The live table is rebuilt
+--   with AUTOINCREMENT so that ids are never reused.
 -- * Full text covers both tables: the FTS5 index is rebuilt over the view
 --   `interactions_text` (ids are unique across the two tables), kept in step by triggers
 --   on both.
@@ -12,7 +13,53 @@
 -- * Indexes that retention purges and anonymisation need.
 -- Forward-only: never edit this file once landed; add 0005_*.sql instead.
 
-ALTER TABLE interactions ADD COLUMN archived_at INTEGER NULL;
+-- The live table is rebuilt with AUTOINCREMENT: a plain INTEGER PRIMARY KEY reuses the
+-- highest id once its row leaves the table, and archived or purged ids must never come
+-- back (the audit trail and the archive refer to them). Nothing references the table, so
+-- it can be dropped and replaced inside the migration's transaction.
+DROP TRIGGER interactions_fts_ai;
+DROP TRIGGER interactions_fts_ad;
+DROP TRIGGER interactions_fts_au;
+DROP TABLE interactions_fts;
+CREATE TABLE interactions_v4 (
+    interaction_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    site_id        INTEGER NOT NULL REFERENCES sites (site_id),
+    title          TEXT    NOT NULL CHECK (length(title) <= 255),
+    type           TEXT    NOT NULL CHECK (length(type) <= 50),
+    lead           TEXT    NOT NULL CHECK (length(lead) <= 100),
+    start_datetime INTEGER NOT NULL,
+    timezone       TEXT    NOT NULL CHECK (length(timezone) <= 50),
+    end_datetime   INTEGER NOT NULL,
+    location       TEXT    NULL CHECK (length(location) <= 255),
+    description    TEXT    NULL,
+    notes          TEXT    NULL,
+    created_by     INTEGER NOT NULL REFERENCES users (user_id),
+    created_at     INTEGER NOT NULL,
+    updated_by     INTEGER NULL REFERENCES users (user_id),
+    updated_at     INTEGER NULL,
+    deleted_at     INTEGER NULL,
+    deleted_by     INTEGER NULL REFERENCES users (user_id),
+    version        INTEGER NOT NULL DEFAULT 1,
+    archived_at    INTEGER NULL,
+    CHECK (end_datetime >= start_datetime)
+);
+INSERT INTO interactions_v4 (interaction_id, site_id, title, type, lead, start_datetime,
+    timezone, end_datetime, location, description, notes, created_by, created_at,
+    updated_by, updated_at, deleted_at, deleted_by, version)
+SELECT interaction_id, site_id, title, type, lead, start_datetime, timezone, end_datetime,
+    location, description, notes, created_by, created_at, updated_by, updated_at,
+    deleted_at, deleted_by, version
+FROM interactions;
+DROP TABLE interactions;
+ALTER TABLE interactions_v4 RENAME TO interactions;
+CREATE INDEX idx_interactions_site ON interactions (site_id, start_datetime, interaction_id);
+CREATE INDEX idx_interactions_created ON interactions (site_id, created_at, interaction_id);
+CREATE INDEX idx_interactions_title ON interactions (site_id, title);
+CREATE INDEX idx_interactions_type ON interactions (site_id, type, start_datetime, interaction_id);
+CREATE INDEX idx_interactions_lead ON interactions (site_id, lead);
+CREATE INDEX idx_interactions_dates ON interactions (site_id, start_datetime, end_datetime);
+CREATE INDEX idx_interactions_created_by ON interactions (site_id, created_by);
+CREATE INDEX idx_interactions_deleted ON interactions (deleted_at) WHERE deleted_at IS NOT NULL;
 
 CREATE TABLE interactions_archive (
     interaction_id INTEGER PRIMARY KEY,
@@ -44,10 +91,6 @@ CREATE INDEX idx_interactions_last_change ON interactions (coalesce(updated_at, 
     WHERE deleted_at IS NULL;
 
 -- One full-text index over live and archived rows.
-DROP TRIGGER interactions_fts_ai;
-DROP TRIGGER interactions_fts_ad;
-DROP TRIGGER interactions_fts_au;
-DROP TABLE interactions_fts;
 CREATE VIEW interactions_text AS
     SELECT interaction_id, title, description, notes FROM interactions
     UNION ALL

@@ -128,7 +128,7 @@ impl InteractionStore {
         loop {
             let batch = self.candidates(cutoff, after.as_ref()).await?;
             let Some(last) = batch.last() else { break };
-            after = Some((last.2.clone(), last.0));
+            after = Some((last.2, last.0));
             let moved = self.archive_batch(cutoff, &batch).await?;
             report.skipped += (batch.len() - moved.len()) as u64;
             if moved.is_empty() {

@@ -146,6 +146,8 @@ struct Rule {
     filter: String,
     action: Action,
     cutoff: DateTime<Utc>,
+    /// A second bound (`$floor`): rows an earlier rule deletes are not counted again.
+    floor: Option<DateTime<Utc>>,
     /// The rows are interactions: a purge changes what sites' searches return.
     rows_of_sites: bool,
 }
@@ -160,11 +162,21 @@ impl Rule {
     }
 
     fn push_filter(&self, q: &mut Sql) {
-        let (before, after) = self
-            .filter
-            .split_once("$cutoff")
-            .expect("every rule has a cut-off");
-        q.push(before).bind(self.cutoff).push(after);
+        let mut rest = self.filter.as_str();
+        while let Some(at) = rest.find('$') {
+            q.push(&rest[..at]);
+            let tail = &rest[at..];
+            if let Some(r) = tail.strip_prefix("$cutoff") {
+                q.bind(self.cutoff);
+                rest = r;
+            } else if let Some(r) = tail.strip_prefix("$floor") {
+                q.bind(self.floor.expect("a rule with $floor has a floor"));
+                rest = r;
+            } else {
+                unreachable!("unknown placeholder in a retention rule: {tail}");
+            }
+        }
+        q.push(rest);
     }
 
     /// One batch of the rule, as a statement.
@@ -303,6 +315,7 @@ impl InteractionStore {
             filter,
             action,
             cutoff,
+            floor: None,
             rows_of_sites,
         };
         let idempotency = now - crate::IDEMPOTENCY_WINDOW;
@@ -343,18 +356,20 @@ impl InteractionStore {
                 at("authentication_logs", p.authentication_logs)?,
                 false,
             ),
-            rule(
+            Rule {
+                floor: Some(at("authentication_logs", p.authentication_logs)?),
+                ..rule(
                 "user_activity",
                 "access_log",
                 "access_id",
                 format!(
-                    "action IN {AUTH_ACTIONS} AND occurred_at < $cutoff \
+                    "action IN {AUTH_ACTIONS} AND occurred_at < $cutoff AND occurred_at >= $floor \
                      AND (user_id IS NOT NULL OR username <> '{ANONYMISED}' OR detail IS NOT NULL)"
                 ),
                 Action::Anonymise("username = 'anonymised', user_id = NULL, detail = NULL"),
                 at("user_activity", p.user_activity)?,
                 false,
-            ),
+            )},
             rule(
                 "data_modifications",
                 "audit_log",
