@@ -20,6 +20,7 @@ mod isolation;
 mod lifecycle;
 #[cfg(feature = "postgres-tests")]
 mod postgres_only;
+mod privacy;
 mod schema;
 #[cfg(feature = "sqlite")]
 mod sqlite_only;
