@@ -44,9 +44,11 @@ pub(crate) fn tombstone_email(user_id: i64) -> String {
     format!("deleted-user-{user_id}@invalid")
 }
 
-/// Free-text columns rewritten by the erasure: table, key column, and each column with
-/// its length limit in characters (`None`: unbounded).
-const TEXT_COLUMNS: &[(&str, &str, &[(&str, Option<usize>)])] = &[
+/// Text columns of a table, each with its length limit in characters (`None`: unbounded).
+type Columns = &'static [(&'static str, Option<usize>)];
+
+/// Free-text columns rewritten by the erasure: table, key column, columns.
+const TEXT_COLUMNS: &[(&str, &str, Columns)] = &[
     ("interactions", "interaction_id", INTERACTION_TEXT),
     ("interactions_archive", "interaction_id", INTERACTION_TEXT),
     (
@@ -65,7 +67,7 @@ const TEXT_COLUMNS: &[(&str, &str, &[(&str, Option<usize>)])] = &[
     ),
 ];
 
-const INTERACTION_TEXT: &[(&str, Option<usize>)] = &[
+const INTERACTION_TEXT: Columns = &[
     ("title", Some(255)),
     ("type", Some(50)),
     ("lead", Some(100)),
@@ -97,7 +99,7 @@ impl Scrubber {
             .filter(|(n, _)| !n.is_empty())
             .map(|(n, r)| (n.chars().collect(), r.to_string()))
             .collect();
-        needles.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+        needles.sort_by_key(|n| std::cmp::Reverse(n.0.len()));
         Scrubber { needles }
     }
 
@@ -147,9 +149,14 @@ impl Scrubber {
                 }
                 None => false,
             },
-            Value::Array(items) => items
-                .iter_mut()
-                .fold(false, |acc, x| self.scrub_json(x) || acc),
+            Value::Array(items) => {
+                let mut changed = false;
+                for x in items {
+                    // Every item, not only up to the first change.
+                    changed |= self.scrub_json(x);
+                }
+                changed
+            }
             Value::Object(map) => {
                 let old = std::mem::take(map);
                 let mut changed = false;
