@@ -105,6 +105,12 @@ fn check_username(username: &str) -> Result<()> {
             "must not contain spaces or control characters",
         ));
     }
+    if username.starts_with("deleted-user-") {
+        return Err(Error::validation(
+            "username",
+            "deleted-user-… is reserved for anonymised users",
+        ));
+    }
     Ok(())
 }
 
@@ -115,6 +121,12 @@ fn check_email(email: &str) -> Result<()> {
     }) && !email.chars().any(|c| c.is_whitespace() || c.is_control());
     if !ok {
         return Err(Error::validation("email", "is not an email address"));
+    }
+    if email.to_ascii_lowercase().ends_with("@invalid") {
+        return Err(Error::validation(
+            "email",
+            "the domain invalid is reserved for anonymised users",
+        ));
     }
     Ok(())
 }
@@ -141,7 +153,7 @@ impl From<UserRow> for User {
     }
 }
 
-const USER_COLUMNS: &str = "user_id, username, email, is_active, last_login";
+pub(crate) const USER_COLUMNS: &str = "user_id, username, email, is_active, last_login";
 
 impl InteractionStore {
     /// Creates an active user. Username and email must be unique (email
@@ -484,7 +496,7 @@ fn access_sql(
     )
 }
 
-async fn revoke_all(tx: &mut crate::backend::Tx, user_id: i32) -> Result<u64> {
+pub(crate) async fn revoke_all(tx: &mut crate::backend::Tx, user_id: i32) -> Result<u64> {
     let b = tx.backend();
     tx.execute(&Sql::fixed(
         b,
@@ -503,10 +515,17 @@ pub struct AccessLogEntry {
     pub username: String,
     /// The user, when known.
     pub user_id: Option<i64>,
-    /// `login` or `logout`.
+    /// `login`, `logout`, or for reads (with `StoreOptions::access_logging`) `read`,
+    /// `search` or `count`.
     pub action: String,
     /// Whether it succeeded.
     pub success: bool,
+    /// The outcome: `ok`, or why not (`wrong password`, `not_found`, `denied`, ...).
+    pub detail: Option<String>,
+    /// The site of a read.
+    pub site_id: Option<i64>,
+    /// What was read: `interaction:<id>` or `finder`.
+    pub resource: Option<String>,
 }
 
 db_row! {
@@ -516,6 +535,9 @@ db_row! {
         user_id: Option<i32>,
         action: String,
         success: bool,
+        detail: Option<String>,
+        site_id: Option<i32>,
+        resource: Option<String>,
     }
 }
 
@@ -527,7 +549,7 @@ impl InteractionStore {
         }
         let q = Sql::fixed(
             self.backend(),
-            "SELECT occurred_at, username, user_id, action, success FROM access_log \
+            "SELECT occurred_at, username, user_id, action, success, detail, site_id, resource FROM access_log \
              ORDER BY access_id DESC LIMIT $1",
             vec![Arg::I64(limit.into())],
         );
@@ -541,6 +563,9 @@ impl InteractionStore {
                 user_id: r.user_id.map(i64::from),
                 action: r.action,
                 success: r.success,
+                detail: r.detail,
+                site_id: r.site_id.map(i64::from),
+                resource: r.resource,
             })
             .collect())
     }

@@ -322,6 +322,27 @@ impl InteractionStore {
         .await
     }
 
+    /// Runs maintenance statements (`VACUUM`, a WAL checkpoint) one after the other,
+    /// outside any transaction, behind the writer gate; on its own task and under the
+    /// call's deadline, like [`write`](Self::write).
+    pub(crate) async fn maintain(&self, op: Op, statements: &'static [&'static str]) -> Result<()> {
+        if statements.is_empty() {
+            return Ok(());
+        }
+        self.on_own_task(op, None, move |db, deadline| async move {
+            let _gate = db.write_gate(deadline).await?;
+            let mut lease = db.acquire(deadline).await?;
+            for s in statements {
+                lease.script(&db, s).await.map_err(|f| match f {
+                    Fault::Encode(e) => e,
+                    Fault::Driver(e) => db.classify(e),
+                })?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
     /// Runs a write on its own task under the call's deadline, traced as `op`: the task
     /// goes on if the caller drops the returned future, and never past the deadline.
     async fn on_own_task<T, F, Fut>(&self, op: Op, rows: Option<usize>, work: F) -> Result<T>

@@ -141,6 +141,7 @@ pub struct Finder {
     created_by: Option<i64>,
     include_deleted: bool,
     source: Source,
+    masked: bool,
     sort: Sort,
     limit: u32,
     after: Option<String>,
@@ -189,6 +190,7 @@ impl SiteSession {
             created_by: None,
             include_deleted: false,
             source: Source::Live,
+            masked: false,
             sort: Sort::default(),
             limit: DEFAULT_LIMIT,
             after: None,
@@ -263,6 +265,13 @@ impl Finder {
             (false, Source::ArchivedOnly) => Source::Live,
             (false, s) => s,
         };
+        self
+    }
+
+    /// Return every item masked as the `interactions_masked` view shows it
+    /// ([`Interaction::masked`]: description and notes hidden, lead reduced to initials).
+    pub fn masked(mut self, yes: bool) -> Self {
+        self.masked = yes;
         self
     }
 
@@ -485,6 +494,17 @@ impl Finder {
 
     /// Runs the query and returns one page.
     pub async fn fetch(self) -> Result<Page> {
+        let (session, masked) = (self.session.clone(), self.masked);
+        let r = self.fetch_page().await.map(|mut p| {
+            if masked {
+                p.items = p.items.iter().map(Interaction::masked).collect();
+            }
+            p
+        });
+        session.log_read("search", || "finder".into(), r).await
+    }
+
+    async fn fetch_page(self) -> Result<Page> {
         self.validate().await?;
         let key = self.session.store.cursor_key().await?;
         let (q, fp) = self.page_sql(&key)?;
@@ -529,6 +549,12 @@ impl Finder {
     /// Counts every match of the filters (ignores sort, limit and cursor). A separate
     /// query: listing never pays for it.
     pub async fn count(self) -> Result<u64> {
+        let session = self.session.clone();
+        let r = self.count_matches().await;
+        session.log_read("count", || "finder".into(), r).await
+    }
+
+    async fn count_matches(self) -> Result<u64> {
         self.validate().await?;
         let mut q = self.session.scoped(|q| {
             let from = self.source.sql_item(q);

@@ -303,6 +303,12 @@ impl SiteSession {
     /// one (read-only, [`archived_at`](Interaction::archived_at) set). Another site's
     /// interaction is [`Error::NotFound`], exactly like a missing one.
     pub async fn get_interaction(&self, id: i64) -> Result<Interaction> {
+        let r = self.read_interaction(id).await;
+        self.log_read("read", || format!("interaction:{id}"), r)
+            .await
+    }
+
+    async fn read_interaction(&self, id: i64) -> Result<Interaction> {
         let iid = validate::id("id", id)?;
         self.authorize(Role::Viewer, "reading interactions").await?;
         let mut q = self.scoped_row(iid, |q| {

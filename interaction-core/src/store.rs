@@ -460,7 +460,6 @@ pub(crate) struct Inner {
     /// What [`InteractionStore::purge`] keeps, and for how long.
     pub(crate) retention: RetentionPolicy,
     /// Whether reads of interactions are written to the access log.
-    #[allow(dead_code)] // read by the access-log hook (privacy work in progress)
     pub(crate) access_logging: bool,
     /// Replicas and their health (PostgreSQL with `replicas`).
     #[cfg(feature = "postgres")]

@@ -41,3 +41,74 @@ CREATE INDEX idx_access_log_user ON access_log (user_id);
 -- Retention purges of the audit trail and of login tokens.
 CREATE INDEX idx_audit_log_time ON audit_log (occurred_at);
 CREATE INDEX idx_auth_sessions_expires ON auth_sessions (expires_at);
+
+-- Masked views for reporting (spec §6.3). Rules (the library's `ops::masking` computes
+-- the same ones for reads through the API):
+-- * interactions_masked: live, deleted and archived rows; description and notes NULL;
+--   lead reduced to initials: spaces trimmed, then the first character and '.', and when
+--   a space follows the first word, ' ', the first character after those spaces and '.'
+--   ("Ana María López" -> "A. M."); characters kept as written. Other columns kept.
+-- * users_masked: username -> first character || '***'; email -> first character ||
+--   '***' || the part from '@' on; no password hash.
+-- * audit_log_masked: the audit trail without its `changes` (the values changed).
+-- * access_log_masked: the access log without username and detail.
+-- Views run with their owner's rights: a role granted SELECT on them needs no access
+-- to the tables beneath.
+CREATE VIEW interactions_masked AS
+SELECT interaction_id, site_id, title, type,
+       CAST(CASE
+           WHEN t = '' THEN ''
+           WHEN strpos(t, ' ') = 0 THEN substr(t, 1, 1) || '.'
+           ELSE substr(t, 1, 1) || '. ' || substr(ltrim(substr(t, strpos(t, ' ') + 1)), 1, 1) || '.'
+       END AS VARCHAR(100)) AS lead,
+       start_datetime, end_datetime, timezone, location,
+       CAST(NULL AS TEXT) AS description, CAST(NULL AS TEXT) AS notes,
+       created_by, created_at, updated_by, updated_at, deleted_at, deleted_by, version, archived_at
+FROM (
+    SELECT interaction_id, site_id, title, type, trim(lead) AS t, start_datetime, end_datetime,
+           timezone, location, created_by, created_at, updated_by, updated_at, deleted_at,
+           deleted_by, version, archived_at
+    FROM interactions
+    UNION ALL
+    SELECT interaction_id, site_id, title, type, trim(lead), start_datetime, end_datetime,
+           timezone, location, created_by, created_at, updated_by, updated_at, deleted_at,
+           deleted_by, version, archived_at
+    FROM interactions_archive
+) AS i;
+
+CREATE VIEW users_masked AS
+SELECT user_id,
+       substr(username, 1, 1) || '***' AS username,
+       CASE WHEN strpos(email, '@') = 0 THEN substr(email, 1, 1) || '***'
+            ELSE substr(email, 1, 1) || '***' || substr(email, strpos(email, '@')) END AS email,
+       is_active, last_login
+FROM users;
+
+CREATE VIEW audit_log_masked AS
+SELECT audit_id, occurred_at, actor_id, site_id, action, entity, entity_id FROM audit_log;
+
+CREATE VIEW access_log_masked AS
+SELECT access_id, occurred_at, user_id, site_id, action, resource, success FROM access_log;
+
+-- The reporting role (cluster-wide, NOLOGIN: grant it to login roles). Created when the
+-- migrating role may create roles; otherwise a NOTICE, and an administrator runs what
+-- the README's "Privacy" section shows.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'interaction_reporting') THEN
+        IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = current_user AND (rolcreaterole OR rolsuper)) THEN
+            BEGIN
+                CREATE ROLE interaction_reporting NOLOGIN;
+            EXCEPTION WHEN duplicate_object THEN
+                NULL; -- created meanwhile by a migration of another database
+            END;
+        ELSE
+            RAISE NOTICE 'role interaction_reporting not created (% may not create roles): see the README, "Privacy"', current_user;
+        END IF;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'interaction_reporting') THEN
+        GRANT SELECT ON interactions_masked, users_masked, audit_log_masked, access_log_masked
+            TO interaction_reporting;
+    END IF;
+END
+$$;

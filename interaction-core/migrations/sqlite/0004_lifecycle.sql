@@ -136,3 +136,42 @@ CREATE INDEX idx_access_log_user ON access_log (user_id);
 
 CREATE INDEX idx_audit_log_time ON audit_log (occurred_at);
 CREATE INDEX idx_auth_sessions_expires ON auth_sessions (expires_at);
+
+-- Masked views for reporting (spec §6.3), the same rules as on PostgreSQL (see
+-- migrations/postgres/0004_lifecycle.sql and the library's `ops::masking`). SQLite has
+-- no roles: whoever can open the file can read the tables.
+CREATE VIEW interactions_masked AS
+SELECT interaction_id, site_id, title, type,
+       CASE
+           WHEN t = '' THEN ''
+           WHEN instr(t, ' ') = 0 THEN substr(t, 1, 1) || '.'
+           ELSE substr(t, 1, 1) || '. ' || substr(ltrim(substr(t, instr(t, ' ') + 1), ' '), 1, 1) || '.'
+       END AS lead,
+       start_datetime, end_datetime, timezone, location,
+       NULL AS description, NULL AS notes,
+       created_by, created_at, updated_by, updated_at, deleted_at, deleted_by, version, archived_at
+FROM (
+    SELECT interaction_id, site_id, title, type, trim(lead, ' ') AS t, start_datetime, end_datetime,
+           timezone, location, created_by, created_at, updated_by, updated_at, deleted_at,
+           deleted_by, version, archived_at
+    FROM interactions
+    UNION ALL
+    SELECT interaction_id, site_id, title, type, trim(lead, ' '), start_datetime, end_datetime,
+           timezone, location, created_by, created_at, updated_by, updated_at, deleted_at,
+           deleted_by, version, archived_at
+    FROM interactions_archive
+);
+
+CREATE VIEW users_masked AS
+SELECT user_id,
+       substr(username, 1, 1) || '***' AS username,
+       CASE WHEN instr(email, '@') = 0 THEN substr(email, 1, 1) || '***'
+            ELSE substr(email, 1, 1) || '***' || substr(email, instr(email, '@')) END AS email,
+       is_active, last_login
+FROM users;
+
+CREATE VIEW audit_log_masked AS
+SELECT audit_id, occurred_at, actor_id, site_id, action, entity, entity_id FROM audit_log;
+
+CREATE VIEW access_log_masked AS
+SELECT access_id, occurred_at, user_id, site_id, action, resource, success FROM access_log;

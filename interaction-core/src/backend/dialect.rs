@@ -54,4 +54,16 @@ pub(crate) trait Dialect: Send + Sync {
     /// A statement, run first in the migration transaction, that serialises concurrent
     /// migrators; `None` where `begin` already does.
     fn migration_lock(&self) -> Option<&'static str>;
+
+    /// A statement run inside a transaction that rewrote interaction text to erase
+    /// personal data, so that the full-text index keeps no trace of the old words
+    /// (SQLite: FTS5 `optimize` merges away the deleted entries); `None` where the
+    /// index is rewritten with the row (PostgreSQL's generated `tsvector`).
+    fn purge_text_index(&self) -> Option<&'static str>;
+
+    /// Statements run after such a transaction commits, outside any transaction, so
+    /// that the database's files no longer hold the old text in free space (SQLite:
+    /// `VACUUM`, then a truncating WAL checkpoint). Empty where that is left to the
+    /// server's own vacuuming (PostgreSQL; see the README, "Privacy").
+    fn compact_after_erasure(&self) -> &'static [&'static str];
 }

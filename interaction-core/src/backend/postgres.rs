@@ -77,6 +77,14 @@ impl Dialect for Postgres {
         // is arbitrary: "interaction-store migrate".
         Some("SELECT pg_advisory_xact_lock(7283054911)")
     }
+
+    fn purge_text_index(&self) -> Option<&'static str> {
+        None
+    }
+
+    fn compact_after_erasure(&self) -> &'static [&'static str] {
+        &[]
+    }
 }
 
 /// Encodes a statement's arguments.

@@ -108,6 +108,14 @@ impl Dialect for Sqlite {
     fn migration_lock(&self) -> Option<&'static str> {
         None
     }
+
+    fn purge_text_index(&self) -> Option<&'static str> {
+        Some("INSERT INTO interactions_fts (interactions_fts) VALUES ('optimize')")
+    }
+
+    fn compact_after_erasure(&self) -> &'static [&'static str] {
+        &["VACUUM", "PRAGMA wal_checkpoint(TRUNCATE)"]
+    }
 }
 
 impl ToSql for Arg {

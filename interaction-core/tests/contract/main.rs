@@ -21,6 +21,7 @@ mod isolation;
 mod lifecycle;
 #[cfg(feature = "postgres-tests")]
 mod postgres_only;
+mod privacy;
 mod retention;
 mod schema;
 #[cfg(feature = "sqlite")]
