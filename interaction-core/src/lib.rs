@@ -33,5 +33,6 @@ pub use migrate::SchemaVersion;
 pub use model::{Interaction, InteractionPatch, Member, NewInteraction, Role, Site, User, When};
 pub use ops::retention::RetentionPolicy;
 pub use ops::status::Counts;
+pub use ops::verify::{Check, IntegrityReport, MigrationCheck, MigrationState, TableChecksum};
 pub use session::SiteSession;
 pub use store::{InteractionStore, ReplicaStatus, StoreOptions, DEFAULT_URL};

@@ -4,3 +4,4 @@
 pub mod migrate;
 pub mod retention;
 pub mod status;
+pub mod verify;
