@@ -2,7 +2,7 @@
 //! verification"): what an operator runs after restoring a backup, after a data move, or
 //! on a schedule. See [`InteractionStore::verify`].
 //!
-//! Reads go to the primary ([`Fresh::Latest`]): the report describes the database the
+//! Reads go to the primary (`Fresh::Latest`): the report describes the database the
 //! store writes to, and two reports of the same database never differ by a replica's
 //! lag. To check a replica or a restored copy, open a store on its URL and compare the
 //! two reports. The statements run one after another, not in one snapshot: on a database
