@@ -319,7 +319,7 @@ impl InteractionStore {
         validate::no_nul("password", password)?;
         if username.chars().count() > 255 || password.chars().count() > MAX_PASSWORD_CHARS {
             // Still logged, still slow: no shortcut that tells accounts apart.
-            self.verify(password.to_string(), None).await?;
+            self.check_password(password.to_string(), None).await?;
             self.log_access(username, None, "login", false, "input too long")
                 .await?;
             return Err(Error::AuthenticationFailed);
@@ -335,7 +335,7 @@ impl InteractionStore {
             Some((id, hash, active)) => (Some(id), Some(hash), active),
             None => (None, None, false),
         };
-        let ok = self.verify(password.to_string(), hash).await?;
+        let ok = self.check_password(password.to_string(), hash).await?;
         if !(ok && active) {
             let why = match (user_id, ok) {
                 (None, _) => "unknown user",
@@ -422,7 +422,7 @@ impl InteractionStore {
 
     /// Verifies `password` against `hash`, or against a dummy hash when there is none so
     /// that the call costs the same either way.
-    async fn verify(&self, password: String, hash: Option<String>) -> Result<bool> {
+    async fn check_password(&self, password: String, hash: Option<String>) -> Result<bool> {
         let dummy = self
             .inner
             .dummy_hash

@@ -34,5 +34,6 @@ pub use model::{Interaction, InteractionPatch, Member, NewInteraction, Role, Sit
 pub use ops::archive::{ArchiveProgress, ArchiveReport, ARCHIVE_AFTER};
 pub use ops::retention::{PurgeOutcome, PurgeReport, RetentionPolicy};
 pub use ops::status::Counts;
+pub use ops::verify::{Check, IntegrityReport, MigrationCheck, MigrationState, TableChecksum};
 pub use session::SiteSession;
 pub use store::{InteractionStore, ReplicaStatus, StoreOptions, DEFAULT_URL};

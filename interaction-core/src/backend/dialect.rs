@@ -2,8 +2,53 @@
 //! a statement ([`Sql::dialect`]) instead of branching on the engine; each engine's
 //! answers live in its own file (`postgres.rs`, `sqlite.rs`).
 
-use super::sql::Sql;
+use super::sql::{db_row, Sql};
 use crate::error::Result;
+
+db_row! {
+    /// A column of a table as the content checksum reads it (`InteractionStore::verify`),
+    /// from [`Dialect::digest_columns`]: its name (or the engine's row key, e.g. SQLite's
+    /// `rowid`), its type as the catalog names it, its position (from 1) in the key the
+    /// rows are paged by (0: not part of it), and whether its values are content (not a
+    /// generated column, nor a row key the engine may renumber).
+    #[derive(Debug, Clone)]
+    pub(crate) struct DigestColumn {
+        name: String,
+        ty: String,
+        key: i32,
+        hashed: bool,
+    }
+}
+
+impl DigestColumn {
+    /// The columns of the paging key, in key order.
+    pub(crate) fn key_of(columns: &[DigestColumn]) -> Vec<&DigestColumn> {
+        let mut key: Vec<&DigestColumn> = columns.iter().filter(|c| c.key > 0).collect();
+        key.sort_by_key(|c| c.key);
+        key
+    }
+
+    /// The content columns, in table order.
+    pub(crate) fn hashed_of(columns: &[DigestColumn]) -> impl Iterator<Item = &DigestColumn> {
+        columns.iter().filter(|c| c.hashed)
+    }
+
+    /// The column's name.
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The column's type as the catalog names it.
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    pub(crate) fn ty(&self) -> &str {
+        &self.ty
+    }
+}
+
+/// `name` as a quoted identifier (both engines quote with `"`).
+pub(crate) fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
 
 /// The SQL dialect of one engine.
 pub(crate) trait Dialect: Send + Sync {
@@ -66,4 +111,27 @@ pub(crate) trait Dialect: Send + Sync {
     /// `VACUUM`, then a truncating WAL checkpoint). Empty where that is left to the
     /// server's own vacuuming (PostgreSQL; see the README, "Privacy").
     fn compact_after_erasure(&self) -> &'static [&'static str];
+
+    /// A query listing the tables of the schema, one row `(name)` each: every base table
+    /// of the database's schema (the library's and any other), never the engine's own
+    /// catalog nor the internal tables of a full-text index.
+    fn list_tables(&self) -> Sql;
+
+    /// A query describing `table` for its content checksum: one [`DigestColumn`] row per
+    /// column, plus the engine's row key when the rows are paged by it. No rows when the
+    /// table does not exist.
+    fn digest_columns(&self, table: &str) -> Sql;
+
+    /// A page of `table`'s rows for its content checksum: `(cursor, row)` text pairs in
+    /// paging-key order, at most `limit`, after the row whose cursor is `after` (the last
+    /// of the previous page). `row` encodes the content columns' values of one row
+    /// unambiguously (NULL apart from any text) and independently of session settings
+    /// (time zone, date style, byte-array output), or is a digest of that encoding.
+    fn digest_page(
+        &self,
+        table: &str,
+        columns: &[DigestColumn],
+        after: Option<&str>,
+        limit: i64,
+    ) -> Sql;
 }

@@ -7,7 +7,7 @@ use deadpool::managed::{Manager, Metrics, RecycleResult};
 use sqlx::postgres::{PgArguments, PgConnectOptions, PgConnection, PgDatabaseError};
 use sqlx::{Arguments, Connection};
 
-use super::dialect::Dialect;
+use super::dialect::{quote_ident, Dialect, DigestColumn};
 use super::sql::{Arg, Sql};
 use super::{recycle, Limits, Target};
 use crate::error::{Error, Result};
@@ -84,6 +84,118 @@ impl Dialect for Postgres {
 
     fn compact_after_erasure(&self) -> &'static [&'static str] {
         &[]
+    }
+
+    fn list_tables(&self) -> Sql {
+        Sql::new(
+            super::Backend::Postgres,
+            "SELECT tablename::text FROM pg_tables WHERE schemaname = current_schema()",
+        )
+    }
+
+    fn digest_columns(&self, table: &str) -> Sql {
+        // Paged by the primary key; a table without one (none of the library's) by its
+        // physical row address. Generated columns (`search_vector`) are derived, not
+        // content.
+        let mut q = Sql::new(super::Backend::Postgres, "");
+        q.push(
+            "SELECT a.attname::text AS name, format_type(a.atttypid, NULL) AS ty, \
+             coalesce((SELECT k.n FROM unnest(i.indkey) WITH ORDINALITY k (att, n) \
+             WHERE k.att = a.attnum), 0)::int4 AS key, \
+             a.attgenerated = '' AS hashed, a.attnum::int4 AS pos \
+             FROM pg_attribute a \
+             LEFT JOIN pg_index i ON i.indrelid = a.attrelid AND i.indisprimary \
+             WHERE a.attrelid = to_regclass(quote_ident(",
+        )
+        .bind(table)
+        .push(
+            ")) AND a.attnum > 0 AND NOT a.attisdropped \
+             UNION ALL SELECT 'ctid', 'tid', 1, false, 0 \
+             WHERE to_regclass(quote_ident($1)) IS NOT NULL AND NOT EXISTS \
+             (SELECT 1 FROM pg_index WHERE indrelid = to_regclass(quote_ident($1)) AND indisprimary) \
+             ORDER BY pos",
+        );
+        q
+    }
+
+    fn digest_page(
+        &self,
+        table: &str,
+        columns: &[DigestColumn],
+        after: Option<&str>,
+        limit: i64,
+    ) -> Sql {
+        // Every value as text in a fixed format: instants in UTC with microseconds (not
+        // `::text`, which follows the session's TimeZone and DateStyle), bytes as hex
+        // (not `bytea_output`); a JSON array keeps NULL apart from any text. The row comes
+        // back as the SHA-256 of that array, so a page of wide rows stays small.
+        fn value(c: &DigestColumn) -> String {
+            let col = quote_ident(c.name());
+            match c.ty() {
+                "timestamp with time zone" => format!(
+                    "to_char({col} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+                ),
+                "timestamp without time zone" => {
+                    format!("to_char({col}, 'YYYY-MM-DD\"T\"HH24:MI:SS.US')")
+                }
+                "date" => format!("to_char({col}, 'YYYY-MM-DD')"),
+                "bytea" => format!("encode({col}, 'hex')"),
+                _ => format!("{col}::text"),
+            }
+        }
+        let key = DigestColumn::key_of(columns);
+        let key_list = key
+            .iter()
+            .map(|c| quote_ident(c.name()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let cursor = key
+            .iter()
+            .map(|c| match c.ty() {
+                "bytea" => format!("encode({}, 'hex')", quote_ident(c.name())),
+                _ => format!("{}::text", quote_ident(c.name())),
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let row = DigestColumn::hashed_of(columns)
+            .map(value)
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut q = Sql::new(super::Backend::Postgres, "");
+        q.push(&format!(
+            "SELECT json_build_array({cursor})::text, \
+             encode(sha256(convert_to(json_build_array({row})::text, 'UTF8')), 'hex') \
+             FROM {}",
+            quote_ident(table)
+        ));
+        if let Some(after) = after {
+            q.push(&format!(" WHERE ({key_list}) > ("));
+            for (i, c) in key.iter().enumerate() {
+                if i > 0 {
+                    q.push(", ");
+                }
+                q.push(if c.ty() == "bytea" {
+                    "decode(("
+                } else {
+                    "CAST(("
+                });
+                // One argument, the cursor's JSON array: `$1`, the statement's first.
+                if i == 0 {
+                    q.bind(after);
+                } else {
+                    q.push("$1");
+                }
+                q.push(&format!("::json ->> {i})"));
+                q.push(&if c.ty() == "bytea" {
+                    ", 'hex')".to_string()
+                } else {
+                    format!(" AS {})", c.ty())
+                });
+            }
+            q.push(")");
+        }
+        q.push(&format!(" ORDER BY {key_list} LIMIT ")).bind(limit);
+        q
     }
 }
 

@@ -21,7 +21,7 @@ use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSqlOutput, ValueRe
 use rusqlite::{Connection, ErrorCode, OpenFlags, ToSql};
 use tokio::time::Instant;
 
-use super::dialect::Dialect;
+use super::dialect::{quote_ident, Dialect, DigestColumn};
 use super::sql::{Arg, Plan, Sql, Ts};
 use super::{recycle, Limits, Target};
 use crate::error::{Error, Result};
@@ -115,6 +115,85 @@ impl Dialect for Sqlite {
 
     fn compact_after_erasure(&self) -> &'static [&'static str] {
         &["VACUUM", "PRAGMA wal_checkpoint(TRUNCATE)"]
+    }
+
+    fn list_tables(&self) -> Sql {
+        // `type = 'table'` leaves out views, the FTS5 table (`virtual`) and its internal
+        // tables (`shadow`); `sqlite_%` are SQLite's own (`sqlite_stat1`, …).
+        Sql::new(
+            super::Backend::Sqlite,
+            "SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'table' \
+             AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
+        )
+    }
+
+    fn digest_columns(&self, table: &str) -> Sql {
+        // A rowid table is paged by its rowid, which is not content: VACUUM may renumber
+        // the rowids of a table without an INTEGER PRIMARY KEY (such a key is the rowid,
+        // and is hashed as its own column). A WITHOUT ROWID table is paged by its primary
+        // key. Generated columns (`hidden` 2, 3) are derived, not content.
+        let mut q = Sql::new(
+            super::Backend::Sqlite,
+            "SELECT x.name AS name, x.type AS ty, CASE WHEN l.wr THEN x.pk ELSE 0 END AS key, \
+             x.hidden = 0 AS hashed, x.cid AS pos \
+             FROM pragma_table_list(",
+        );
+        q.bind(table).push(
+            ") l, pragma_table_xinfo($1) x WHERE l.schema = 'main' \
+             UNION ALL SELECT 'rowid', 'INTEGER', 1, 0, -1 FROM pragma_table_list($1) l \
+             WHERE l.schema = 'main' AND NOT l.wr ORDER BY pos",
+        );
+        q
+    }
+
+    fn digest_page(
+        &self,
+        table: &str,
+        columns: &[DigestColumn],
+        after: Option<&str>,
+        limit: i64,
+    ) -> Sql {
+        // `quote()` writes each value as an SQL literal: NULL apart from 'NULL', text
+        // quoted, blobs as X'..', instants are integers already. Rows stay in process:
+        // the text itself is returned.
+        let key: Vec<String> = DigestColumn::key_of(columns)
+            .iter()
+            .map(|c| quote_ident(c.name()))
+            .collect();
+        let key_list = key.join(", ");
+        let mut row: Vec<String> = DigestColumn::hashed_of(columns)
+            .map(|c| format!("quote({})", quote_ident(c.name())))
+            .collect();
+        if row.is_empty() {
+            row.push("''".to_string());
+        }
+        let mut q = Sql::new(
+            super::Backend::Sqlite,
+            &format!(
+                "SELECT json_array({key_list}), {} FROM {}",
+                row.join(" || ',' || "),
+                quote_ident(table)
+            ),
+        );
+        if let Some(after) = after {
+            q.push(&format!(" WHERE ({key_list}) > ("));
+            for i in 0..key.len() {
+                if i > 0 {
+                    q.push(", ");
+                }
+                q.push("json_extract(");
+                // One argument, the cursor's JSON array: `$1`, the statement's first.
+                if i == 0 {
+                    q.bind(after);
+                } else {
+                    q.push("$1");
+                }
+                q.push(&format!(", '$[{i}]')"));
+            }
+            q.push(")");
+        }
+        q.push(&format!(" ORDER BY {key_list} LIMIT ")).bind(limit);
+        q
     }
 }
 

@@ -256,6 +256,17 @@ async fn apply(tx: &mut Tx, m: &Migration) -> Result<()> {
     .await
 }
 
+/// The migrations this library embeds, oldest first, for the integrity report
+/// (`ops::verify`): id, name, the version it leads to and the checksum of its SQL for
+/// `backend`, as `run` records it in `schema_migrations`.
+pub(crate) fn embedded(
+    backend: Backend,
+) -> impl Iterator<Item = (i32, &'static str, SchemaVersion, Vec<u8>)> {
+    MIGRATIONS
+        .iter()
+        .map(move |m| (m.id, m.name, m.version, checksum(m.sql(backend))))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,3 +8,4 @@ pub mod masking;
 pub mod migrate;
 pub mod retention;
 pub mod status;
+pub mod verify;

@@ -27,7 +27,13 @@ impl InteractionStore {
     /// so operator tools can call it before migrating. Reads the reporting replica when
     /// there is one.
     pub async fn counts(&self) -> Result<Counts> {
-        let op = Op::new("counts");
+        self.counts_read(Op::new("counts"), Fresh::Reporting(0))
+            .await
+    }
+
+    /// [`counts`](Self::counts), its final read as fresh as `fresh` (the checks whether
+    /// tables exist always read the primary).
+    pub(crate) async fn counts_read(&self, op: Op, fresh: Fresh) -> Result<Counts> {
         let d = self.backend().dialect();
         let exists = |t: &str| {
             let q = d.table_exists(t);
@@ -46,17 +52,16 @@ impl InteractionStore {
         let archived = if exists("interactions_archive").await? {
             "(SELECT count(*) FROM interactions_archive)"
         } else {
-            "0"
+            // A bigint like count(*) (PostgreSQL decodes a bare 0 as int4).
+            "CAST(0 AS BIGINT)"
         };
         let q = self.sql(&format!(
             "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM sites), \
              (SELECT count(*) FROM interactions WHERE deleted_at IS NULL), \
              (SELECT count(*) FROM interactions WHERE deleted_at IS NOT NULL), {archived}"
         ));
-        let (users, sites, live, deleted, archived): (i64, i64, i64, i64, i64) = self
-            .read_opt(op, Fresh::Reporting(0), q)
-            .await?
-            .unwrap_or_default();
+        let (users, sites, live, deleted, archived): (i64, i64, i64, i64, i64) =
+            self.read_opt(op, fresh, q).await?.unwrap_or_default();
         let n = |v: i64| u64::try_from(v).unwrap_or(0);
         Ok(Counts {
             users: n(users),

@@ -431,7 +431,10 @@ async fn an_interrupted_run_loses_nothing(h: Harness) {
     let rest = store.archive(None, false).await.unwrap();
     // (A batch the aborted run had already handed to its own task may have committed
     // since: the rerun moves at most what was left.)
-    assert!(rest.moved > 0 && rest.moved <= 1600 - c.archived, "{rest:?}");
+    assert!(
+        rest.moved > 0 && rest.moved <= 1600 - c.archived,
+        "{rest:?}"
+    );
     let c = store.counts().await.unwrap();
     assert_eq!((c.live, c.archived), (0, 1600));
     assert_eq!(content(&admin).await, before);

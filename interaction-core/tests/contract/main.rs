@@ -31,6 +31,7 @@ mod topology;
 // Traced on SQLite: the events are the same on both backends.
 #[cfg(feature = "sqlite")]
 mod tracing;
+mod verify;
 
 /// Declares each listed `async fn(Harness)` as a test on every backend.
 #[macro_export]
