@@ -47,7 +47,10 @@ pub async fn run(target: &Target, args: Args) -> Result<ExitCode, Failure> {
         );
         eprintln!("{summary}");
     } else {
-        println!("{:>6}  {:<24} {:<32} {:<6} sites", "id", "username", "email", "active");
+        println!(
+            "{:>6}  {:<24} {:<32} {:<6} sites",
+            "id", "username", "email", "active"
+        );
         for (u, sites) in &rows {
             let sites: Vec<String> = sites
                 .iter()

@@ -65,11 +65,18 @@ pub async fn run(target: &Target, args: Args) -> Result<ExitCode, Failure> {
     );
     if pending.is_empty() {
         store.check_schema().await?;
-        println!("migrate: nothing to apply, schema {} is up to date", migrate::required());
+        println!(
+            "migrate: nothing to apply, schema {} is up to date",
+            migrate::required()
+        );
         store.close().await;
         return Ok(ExitCode::SUCCESS);
     }
-    println!("pending: {} migration{}", pending.len(), plural(pending.len()));
+    println!(
+        "pending: {} migration{}",
+        pending.len(),
+        plural(pending.len())
+    );
     for m in &pending {
         println!("  {}", label(m));
     }

@@ -106,7 +106,11 @@ mod tests {
             target(&format!("sqlite://{}", there.display())).missing_sqlite_file(),
             None
         );
-        for other in ["sqlite::memory:", "sqlite://x.db?mode=memory", "postgres://h/db"] {
+        for other in [
+            "sqlite::memory:",
+            "sqlite://x.db?mode=memory",
+            "postgres://h/db",
+        ] {
             assert_eq!(target(other).missing_sqlite_file(), None, "{other}");
         }
     }

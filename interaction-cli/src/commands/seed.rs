@@ -14,8 +14,7 @@ use std::time::Instant;
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use interaction_core::{
-    Clock, InteractionPatch, InteractionStore, NewInteraction, Role, SiteSession,
-    MAX_CREATE_BATCH,
+    Clock, InteractionPatch, InteractionStore, NewInteraction, Role, SiteSession, MAX_CREATE_BATCH,
 };
 use rand::distributions::WeightedIndex;
 use rand::prelude::*;
@@ -66,8 +65,16 @@ struct SeedSite {
 
 /// A later change to a created interaction.
 enum Event {
-    Update { site: usize, id: i64, notes: Option<String>, lang: usize },
-    Delete { site: usize, id: i64 },
+    Update {
+        site: usize,
+        id: i64,
+        notes: Option<String>,
+        lang: usize,
+    },
+    Delete {
+        site: usize,
+        id: i64,
+    },
 }
 
 struct Run {
@@ -89,10 +96,7 @@ pub async fn run(target: &Target, args: Args) -> Result<ExitCode, Failure> {
     let password = std::env::var(PASSWORD_ENV).unwrap_or_else(|_| DEFAULT_PASSWORD.into());
     let until = match args.until {
         Some(t) => t,
-        None => Utc::now()
-            .date_naive()
-            .and_time(NaiveTime::MIN)
-            .and_utc(),
+        None => Utc::now().date_naive().and_time(NaiveTime::MIN).and_utc(),
     };
     let from = until - Duration::days(5 * 365);
     let clock = Clock::manual(from);
@@ -105,7 +109,12 @@ pub async fn run(target: &Target, args: Args) -> Result<ExitCode, Failure> {
         .flat_map(|c| SITE_KINDS.iter().map(move |k| (c, *k)))
         .collect();
     names.shuffle(&mut rng);
-    let existing: HashSet<String> = store.list_sites().await?.into_iter().map(|s| s.name).collect();
+    let existing: HashSet<String> = store
+        .list_sites()
+        .await?
+        .into_iter()
+        .map(|s| s.name)
+        .collect();
     let mut sites = Vec::new();
     let mut usernames = HashSet::new();
     let mut users = 0u64;
@@ -154,10 +163,7 @@ pub async fn run(target: &Target, args: Args) -> Result<ExitCode, Failure> {
                 writers.push(store.session_for_user(user.id, site.id).await?);
             }
         }
-        sites.push(SeedSite {
-            city,
-            writers,
-        });
+        sites.push(SeedSite { city, writers });
     }
 
     let mut run = Run {
@@ -237,7 +243,10 @@ impl Run {
             let mut groups: Vec<(usize, Vec<i64>)> = Vec::new();
             while i < times.len() && times[i] < start + window {
                 let site = rank[pick_site.sample(&mut self.rng)];
-                match groups.iter_mut().find(|(s, v)| *s == site && v.len() < MAX_CREATE_BATCH) {
+                match groups
+                    .iter_mut()
+                    .find(|(s, v)| *s == site && v.len() < MAX_CREATE_BATCH)
+                {
                     Some((_, v)) => v.push(times[i]),
                     None => groups.push((site, vec![times[i]])),
                 }
@@ -257,7 +266,12 @@ impl Run {
         Ok(created)
     }
 
-    async fn create_batch(&mut self, site: usize, n: usize, at: DateTime<Utc>) -> Result<(), Failure> {
+    async fn create_batch(
+        &mut self,
+        site: usize,
+        n: usize,
+        at: DateTime<Utc>,
+    ) -> Result<(), Failure> {
         let writer = self.rng.gen_range(0..self.sites[site].writers.len());
         let mut rows = Vec::with_capacity(n);
         let mut langs = Vec::with_capacity(n);
@@ -273,7 +287,15 @@ impl Run {
             // ~8% are edited later, ~5% soft-deleted (some after an edit).
             if self.rng.gen_bool(0.08) {
                 let when = at + Duration::minutes(self.rng.gen_range(60..120 * 24 * 60));
-                self.schedule(when, Event::Update { site, id: i.id, notes: i.notes.clone(), lang });
+                self.schedule(
+                    when,
+                    Event::Update {
+                        site,
+                        id: i.id,
+                        notes: i.notes.clone(),
+                        lang,
+                    },
+                );
             }
             if self.rng.gen_bool(0.05) {
                 let when = at + Duration::minutes(self.rng.gen_range(121 * 24 * 60..400 * 24 * 60));
@@ -299,9 +321,16 @@ impl Run {
             }
             self.events.pop();
             self.clock.set(when)?;
-            let Some(e) = self.event_data.remove(&n) else { continue };
+            let Some(e) = self.event_data.remove(&n) else {
+                continue;
+            };
             match e {
-                Event::Update { site, id, notes, lang } => {
+                Event::Update {
+                    site,
+                    id,
+                    notes,
+                    lang,
+                } => {
                     let line = UPDATES[lang];
                     let notes = match notes {
                         Some(n) => format!("{n}\n\n{line}"),
@@ -351,14 +380,22 @@ impl Run {
         // Local business hours, from a month before creation to two months after.
         let day = (at + Duration::days(rng.gen_range(-30..60))).date_naive();
         let start_local = day.and_time(
-            NaiveTime::from_hms_opt(rng.gen_range(8..17), [0, 15, 30, 45][rng.gen_range(0..4)], 0)
-                .expect("a valid time"),
+            NaiveTime::from_hms_opt(
+                rng.gen_range(8..17),
+                [0, 15, 30, 45][rng.gen_range(0..4)],
+                0,
+            )
+            .expect("a valid time"),
         );
         let minutes = rng.gen_range(shortest..=longest) / 15 * 15;
         let end_local = start_local + Duration::minutes(i64::from(minutes.max(15)));
         let mut new = NewInteraction::new(title, kind, lead.clone(), start_local, end_local, tz);
         if remote {
-            new = new.location(if rng.gen_bool(0.7) { "Video call" } else { "Phone" });
+            new = new.location(if rng.gen_bool(0.7) {
+                "Video call"
+            } else {
+                "Phone"
+            });
         } else if rng.gen_bool(0.88) {
             new = new.location(pick(rng, LOCATIONS).replace("{C}", city.name));
         }
@@ -393,7 +430,13 @@ fn paragraphs(
     for _ in 0..n {
         let k = rng.gen_range(2..=4);
         let p: Vec<String> = (0..k)
-            .map(|_| capitalise(&pick(rng, SENTENCES[lang]).replace("{T}", topic).replace("{L}", lead)))
+            .map(|_| {
+                capitalise(
+                    &pick(rng, SENTENCES[lang])
+                        .replace("{T}", topic)
+                        .replace("{L}", lead),
+                )
+            })
             .collect();
         out.push(p.join(" "));
     }
@@ -411,7 +454,9 @@ mod tests {
             "2025-06-01T00:00:00+00:00"
         );
         assert_eq!(
-            parse_until("2025-06-01T12:30:00+02:00").unwrap().to_rfc3339(),
+            parse_until("2025-06-01T12:30:00+02:00")
+                .unwrap()
+                .to_rfc3339(),
             "2025-06-01T10:30:00+00:00"
         );
         assert!(parse_until("yesterday").unwrap_err().contains("YYYY-MM-DD"));

@@ -79,24 +79,82 @@ pub struct Names {
 
 pub const NAMES: &[Names] = &[
     Names {
-        first: &["José", "María", "Lucía", "Álvaro", "Sofía", "Martín", "Inés", "Íñigo"],
-        last: &["García", "Álvarez", "Núñez", "Fernández", "Muñoz", "Ibáñez", "Peña"],
+        first: &[
+            "José", "María", "Lucía", "Álvaro", "Sofía", "Martín", "Inés", "Íñigo",
+        ],
+        last: &[
+            "García",
+            "Álvarez",
+            "Núñez",
+            "Fernández",
+            "Muñoz",
+            "Ibáñez",
+            "Peña",
+        ],
     },
     Names {
         first: &["João", "Ana", "Luís", "Gonçalo", "Inês", "Tomé", "Beatriz"],
-        last: &["Gonçalves", "Araújo", "Magalhães", "Simões", "Conceição", "Brandão"],
+        last: &[
+            "Gonçalves",
+            "Araújo",
+            "Magalhães",
+            "Simões",
+            "Conceição",
+            "Brandão",
+        ],
     },
     Names {
-        first: &["Chloé", "Théo", "Zoé", "Léa", "François", "Hélène", "Jérôme", "Aïcha"],
-        last: &["Lefèvre", "Dubois", "Bérénger", "Girard", "Rousseau", "Moreau", "Diallo"],
+        first: &[
+            "Chloé",
+            "Théo",
+            "Zoé",
+            "Léa",
+            "François",
+            "Hélène",
+            "Jérôme",
+            "Aïcha",
+        ],
+        last: &[
+            "Lefèvre",
+            "Dubois",
+            "Bérénger",
+            "Girard",
+            "Rousseau",
+            "Moreau",
+            "Diallo",
+        ],
     },
     Names {
-        first: &["Jürgen", "Käthe", "Lena", "Maximilian", "Jörg", "Ursula", "Götz"],
-        last: &["Müller", "Schäfer", "Großmann", "Köhler", "Weiß", "Hoffmann"],
+        first: &[
+            "Jürgen",
+            "Käthe",
+            "Lena",
+            "Maximilian",
+            "Jörg",
+            "Ursula",
+            "Götz",
+        ],
+        last: &[
+            "Müller",
+            "Schäfer",
+            "Großmann",
+            "Köhler",
+            "Weiß",
+            "Hoffmann",
+        ],
     },
     Names {
-        first: &["Oliver", "Amelia", "Siobhán", "Liam", "Grace", "Noah", "Aoife"],
-        last: &["Smith", "O'Connor", "Johnson", "Walker", "Brown", "Ní Bhriain"],
+        first: &[
+            "Oliver", "Amelia", "Siobhán", "Liam", "Grace", "Noah", "Aoife",
+        ],
+        last: &[
+            "Smith",
+            "O'Connor",
+            "Johnson",
+            "Walker",
+            "Brown",
+            "Ní Bhriain",
+        ],
     },
     Names {
         first: &["Søren", "Åsa", "Øystein", "Ingrid", "Björn", "Sigríður"],
@@ -115,7 +173,14 @@ pub const NAMES: &[Names] = &[
         last: &["Watanabe", "Satō", "Itō", "Takahashi"],
     },
     Names {
-        first: &["Adébáyọ̀", "Chiamaka", "Oluwaseun", "Ngozi", "Kwame", "Wanjiru"],
+        first: &[
+            "Adébáyọ̀",
+            "Chiamaka",
+            "Oluwaseun",
+            "Ngozi",
+            "Kwame",
+            "Wanjiru",
+        ],
         last: &["Ọlárewájú", "Okafor", "Adeyemi", "Mensah", "Kamau"],
     },
     Names {

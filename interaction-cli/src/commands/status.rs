@@ -37,9 +37,7 @@ impl Status {
         let required = migrate::required();
         let schema = match (self.exists, self.found) {
             (false, _) => "no database file (run `interactions migrate` to create it)".to_string(),
-            (true, None) => {
-                "no schema (run `interactions migrate`)".to_string()
-            }
+            (true, None) => "no schema (run `interactions migrate`)".to_string(),
             (true, Some(v)) if self.compatible() && self.pending.is_empty() => {
                 format!("schema {v}, up to date")
             }
@@ -48,9 +46,9 @@ impl Status {
                 self.pending.len(),
                 plural(self.pending.len())
             ),
-            (true, Some(v)) => format!(
-                "schema {v}, this library requires {required} (run `interactions migrate`)"
-            ),
+            (true, Some(v)) => {
+                format!("schema {v}, this library requires {required} (run `interactions migrate`)")
+            }
         };
         match self.counts {
             Some(c) => format!(
@@ -110,7 +108,11 @@ pub async fn run(target: &Target, args: Args) -> Result<ExitCode, Failure> {
         );
         eprintln!("{}", status.summary());
     } else {
-        println!("database:  {} ({})", target.shown(), status.backend.as_str());
+        println!(
+            "database:  {} ({})",
+            target.shown(),
+            status.backend.as_str()
+        );
         println!(
             "schema:    {} (this library requires {required})",
             status
@@ -120,7 +122,11 @@ pub async fn run(target: &Target, args: Args) -> Result<ExitCode, Failure> {
         if status.pending.is_empty() {
             println!("pending:   none");
         } else {
-            println!("pending:   {} migration{}", status.pending.len(), plural(status.pending.len()));
+            println!(
+                "pending:   {} migration{}",
+                status.pending.len(),
+                plural(status.pending.len())
+            );
             for m in &status.pending {
                 println!("  {:04}_{} (schema {})", m.id, m.name, m.version);
             }
