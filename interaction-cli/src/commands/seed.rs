@@ -87,6 +87,8 @@ struct Run {
     event_data: HashMap<u64, Event>,
     next_event: u64,
     until: DateTime<Utc>,
+    /// Picks an index of [`TYPES`] by frequency.
+    types: WeightedIndex<u32>,
     updated: u64,
     deleted: u64,
 }
@@ -175,6 +177,7 @@ pub async fn run(target: &Target, args: Args) -> Result<ExitCode, Failure> {
         event_data: HashMap::new(),
         next_event: 0,
         until,
+        types: WeightedIndex::new(TYPES.iter().map(|t| t.1)).expect("positive weights"),
         updated: 0,
         deleted: 0,
     };
@@ -371,8 +374,7 @@ impl Run {
         } else {
             city.tz
         };
-        let type_weights = WeightedIndex::new(TYPES.iter().map(|t| t.1)).expect("weights");
-        let (kind, _, shortest, longest) = TYPES[type_weights.sample(rng)];
+        let (kind, _, shortest, longest) = TYPES[self.types.sample(rng)];
         let topic = pick(rng, TOPICS[lang]);
         let title = pick(rng, TITLES[lang]).replace("{T}", topic);
         let title = capitalise(&title);
