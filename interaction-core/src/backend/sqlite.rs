@@ -263,7 +263,9 @@ impl NewFile {
         let empty = match Connection::open_with_flags(&self.path, OpenFlags::SQLITE_OPEN_READ_ONLY)
         {
             Ok(c) => c
-                .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0))
+                .query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+                    r.get::<_, i64>(0)
+                })
                 .is_ok_and(|n| n == 0),
             // Not there (never created) or not a database we can read: leave it.
             Err(_) => false,
@@ -273,7 +275,9 @@ impl NewFile {
         }
         for p in std::iter::once(&self.path).chain(&self.companions) {
             match std::fs::remove_file(p) {
-                Ok(()) => tracing::debug!(file = %p.display(), "removed the file of a refused open"),
+                Ok(()) => {
+                    tracing::debug!(file = %p.display(), "removed the file of a refused open")
+                }
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(e) => tracing::warn!(
                     file = %p.display(),

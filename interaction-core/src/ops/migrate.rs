@@ -345,7 +345,10 @@ mod tests {
             assert_eq!(all.len(), MIGRATIONS.len());
             assert_eq!(all.last().unwrap().version, required());
             for (p, m) in all.iter().zip(MIGRATIONS) {
-                assert_eq!((p.id, p.name.as_str(), p.version), (m.id, m.name, m.version));
+                assert_eq!(
+                    (p.id, p.name.as_str(), p.version),
+                    (m.id, m.name, m.version)
+                );
                 assert_eq!(p.sql, m.sql(backend));
             }
         }

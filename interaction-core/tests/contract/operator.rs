@@ -2,9 +2,7 @@
 //! migrations, the user list, bulk creates, and errors that say what to run.
 
 use interaction_core::migrate::{self, PendingMigration};
-use interaction_core::{
-    Backend, ErrorKind, InteractionStore, StoreOptions, MAX_CREATE_BATCH,
-};
+use interaction_core::{Backend, ErrorKind, InteractionStore, StoreOptions, MAX_CREATE_BATCH};
 
 use crate::harness::{meeting, Harness};
 
@@ -49,10 +47,7 @@ async fn pending_migrations_list_what_migrate_applies(h: Harness) {
     assert_eq!(rest, all[2..].to_vec());
     // What migrate applies is what was pending.
     let applied = store.migrate().await.unwrap();
-    assert_eq!(
-        applied,
-        rest.iter().map(|m| m.version).collect::<Vec<_>>()
-    );
+    assert_eq!(applied, rest.iter().map(|m| m.version).collect::<Vec<_>>());
     assert!(store.pending_migrations().await.unwrap().is_empty());
     assert!(h.store.pending_migrations().await.unwrap().is_empty());
 }
@@ -122,7 +117,11 @@ async fn bulk_creates_commit_together_with_their_audit(h: Harness) {
     // One bad input: nothing written, the error names its index and field.
     let e = w
         .a_editor
-        .create_interactions(vec![meeting("Fine", 3), meeting("Also fine", 4), meeting("", 5)])
+        .create_interactions(vec![
+            meeting("Fine", 3),
+            meeting("Also fine", 4),
+            meeting("", 5),
+        ])
         .await
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Validation);
@@ -141,7 +140,10 @@ async fn bulk_creates_commit_together_with_their_audit(h: Harness) {
         .create_interactions(vec![meeting("Many", 0); MAX_CREATE_BATCH + 1])
         .await
         .unwrap_err();
-    assert_eq!((e.kind(), e.field()), (ErrorKind::Validation, Some("interactions")));
+    assert_eq!(
+        (e.kind(), e.field()),
+        (ErrorKind::Validation, Some("interactions"))
+    );
     // A viewer may not.
     let e = w
         .a_viewer
@@ -178,7 +180,12 @@ async fn bulk_creates_commit_together_with_their_audit(h: Harness) {
         .unwrap();
     assert_eq!(twice[0], twice[1]);
     assert_eq!(h.count("SELECT count(*) FROM interactions").await, 4);
-    assert!(w.a_editor.create_interactions(Vec::new()).await.unwrap().is_empty());
+    assert!(w
+        .a_editor
+        .create_interactions(Vec::new())
+        .await
+        .unwrap()
+        .is_empty());
     // A full batch goes through.
     let full = w
         .b_editor

@@ -56,7 +56,11 @@ async fn a_refused_open_leaves_no_file_behind() {
     let url = format!("sqlite://{}", dir.path().join("new.db").display());
     let e = InteractionStore::connect(&url).await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::SchemaVersion);
-    assert_eq!(listing(), Vec::<String>::new(), "the refused open left files");
+    assert_eq!(
+        listing(),
+        Vec::<String>::new(),
+        "the refused open left files"
+    );
     // The same with a pool kept warm (min_connections) and a refused `mode=rw`.
     let e = StoreOptions::new(&url)
         .min_connections(4)
@@ -64,7 +68,9 @@ async fn a_refused_open_leaves_no_file_behind() {
         .await
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::SchemaVersion);
-    assert!(InteractionStore::connect(&format!("{url}?mode=rw")).await.is_err());
+    assert!(InteractionStore::connect(&format!("{url}?mode=rw"))
+        .await
+        .is_err());
     assert_eq!(listing(), Vec::<String>::new());
     // check_schema(false) opens it (operator tools), migrate creates it for good.
     let store = StoreOptions::new(&url)
@@ -77,7 +83,10 @@ async fn a_refused_open_leaves_no_file_behind() {
     // Now it exists (empty): a refused open keeps it.
     let e = InteractionStore::connect(&url).await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::SchemaVersion);
-    assert!(listing().contains(&"new.db".to_string()), "an existing file was removed");
+    assert!(
+        listing().contains(&"new.db".to_string()),
+        "an existing file was removed"
+    );
     // An existing empty (0-byte) file is kept too.
     let empty = dir.path().join("empty.db");
     std::fs::write(&empty, b"").unwrap();
