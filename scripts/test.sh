@@ -257,7 +257,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$REPO/target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-auto}"
 # sqlx compile-time macros would otherwise try the (empty) test server.
 if [[ -z "${SQLX_OFFLINE+x}" ]] && compgen -G "$REPO/.sqlx" >/dev/null; then export SQLX_OFFLINE=true; fi
-FEATURES=(--features interaction-core/postgres-tests)
+FEATURES=(--features interaction-core/postgres-tests,interaction-cli/postgres-tests)
 # Binding crates (bindings-*/: pyo3 / napi-rs cdylibs) are linted by clippy here
 # but tested by their own scripts in step 3: their test/doctest binaries may not
 # link outside maturin / napi (Python / Node symbols resolved at load time).

@@ -221,6 +221,17 @@ impl InteractionStore {
             .ok_or_else(|| Error::not_found("user", username))
     }
 
+    /// Every user, active or not, by id (oldest first): for administrators and the
+    /// `interactions list-users` command. Password hashes never leave the library.
+    pub async fn list_users(&self) -> Result<Vec<User>> {
+        let mut q = self.sql("SELECT ");
+        q.push(USER_COLUMNS).push(" FROM users ORDER BY user_id");
+        let rows = self
+            .read_all::<UserRow>(Op::new("list_users"), Fresh::Latest, q)
+            .await?;
+        Ok(rows.into_iter().map(User::from).collect())
+    }
+
     /// Sets a new password and revokes every login token of the user.
     pub async fn set_password(&self, user_id: i64, password: &str) -> Result<()> {
         let id = validate::id("user_id", user_id)?;

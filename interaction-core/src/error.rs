@@ -46,7 +46,8 @@ pub enum Error {
     /// The database schema is not one this library can use.
     #[error(
         "schema version mismatch: database is at {found}, this library requires {required}; \
-         run `migrate` to upgrade the database"
+         run `interactions migrate` (the operator CLI) or open the store with migrate=True \
+         (Rust: StoreOptions::migrate(true), Node: {{ migrate: true }})"
     )]
     SchemaVersion {
         /// The version recorded in the database (`none` for an empty database).

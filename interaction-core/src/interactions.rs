@@ -19,6 +19,9 @@ use crate::validate;
 /// [`purge`](crate::InteractionStore::purge) deletes it.
 pub const RESTORE_WINDOW: Duration = Duration::days(30);
 
+/// The most interactions one [`SiteSession::create_interactions`] call takes.
+pub const MAX_CREATE_BATCH: usize = 1000;
+
 /// How long an idempotency key of [`NewInteraction::idempotency_key`] is remembered.
 pub const IDEMPOTENCY_WINDOW: Duration = Duration::hours(24);
 
@@ -126,6 +129,35 @@ impl SiteSession {
     pub async fn create_interaction(&self, new: NewInteraction) -> Result<Interaction> {
         self.authorize(Role::Editor, "creating interactions")
             .await?;
+        let now = self.store.now();
+        let (mut q, rec, key) = self.insert_statement(new, now)?;
+        let op = self
+            .write_op("create_interaction")
+            .invalidates(Gen::Rows(self.site_id));
+        match key {
+            None if q.dialect().writes_in_cte() => {
+                // One statement: atomic without BEGIN/COMMIT, one round trip.
+                audit::close_inline(&mut q, now, &rec, "interaction_id", None);
+                Ok(self.store.write_one::<Row>(op, q).await?.into())
+            }
+            key => {
+                let this = self.clone();
+                self.store
+                    .write(op, move |tx| {
+                        Box::pin(async move { this.create_in(tx, q, rec, key, now).await })
+                    })
+                    .await
+            }
+        }
+    }
+
+    /// Validates `new` and builds its insert (to be closed by `audit::close_inline`), its
+    /// audit record and its idempotency key. Writes nothing.
+    fn insert_statement(
+        &self,
+        new: NewInteraction,
+        now: DateTime<Utc>,
+    ) -> Result<(Sql, AuditRecord<'static>, Option<String>)> {
         check_fields(
             Some(&new.title),
             Some(&new.interaction_type),
@@ -141,7 +173,6 @@ impl SiteSession {
         let start = validate::instant("start_datetime", &new.start, tz)?;
         let end = validate::instant("end_datetime", &new.end, tz)?;
         validate::range(start, end)?;
-        let now = self.store.now();
         let changes = json!({
             "title": new.title, "type": new.interaction_type, "lead": new.lead,
             "start_datetime": ts_json(start), "end_datetime": ts_json(end),
@@ -176,25 +207,7 @@ impl SiteSession {
             q.bind(a);
         }
         q.push(", 1) RETURNING ").push(COLUMNS);
-        let rec = self.record("create", changes);
-        let op = self
-            .write_op("create_interaction")
-            .invalidates(Gen::Rows(self.site_id));
-        match new.idempotency_key {
-            None if q.dialect().writes_in_cte() => {
-                // One statement: atomic without BEGIN/COMMIT, one round trip.
-                audit::close_inline(&mut q, now, &rec, "interaction_id", None);
-                Ok(self.store.write_one::<Row>(op, q).await?.into())
-            }
-            key => {
-                let this = self.clone();
-                self.store
-                    .write(op, move |tx| {
-                        Box::pin(async move { this.create_in(tx, q, rec, key, now).await })
-                    })
-                    .await
-            }
-        }
+        Ok((q, self.record("create", changes), new.idempotency_key))
     }
 
     /// The transactional create: claims the idempotency key first (a concurrent create
@@ -593,5 +606,57 @@ impl SiteSession {
             audit::record(tx, rec).await?;
         }
         Ok(row)
+    }
+
+    /// Creates up to [`MAX_CREATE_BATCH`] interactions in this site in one transaction
+    /// (editor or admin): bulk loads and imports, where one transaction per row would
+    /// cost a commit each. Every input is validated before anything is written; the
+    /// first invalid one fails the call with an [`Error::Validation`] whose field names
+    /// its index (`interactions[3].title`). Each row gets its audit row as with
+    /// [`create_interaction`](Self::create_interaction), all with the same `created_at`,
+    /// and idempotency keys work the same; all rows commit together or none does.
+    /// Returns the interactions in input order. More than [`MAX_CREATE_BATCH`] inputs is
+    /// a validation error of `interactions`; none returns an empty list.
+    pub async fn create_interactions(&self, news: Vec<NewInteraction>) -> Result<Vec<Interaction>> {
+        if news.len() > MAX_CREATE_BATCH {
+            return Err(Error::validation(
+                "interactions",
+                format!("at most {MAX_CREATE_BATCH} per call, got {}", news.len()),
+            ));
+        }
+        self.authorize(Role::Editor, "creating interactions")
+            .await?;
+        if news.is_empty() {
+            return Ok(Vec::new());
+        }
+        let now = self.store.now();
+        let rows = news
+            .into_iter()
+            .enumerate()
+            .map(|(i, new)| {
+                self.insert_statement(new, now).map_err(|e| match e {
+                    Error::Validation { field, message } => Error::Validation {
+                        field: format!("interactions[{i}].{field}"),
+                        message,
+                    },
+                    other => other,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let op = self
+            .write_op("create_interactions")
+            .invalidates(Gen::Rows(self.site_id));
+        let this = self.clone();
+        self.store
+            .write(op, move |tx| {
+                Box::pin(async move {
+                    let mut created = Vec::with_capacity(rows.len());
+                    for (q, rec, key) in rows {
+                        created.push(this.create_in(tx, q, rec, key, now).await?);
+                    }
+                    Ok(created)
+                })
+            })
+            .await
     }
 }

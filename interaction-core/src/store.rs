@@ -292,9 +292,39 @@ impl StoreOptions {
     }
 
     /// Opens the pool, applies migrations if asked, then checks the schema version.
+    ///
+    /// A refused open leaves no file behind: when it fails (an empty database opened
+    /// without `migrate`, a failed migration, ...) on a SQLite file that did not exist
+    /// before, the file it created is removed again (only while it holds no schema, so
+    /// a file another process created and migrated meanwhile stays). Existing files are
+    /// never removed.
     pub async fn connect(self) -> Result<InteractionStore> {
         self.validate()?;
+        #[cfg(feature = "sqlite")]
+        let new_file = crate::backend::new_sqlite_file(self.url.trim());
+        let mut opened = None;
+        let result = self.open(&mut opened).await;
+        #[cfg(feature = "sqlite")]
+        if let (Err(_), Some(file)) = (&result, new_file) {
+            if let Some(db) = opened {
+                db.close();
+                let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+                while db.size() > 0 && tokio::time::Instant::now() < deadline {
+                    tokio::time::sleep(Duration::from_millis(2)).await;
+                }
+            }
+            file.remove_if_empty();
+        }
+        #[cfg(not(feature = "sqlite"))]
+        drop(opened);
+        result
+    }
+
+    /// [`connect`](Self::connect) without the clean-up; `opened` gets the pool as soon as
+    /// it is open.
+    async fn open(&self, opened: &mut Option<Db>) -> Result<InteractionStore> {
         let db = Db::open(self.url.trim(), self.limits()).await?;
+        *opened = Some(db.clone());
         #[cfg(feature = "postgres")]
         let cluster = self.cluster(&db).await?;
         let open = |db: Db, cache: Cache| InteractionStore {
@@ -530,12 +560,20 @@ impl InteractionStore {
         migrate::run(self, Some(version)).await
     }
 
+    /// The migrations this library would apply to the database ([`migrate`](Self::migrate)),
+    /// oldest first, each with its SQL for this backend: all of them on an empty
+    /// database, none on an up-to-date one. Reads only; works on a store opened with
+    /// [`StoreOptions::check_schema`]`(false)` at any version.
+    pub async fn pending_migrations(&self) -> Result<Vec<migrate::PendingMigration>> {
+        migrate::pending(self).await
+    }
+
     /// The schema version recorded in the database, `None` for an empty database.
     pub async fn schema_version(&self) -> Result<Option<SchemaVersion>> {
         migrate::current_version(self).await
     }
 
-    /// Checks the database against [`migrate::REQUIRED`]: the same MAJOR and at least the
+    /// Checks the database against [`migrate::required`]: the same MAJOR and at least the
     /// required version. Newer MINOR/PATCH versions are backward-compatible and accepted.
     pub async fn check_schema(&self) -> Result<()> {
         let found = self.schema_version().await?;

@@ -200,6 +200,17 @@ fn open_sqlite(url: &str, limits: &mut Limits) -> Result<Opened> {
     ))
 }
 
+/// The SQLite file an open of `url` would create (see [`sqlite::NewFile`]); `None` for
+/// other URLs and files that exist.
+#[cfg(feature = "sqlite")]
+pub(crate) fn new_sqlite_file(url: &str) -> Option<sqlite::NewFile> {
+    if url.starts_with("sqlite:") {
+        sqlite::NewFile::before_open(url)
+    } else {
+        None
+    }
+}
+
 /// The error for a URL of a backend this build leaves out.
 #[cfg(not(all(feature = "postgres", feature = "sqlite")))]
 fn left_out(backend: Backend) -> Error {

@@ -319,6 +319,73 @@ pub(crate) fn connect_options(url: &str) -> Result<(LiteOptions, Target)> {
     ))
 }
 
+/// A database file that an open is about to create: what a refused open removes again,
+/// so that opening `sqlite://new.db` without `migrate` leaves nothing behind.
+#[derive(Debug)]
+pub(crate) struct NewFile {
+    path: std::path::PathBuf,
+    /// The companion files (`-wal`, `-shm`, `-journal`) absent before the open: only
+    /// those are removed.
+    companions: Vec<std::path::PathBuf>,
+}
+
+impl NewFile {
+    /// `Some` when `url` names a SQLite file that does not exist and may be created
+    /// (not in memory, not `mode=rw`/`ro`).
+    pub(crate) fn before_open(url: &str) -> Option<NewFile> {
+        let (o, _) = connect_options(url).ok()?;
+        if o.memory || !o.flags.contains(OpenFlags::SQLITE_OPEN_CREATE) {
+            return None;
+        }
+        let path = std::path::PathBuf::from(&o.path);
+        if path.exists() {
+            return None;
+        }
+        let companions = ["-wal", "-shm", "-journal"]
+            .iter()
+            .map(|suffix| {
+                let mut p = path.clone().into_os_string();
+                p.push(suffix);
+                std::path::PathBuf::from(p)
+            })
+            .filter(|p| !p.exists())
+            .collect();
+        Some(NewFile { path, companions })
+    }
+
+    /// Removes the file (and the companions it got) if it still holds no schema object:
+    /// another process that created and filled the same file meanwhile keeps it. Call
+    /// once every connection of the failed open is closed.
+    pub(crate) fn remove_if_empty(&self) {
+        let empty = match Connection::open_with_flags(&self.path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        {
+            Ok(c) => c
+                .query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+                    r.get::<_, i64>(0)
+                })
+                .is_ok_and(|n| n == 0),
+            // Not there (never created) or not a database we can read: leave it.
+            Err(_) => false,
+        };
+        if !empty {
+            return;
+        }
+        for p in std::iter::once(&self.path).chain(&self.companions) {
+            match std::fs::remove_file(p) {
+                Ok(()) => {
+                    tracing::debug!(file = %p.display(), "removed the file of a refused open")
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => tracing::warn!(
+                    file = %p.display(),
+                    error = %e,
+                    "could not remove the file of a refused open"
+                ),
+            }
+        }
+    }
+}
+
 /// Monotonic nanoseconds since the first use, for deadlines shared with the progress
 /// handler through an atomic.
 fn now_ns() -> u64 {

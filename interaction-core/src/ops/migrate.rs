@@ -110,6 +110,41 @@ const MIGRATIONS: &[Migration] = &[
     },
 ];
 
+/// One of this library's migrations, as [`InteractionStore::pending_migrations`] and
+/// [`migrations`] list it: what `interactions migrate --dry-run` prints for review.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingMigration {
+    /// Its number (`0004_lifecycle.sql` is 4), recorded in `schema_migrations`.
+    pub id: i32,
+    /// Its name (`lifecycle`).
+    pub name: String,
+    /// The schema version the database is at once it is applied.
+    pub version: SchemaVersion,
+    /// The SQL script it runs, for the backend it was listed for.
+    pub sql: String,
+}
+
+impl PendingMigration {
+    fn of(m: &Migration, backend: Backend) -> Self {
+        PendingMigration {
+            id: m.id,
+            name: m.name.to_string(),
+            version: m.version,
+            sql: m.sql(backend).to_string(),
+        }
+    }
+}
+
+/// Every migration of this library for `backend`, oldest first: what an empty database
+/// of that engine would apply (the [`InteractionStore::pending_migrations`] of a
+/// database that does not exist yet).
+pub fn migrations(backend: Backend) -> Vec<PendingMigration> {
+    MIGRATIONS
+        .iter()
+        .map(|m| PendingMigration::of(m, backend))
+        .collect()
+}
+
 /// The schema version this library requires: that of its newest migration.
 pub fn required() -> SchemaVersion {
     MIGRATIONS.last().expect("at least one migration").version
@@ -146,6 +181,28 @@ pub(crate) async fn current_version(store: &InteractionStore) -> Result<Option<S
         }),
         None => Ok(None),
     }
+}
+
+/// The migrations not yet applied to the store's database, oldest first.
+pub(crate) async fn pending(store: &InteractionStore) -> Result<Vec<PendingMigration>> {
+    let op = Op::new("pending_migrations");
+    let backend = store.backend();
+    let exists = backend.dialect().table_exists("schema_migrations");
+    let applied: Vec<(i32,)> = if store
+        .read_opt::<(i32,)>(op.clone(), Fresh::Latest, exists)
+        .await?
+        .is_some()
+    {
+        let q = store.sql("SELECT migration_id FROM schema_migrations ORDER BY migration_id");
+        store.read_all(op, Fresh::Latest, q).await?
+    } else {
+        Vec::new()
+    };
+    Ok(MIGRATIONS
+        .iter()
+        .filter(|m| !applied.iter().any(|(id,)| *id == m.id))
+        .map(|m| PendingMigration::of(m, backend))
+        .collect())
 }
 
 /// Applies pending migrations up to `target` (all when `None`) in one transaction,
@@ -290,6 +347,26 @@ mod tests {
         assert!(compatible(v("1.1.3"), v("1.1.0")));
         assert!(!compatible(v("1.0.0"), v("1.1.0")), "behind: migrate first");
         assert!(!compatible(v("2.0.0"), v("1.1.0")), "another MAJOR");
+    }
+
+    #[test]
+    fn every_backend_lists_every_migration_with_its_own_sql() {
+        for backend in [Backend::Postgres, Backend::Sqlite] {
+            let all = migrations(backend);
+            assert_eq!(all.len(), MIGRATIONS.len());
+            assert_eq!(all.last().unwrap().version, required());
+            for (p, m) in all.iter().zip(MIGRATIONS) {
+                assert_eq!(
+                    (p.id, p.name.as_str(), p.version),
+                    (m.id, m.name, m.version)
+                );
+                assert_eq!(p.sql, m.sql(backend));
+            }
+        }
+        assert_ne!(
+            migrations(Backend::Postgres)[0].sql,
+            migrations(Backend::Sqlite)[0].sql
+        );
     }
 
     #[test]

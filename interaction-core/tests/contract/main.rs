@@ -19,6 +19,7 @@ mod faults_support;
 mod finder;
 mod isolation;
 mod lifecycle;
+mod operator;
 #[cfg(feature = "postgres-tests")]
 mod postgres_only;
 mod privacy;

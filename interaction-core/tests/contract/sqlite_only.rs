@@ -40,6 +40,72 @@ async fn a_file_from_an_older_schema_is_refused() {
     assert_eq!(e.kind(), ErrorKind::SchemaVersion);
 }
 
+/// Opening a file that does not exist without `migrate` is refused, and leaves no file
+/// (nor -wal/-shm) behind; files that existed before a refused open are never removed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_open_leaves_no_file_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let listing = || {
+        let mut v: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    let url = format!("sqlite://{}", dir.path().join("new.db").display());
+    let e = InteractionStore::connect(&url).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::SchemaVersion);
+    assert_eq!(
+        listing(),
+        Vec::<String>::new(),
+        "the refused open left files"
+    );
+    // The same with a pool kept warm (min_connections) and a refused `mode=rw`.
+    let e = StoreOptions::new(&url)
+        .min_connections(4)
+        .connect()
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::SchemaVersion);
+    assert!(InteractionStore::connect(&format!("{url}?mode=rw"))
+        .await
+        .is_err());
+    assert_eq!(listing(), Vec::<String>::new());
+    // check_schema(false) opens it (operator tools), migrate creates it for good.
+    let store = StoreOptions::new(&url)
+        .check_schema(false)
+        .connect()
+        .await
+        .unwrap();
+    store.close().await;
+    assert!(listing().contains(&"new.db".to_string()));
+    // Now it exists (empty): a refused open keeps it.
+    let e = InteractionStore::connect(&url).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::SchemaVersion);
+    assert!(
+        listing().contains(&"new.db".to_string()),
+        "an existing file was removed"
+    );
+    // An existing empty (0-byte) file is kept too.
+    let empty = dir.path().join("empty.db");
+    std::fs::write(&empty, b"").unwrap();
+    let e = InteractionStore::connect(&format!("sqlite://{}", empty.display()))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::SchemaVersion);
+    assert!(empty.exists());
+    // An open that succeeds on a new file keeps it.
+    let kept = dir.path().join("kept.db");
+    let store = StoreOptions::new(format!("sqlite://{}", kept.display()))
+        .migrate(true)
+        .connect()
+        .await
+        .unwrap();
+    store.close().await;
+    assert!(kept.exists());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_memory_databases_work() {
     let store = StoreOptions::new("sqlite::memory:")
