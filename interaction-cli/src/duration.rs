@@ -1,8 +1,5 @@
 //! Ages on the command line (`archive --older-than 2y`): a whole number and a unit.
 
-// Used by the `archive` command once it is wired (see commands/mod.rs); tested now.
-#![allow(dead_code)]
-
 use std::time::Duration;
 
 const HOUR: u64 = 3600;

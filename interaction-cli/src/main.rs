@@ -13,13 +13,15 @@ mod commands;
 mod duration;
 mod output;
 
-use commands::{create_admin, list_users, migrate, seed, status};
+use commands::{
+    anonymize_user, archive, create_admin, list_users, migrate, purge, seed, status, verify,
+};
 
 /// The default database when neither `--database-url` nor `DATABASE_URL` is given.
 const DEFAULT_URL: &str = interaction_core::DEFAULT_URL;
 
-/// Operate an interaction-store database: migrate it, read its status, create the first
-/// admin, seed demo data.
+/// Operate an interaction-store database: migrate it, read its status, verify it, archive
+/// and purge by the retention rules, erase a user, create the first admin, seed demo data.
 ///
 /// The database is `--database-url`, else the `DATABASE_URL` environment variable, else
 /// `sqlite://interactions.db`. Exit codes: 0 ok, 1 a problem found or an operation
@@ -62,8 +64,16 @@ enum Command {
     Seed(seed::Args),
     /// List every user, active or not, by id
     ListUsers(list_users::Args),
-    // To wire once their core APIs land (see commands/mod.rs): Verify, Archive, Purge,
-    // AnonymizeUser.
+    /// Integrity report: schema version, migration checksums, row counts, orphan checks
+    /// and a content checksum per table (exit 1 on a problem)
+    Verify(verify::Args),
+    /// Move interactions inactive for longer than --older-than (default 2 years) to the
+    /// archive, in batches checked by count and checksum
+    Archive(archive::Args),
+    /// Apply the retention rules: delete or anonymise what is past its period
+    Purge(purge::Args),
+    /// Erase a user's name and email everywhere (the right to be forgotten); needs --yes
+    AnonymizeUser(anonymize_user::Args),
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -79,6 +89,10 @@ async fn main() -> ExitCode {
         Command::CreateAdmin(a) => create_admin::run(&target, a).await,
         Command::Seed(a) => seed::run(&target, a).await,
         Command::ListUsers(a) => list_users::run(&target, a).await,
+        Command::Verify(a) => verify::run(&target, a).await,
+        Command::Archive(a) => archive::run(&target, a).await,
+        Command::Purge(a) => purge::run(&target, a).await,
+        Command::AnonymizeUser(a) => anonymize_user::run(&target, a).await,
     };
     match result {
         Ok(code) => code,

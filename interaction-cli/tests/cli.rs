@@ -325,6 +325,154 @@ fn main_flow(url: &str, fresh_sqlite_file: Option<&Path>) {
     assert!(users.iter().all(|u| u.get("password_hash").is_none()));
     let r = run(url, &["list-users"]);
     assert!(last_line(&r.stdout).starts_with(&format!("list-users: {} users", users.len())));
+    lifecycle_flow(url, users[1]["id"].as_i64().unwrap());
+}
+
+/// The counts `status --json` reports.
+fn counts_of(url: &str) -> serde_json::Value {
+    let r = run(url, &["status", "--json"]);
+    serde_json::from_str::<serde_json::Value>(&r.stdout).unwrap()["counts"].clone()
+}
+
+/// verify, archive, purge and anonymize-user on a seeded database.
+fn lifecycle_flow(url: &str, user_id: i64) {
+    let json = |r: &Run| -> serde_json::Value {
+        serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.stdout))
+    };
+    let r = run(url, &["verify"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(last_line(&r.stdout), "verify: ok");
+    let r = run(url, &["verify", "--json"]);
+    let doc = json(&r);
+    assert_eq!(doc["problems"].as_array().unwrap().len(), 0);
+    assert!(doc["tables"].as_array().unwrap().len() >= 12);
+    // Archive: the dry run counts, changes nothing; the run moves exactly that.
+    let before = counts_of(url);
+    let r = run(url, &["archive", "--dry-run", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let would = json(&r)["moved"].as_u64().unwrap();
+    assert!(
+        would > 0,
+        "five years of seeded data has rows older than two years"
+    );
+    assert!(
+        r.stderr.contains("dry run, nothing changed"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(counts_of(url)["archived"], 0);
+    let r = run(url, &["archive", "--older-than", "2y"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        last_line(&r.stdout).starts_with(&format!("archive: moved {would} interaction")),
+        "{}",
+        r.stdout
+    );
+    let after = counts_of(url);
+    assert_eq!(after["archived"].as_u64().unwrap(), would);
+    assert_eq!(
+        after["live"].as_u64().unwrap() + would,
+        before["live"].as_u64().unwrap()
+    );
+    for bad in ["2 years", "0d", "-1y", "y"] {
+        let r = run(url, &["archive", "--older-than", bad]);
+        assert_ne!(r.code, 0, "{bad}");
+        assert!(r.stderr.starts_with("error:"), "{}", r.stderr);
+    }
+    // Purge: the dry run says what the purge then does.
+    let r = run(url, &["purge", "--dry-run", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let total: u64 = json(&r)["outcomes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["rows"].as_u64().unwrap())
+        .sum();
+    let r = run(url, &["purge"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        last_line(&r.stdout).starts_with(&format!("purge: {total} row")),
+        "{}",
+        r.stdout
+    );
+    // Anonymise: refused without --yes (usage), then done; an unknown id is one line.
+    let id = user_id.to_string();
+    let r = run(url, &["anonymize-user", &id]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("--yes"), "{}", r.stderr);
+    let r = run(url, &["anonymize-user", &id, "--yes"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains(&format!("deleted-user-{id}")),
+        "{}",
+        r.stdout
+    );
+    let r = run(url, &["anonymize-user", "999999", "--yes"]);
+    assert_eq!(r.code, 1);
+    assert_eq!(r.stderr.trim(), "error: user 999999 not found");
+    let r = run(url, &["verify"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+}
+
+/// An archival run killed (SIGKILL) part-way and rerun: nothing lost, nothing twice.
+#[test]
+fn an_archive_killed_mid_run_and_rerun_loses_nothing() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_url(dir.path(), "kill.db");
+    assert_eq!(run(&url, &["migrate"]).code, 0);
+    let r = run(
+        &url,
+        &[
+            "seed",
+            "--sites",
+            "3",
+            "--interactions",
+            "4000",
+            "--seed",
+            "3",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let before = counts_of(&url);
+    let dry = run(&url, &["archive", "--dry-run", "--json"]);
+    let would = serde_json::from_str::<serde_json::Value>(&dry.stdout).unwrap()["moved"]
+        .as_u64()
+        .unwrap();
+    assert!(would > 1000, "several batches to interrupt: {would}");
+    let mut child = bin()
+        .args(["--database-url", &url, "archive"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The first progress line comes after the first committed batch: kill there.
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let first = lines.next().expect("a progress line").unwrap();
+    assert!(first.starts_with("archive: "), "{first}");
+    child.kill().unwrap();
+    let status = child.wait().unwrap();
+    assert!(!status.success(), "killed before it finished");
+    let mid = counts_of(&url);
+    let archived = mid["archived"].as_u64().unwrap();
+    assert!(archived > 0 && archived < would, "{mid}");
+    assert_eq!(
+        mid["live"].as_u64().unwrap() + archived,
+        before["live"].as_u64().unwrap(),
+        "every interaction in exactly one table"
+    );
+    assert_eq!(run(&url, &["verify"]).code, 0);
+    let r = run(&url, &["archive"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        last_line(&r.stdout).starts_with(&format!("archive: moved {} ", would - archived)),
+        "{}",
+        r.stdout
+    );
+    let end = counts_of(&url);
+    assert_eq!(end["archived"].as_u64().unwrap(), would);
+    assert_eq!(end["deleted"], before["deleted"]);
+    assert_eq!(run(&url, &["verify"]).code, 0);
 }
 
 #[test]
@@ -551,7 +699,12 @@ fn the_readme_walk_through_runs() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(stdout.contains("migrate: applied 4 migrations"), "{stdout}");
-    assert!(last_line(&stdout).starts_with("list-users: "), "{stdout}");
+    assert!(stdout.contains("\nlist-users: "), "{stdout}");
+    assert!(stdout.contains("\nverify: ok"), "{stdout}");
+    assert!(
+        last_line(&stdout).starts_with("anonymize-user: user 2 is now deleted-user-2"),
+        "{stdout}"
+    );
     let review = std::fs::read_to_string(dir.path().join("review.sql")).unwrap();
     assert!(review.contains("CREATE TABLE"));
     assert!(dir.path().join("demo.db").exists());

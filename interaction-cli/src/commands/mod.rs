@@ -1,15 +1,5 @@
 //! One module per command, each with its clap `Args` and `run`.
 //!
-//! To wire once their core APIs land (issue 10), each as a module here and a variant of
-//! `Command` in main.rs:
-//! - `verify [--json]`: `store.verify()` → `IntegrityReport`; print it, exit 1 unless
-//!   `report.ok()`;
-//! - `archive [--older-than 2y] [--dry-run]`: `--older-than` parsed by
-//!   [`crate::duration::parse_age`] (a clap `value_parser`), then
-//!   `store.archive(older_than, dry_run)` → `ArchiveReport`;
-//! - `purge [--dry-run]`: `store.purge(dry_run)` → `PurgeReport`;
-//! - `anonymize-user ID`: `store.anonymize_user(id)` → `User`.
-//!
 //! Each opens the store with [`Target::open`] (schema checked) and ends with a one-line
 //! summary, like the commands below.
 
@@ -17,12 +7,16 @@ use interaction_core::{InteractionStore, StoreOptions};
 
 use crate::output::Failure;
 
+pub mod anonymize_user;
+pub mod archive;
 pub mod create_admin;
 pub mod list_users;
 pub mod migrate;
+pub mod purge;
 pub mod seed;
 mod seed_data;
 pub mod status;
+pub mod verify;
 
 /// The database a command works on.
 #[derive(Debug, Clone)]
