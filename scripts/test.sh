@@ -284,6 +284,7 @@ else
     run_step "cargo test" cargo test --workspace ${EXCLUDES[@]+"${EXCLUDES[@]}"} "${FEATURES[@]}"
 fi
 run_step "cargo doctests" cargo test --workspace ${EXCLUDES[@]+"${EXCLUDES[@]}"} --doc
+run_step "rustdoc (broken links are errors)" env RUSTDOCFLAGS="-D warnings" cargo doc -p interaction-core --no-deps
 # Each backend alone (cargo features `sqlite` / `postgres`): it builds lint-clean, its half
 # of the contract suite passes (the topology and pgBouncer runs, which kill and pause shared
 # servers, ran once above), and the other engine's driver is not in its tree.

@@ -187,7 +187,7 @@ pub struct NewInteraction {
     /// may have committed; retried with the same key in the same site within 24 hours
     /// ([`IDEMPOTENCY_WINDOW`](crate::interactions::IDEMPOTENCY_WINDOW)), it returns the
     /// interaction the first call created, with no second row and no second audit row.
-    /// The same key with other content is [`Error::Conflict`](crate::Error::Conflict).
+    /// The same key with other content is [`Error::Conflict`].
     pub idempotency_key: Option<String>,
 }
 
