@@ -11,9 +11,8 @@ use crate::errors::IntoJs;
 use crate::lifecycle::Clock;
 use crate::session::SiteSession;
 use crate::types::{
-    AccessLogEntry, ArchiveOptions, ArchiveReport, CacheStats, ConnectOptions, Counts,
-    LoginToken, PurgeOptions, PurgeReport, ReplicaStatus, RetentionPolicy, SchemaVersion, Site,
-    User, UserSite,
+    AccessLogEntry, ArchiveOptions, ArchiveReport, CacheStats, ConnectOptions, Counts, LoginToken,
+    PurgeOptions, PurgeReport, ReplicaStatus, RetentionPolicy, SchemaVersion, Site, User, UserSite,
 };
 
 /// The entry point: a handle on a connection pool. Open one per process and share it;
@@ -28,12 +27,32 @@ pub struct InteractionStore {
 fn retention(r: RetentionPolicy) -> napi::Result<CoreRetention> {
     let mut p = CoreRetention::default();
     let periods = [
-        ("deleted_interactions", r.deleted_interactions_ms, &mut p.deleted_interactions),
-        ("archived_interactions", r.archived_interactions_ms, &mut p.archived_interactions),
-        ("access_attempts", r.access_attempts_ms, &mut p.access_attempts),
+        (
+            "deleted_interactions",
+            r.deleted_interactions_ms,
+            &mut p.deleted_interactions,
+        ),
+        (
+            "archived_interactions",
+            r.archived_interactions_ms,
+            &mut p.archived_interactions,
+        ),
+        (
+            "access_attempts",
+            r.access_attempts_ms,
+            &mut p.access_attempts,
+        ),
         ("user_activity", r.user_activity_ms, &mut p.user_activity),
-        ("authentication_logs", r.authentication_logs_ms, &mut p.authentication_logs),
-        ("data_modifications", r.data_modifications_ms, &mut p.data_modifications),
+        (
+            "authentication_logs",
+            r.authentication_logs_ms,
+            &mut p.authentication_logs,
+        ),
+        (
+            "data_modifications",
+            r.data_modifications_ms,
+            &mut p.data_modifications,
+        ),
         ("admin_actions", r.admin_actions_ms, &mut p.admin_actions),
         ("schema_changes", r.schema_changes_ms, &mut p.schema_changes),
     ];
@@ -421,7 +440,11 @@ impl InteractionStore {
     /// interrupted and rerun. `dryRun`: count, change nothing.
     #[napi]
     pub async fn purge(&self, options: Option<PurgeOptions>) -> napi::Result<PurgeReport> {
-        let dry_run = options.unwrap_or_default().dry_run.flatten().unwrap_or(false);
+        let dry_run = options
+            .unwrap_or_default()
+            .dry_run
+            .flatten()
+            .unwrap_or(false);
         Ok(self.inner.purge(dry_run).await.js()?.into())
     }
 

@@ -3,7 +3,9 @@
 // archived rows, read-only archived interactions, unarchive), retention purges, counts, and
 // bad inputs; on every backend (SQLite temp files and PostgreSQL).
 const assert = require('node:assert/strict')
-const { describe, test, before, after } = require('node:test')
+const fs = require('node:fs')
+const path = require('node:path')
+const { describe, test, after } = require('node:test')
 const lib = require('interaction-store')
 const { Clock, InteractionStore, InteractionStoreError, ErrorCode } = lib
 const { backends, newInteraction, rejects, uniqueName, PASSWORD } = require('./helpers')
@@ -21,6 +23,8 @@ const POLICIES = [
   'admin_actions',
   'schema_changes',
 ]
+
+const PKG_DIR = path.dirname(require.resolve('interaction-store'))
 
 const rows = (report) => Object.fromEntries(report.outcomes.map((o) => [o.policy, o.rows]))
 const titles = (page) => page.items.map((i) => i.title).sort()
@@ -241,6 +245,20 @@ for (const backend of backends) {
       await rejects(InteractionStore.connect(url, { clock: START }), 'VALIDATION', 'clock')
       await rejects(InteractionStore.connect(url, { clock: { now: () => START } }), 'VALIDATION', 'clock')
       await rejects(InteractionStore.connect(url, { accessLogging: 'yes' }), 'VALIDATION', 'access_logging')
+    })
+
+    test("the README's data-lifecycle example, as written, runs", async () => {
+      // The README ships in the package: its block, on the test's database.
+      const readme = fs.readFileSync(path.join(PKG_DIR, 'README.md'), 'utf8')
+      const code = /^## Data lifecycle\n\n```js\n([\s\S]*?)^```/m.exec(readme)[1]
+      assert.match(code, /'sqlite:\/\/lifecycle.db'/)
+      const runnable = code.replaceAll("'sqlite://lifecycle.db'", JSON.stringify(newDatabase()))
+      const logged = []
+      const AsyncFunction = (async () => {}).constructor
+      await new AsyncFunction('InteractionStore', 'Clock', 'console', runnable)(InteractionStore, Clock, {
+        log: (...a) => logged.push(a.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))).join(' ')),
+      })
+      assert.deepEqual(logged, ['1', 'ARCHIVED', '1', JSON.stringify({ users: 1, sites: 1, live: 0, deleted: 0, archived: 0 })])
     })
   })
 }

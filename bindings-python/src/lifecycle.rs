@@ -53,7 +53,9 @@ impl Clock {
     /// it.
     #[staticmethod]
     fn manual(start: &Bound<'_, PyAny>) -> PyResult<Self> {
-        Ok(Clock::new(core::Clock::manual(clock_instant("start", start)?)))
+        Ok(Clock::new(core::Clock::manual(clock_instant(
+            "start", start,
+        )?)))
     }
 
     /// Whether this is a manual clock.
@@ -110,6 +112,7 @@ macro_rules! retention_policy {
         #[pymethods]
         impl RetentionPolicy {
             #[new]
+            #[allow(clippy::too_many_arguments)]
             #[pyo3(signature = (*, $($field = None),*))]
             fn new($($field: Option<&Bound<'_, PyAny>>),*) -> PyResult<Self> {
                 let mut inner = core::RetentionPolicy::default();

@@ -12,6 +12,7 @@ import pytest
 
 import interaction_store as ist
 from conftest import PASSWORD, create, make_world
+from test_cache import REPO, readme_block
 
 START = datetime(2020, 1, 1, 9, 0, tzinfo=timezone.utc)
 YEAR = timedelta(days=365)
@@ -262,3 +263,26 @@ def test_async_lifecycle(url: str) -> None:
             await store.close()
 
     asyncio.run(main())
+
+
+def test_readme_lifecycle_example_runs(url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """The README's data-lifecycle block, as written, on the test's database."""
+    code = readme_block(REPO / "bindings-python" / "README.md", "## Data lifecycle", "python")
+    assert '"sqlite://lifecycle.db"' in code
+    code = code.replace('"sqlite://lifecycle.db"', repr(url))
+    capsys.readouterr()
+    exec(compile(code, "README.md#data-lifecycle", "exec"), {"ist": ist})
+    assert capsys.readouterr().out.splitlines() == [
+        "1", "1", "Counts(users=1, sites=1, live=0, deleted=0, archived=0)"]
+
+
+def test_root_readme_carries_the_bindings_lifecycle_examples() -> None:
+    """The top-level README's API tours repeat the bindings' data-lifecycle blocks (run
+    above and by the Node suite): they must not drift."""
+    root = (REPO / "README.md").read_text(encoding="utf-8")
+    for path, lang in (
+        (REPO / "bindings-python" / "README.md", "python"),
+        (REPO / "bindings-node" / "README.md", "js"),
+    ):
+        block = f"```{lang}\n" + readme_block(path, "## Data lifecycle", lang) + "```"
+        assert block in root, f"README.md: the {lang} lifecycle example differs from {path.name}'s"
