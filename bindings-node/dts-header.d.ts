@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'PERMISSION_DENIED'
   | 'AUTHENTICATION_FAILED'
   | 'CONFLICT'
+  | 'ARCHIVED'
   | 'SCHEMA_VERSION'
   | 'UNAVAILABLE'
   | 'TIMEOUT'
@@ -77,6 +78,13 @@ export declare class Finder implements AsyncIterable<Interaction> {
   createdBy(userId: number): Finder
   /** Include soft-deleted interactions (admin only). Default `true` when called. */
   includeDeleted(yes?: boolean): Finder
+  /**
+   * Also return archived interactions (read-only, with `archivedAt` set), in the same pages
+   * and order as live ones. Default `true` when called.
+   */
+  includeArchived(yes?: boolean): Finder
+  /** Return archived interactions only. Default `true` when called. */
+  archivedOnly(yes?: boolean): Finder
   /** Order; default `start_desc`. */
   sort(sort: Sort): Finder
   /** Page size, 1–500; default 50. */

@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'PERMISSION_DENIED'
   | 'AUTHENTICATION_FAILED'
   | 'CONFLICT'
+  | 'ARCHIVED'
   | 'SCHEMA_VERSION'
   | 'UNAVAILABLE'
   | 'TIMEOUT'
@@ -77,6 +78,13 @@ export declare class Finder implements AsyncIterable<Interaction> {
   createdBy(userId: number): Finder
   /** Include soft-deleted interactions (admin only). Default `true` when called. */
   includeDeleted(yes?: boolean): Finder
+  /**
+   * Also return archived interactions (read-only, with `archivedAt` set), in the same pages
+   * and order as live ones. Default `true` when called.
+   */
+  includeArchived(yes?: boolean): Finder
+  /** Return archived interactions only. Default `true` when called. */
+  archivedOnly(yes?: boolean): Finder
   /** Order; default `start_desc`. */
   sort(sort: Sort): Finder
   /** Page size, 1–500; default 50. */
@@ -114,6 +122,38 @@ export interface SiteSession {
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
 /**
+ * Where a store reads the current time: the system clock (the default) or a manual clock
+ * that only moves when told to (tests, demos, data generators). Every timestamp the store
+ * writes or compares (creation, deletion, token expiry, archival and retention cut-offs)
+ * comes from it. Copies share the time: advance a manual clock passed as
+ * `connect(url, { clock })` and every call of that store sees it (`store.clock` is the
+ * same clock).
+ */
+export declare class Clock {
+  /** The system clock (UTC). */
+  static system(): Clock
+  /**
+   * A clock that reads `start` (a `Date` or an ISO-8601 string with an offset) until
+   * `set()` or `advance()` moves it.
+   */
+  static manual(start: Date | string): Clock
+  /** Whether this is a manual clock. */
+  get isManual(): boolean
+  /** The current time (a `Date`: millisecond precision; the store keeps microseconds). */
+  now(): Date
+  /**
+   * Sets a manual clock to `t` (it may go backwards, like a corrected system clock). On
+   * the system clock: `VALIDATION` (field `clock`).
+   */
+  set(t: Date | string): void
+  /**
+   * Moves a manual clock forward by `ms` milliseconds (a non-negative integer). On the
+   * system clock: `VALIDATION` (field `clock`).
+   */
+  advance(ms: number): void
+}
+
+/**
  * The entry point: a handle on a connection pool. Open one per process and share it;
  * call `close()` when done.
  */
@@ -127,6 +167,8 @@ export declare class InteractionStore {
   get backend(): 'postgres' | 'sqlite'
   /** True after `close()`. */
   get isClosed(): boolean
+  /** The store's clock (`connect(url, { clock })`, else the system clock). No I/O. */
+  get clock(): Clock
   /**
    * Hits and misses of each cache since the store opened, and whether Redis is
    * reachable. No I/O: returns at once (not a promise).
@@ -197,6 +239,31 @@ export declare class InteractionStore {
    */
   sessionForUser(userId: number, siteId: number, consistencyToken?: string | undefined | null): Promise<SiteSession>
   /**
+   * Moves interactions that have not changed for `olderThanMs` (default two years) and
+   * are not soft-deleted to the archive, in batches of 500, each checked by count and
+   * checksum before it commits. Archived interactions are read-only (a change rejects
+   * with `ARCHIVED`), found by the Finder only with `includeArchived()` /
+   * `archivedOnly()`, and deleted by `purge()` after the retention period. `dryRun`:
+   * count what would move, change nothing. Safe to interrupt and rerun, and to run while
+   * the application writes.
+   */
+  archive(options?: ArchiveOptions | undefined | null): Promise<ArchiveReport>
+  /**
+   * Applies the retention rules (`connect(url, { retention })`) at the store clock's
+   * time: deletes soft-deleted interactions past `deletedInteractionsMs`, archived ones
+   * past `archivedInteractionsMs`, access attempts, authentication logs and audit rows
+   * past their periods, anonymises login records past `userActivityMs`, and removes
+   * expired or revoked login tokens and expired idempotency keys. Works in batches of
+   * 1000 rows, each its own transaction with an audit tombstone, so it can be
+   * interrupted and rerun. `dryRun`: count, change nothing.
+   */
+  purge(options?: PurgeOptions | undefined | null): Promise<PurgeReport>
+  /**
+   * How many users, sites and live, deleted and archived interactions the database
+   * holds (tables an older schema lacks count as empty).
+   */
+  counts(): Promise<Counts>
+  /**
    * Closes the pool: waits for calls in flight; every later call rejects with
    * `UNAVAILABLE`. A process whose store is closed exits on its own.
    */
@@ -242,6 +309,12 @@ export declare class SiteSession {
   deleteInteraction(id: number, expectedVersion?: number | undefined | null): Promise<void>
   /** Restores a soft-deleted interaction (admin only). */
   restoreInteraction(id: number): Promise<Interaction>
+  /**
+   * Brings an archived interaction back to the live table (admin only): it becomes
+   * editable again, its version goes up by one and its last change is now (so the next
+   * archival run leaves it alone).
+   */
+  unarchiveInteraction(id: number): Promise<Interaction>
   /** Gives a user a role at this site (admin only). */
   setMemberRole(userId: number, roleName: Role): Promise<void>
   /** Removes a user from this site (admin only). */
@@ -272,6 +345,39 @@ export interface AccessLogEntry {
   action: string
   /** Whether it succeeded. */
   success: boolean
+}
+
+/** Options of `archive`. `null` is the same as absent. */
+export interface ArchiveOptions {
+  /**
+   * Archive interactions that have not changed (update, else creation) for this many
+   * milliseconds: between one hour and 100 years. Default two years (63072000000).
+   */
+  olderThanMs?: number | null
+  /** Count what would move, change nothing. Default `false`. */
+  dryRun?: boolean | null
+}
+
+/** What an archival run did (or, in a dry run, would do): `store.archive()`. */
+export interface ArchiveReport {
+  /** Nothing was moved: the counts say what a real run would move now. */
+  dryRun: boolean
+  /** Interactions whose last change (update, else creation) is older than this moved. */
+  cutoff: Date
+  /** Interactions moved (would move, in a dry run). */
+  moved: number
+  /** Moved per site id: `{ [siteId]: count }`. */
+  sites: Record<string, number>
+  /** Transactions committed (would commit). */
+  batches: number
+  /** Candidates left live: an edit held them or made them active again during the run. */
+  skipped: number
+  /**
+   * SHA-256 over the content of every moved interaction, in the order moved (hex; empty
+   * when nothing moved or in a dry run). Each batch compared it with the archived copies
+   * before it committed.
+   */
+  checksum: string
 }
 
 /** A row of the audit trail. */
@@ -460,6 +566,40 @@ export interface ConnectOptions {
    * Default `false`.
    */
   behindPgbouncer?: boolean
+  /**
+   * The source of every timestamp the store writes or compares (creation, deletion,
+   * token expiry, archival and retention cut-offs). A `Clock.manual(...)` makes
+   * archival, retention and expiry testable without waiting. Default `Clock.system()`.
+   */
+  clock?: Clock
+  /**
+   * How long each kind of data is kept, applied by `purge()`; an absent period keeps
+   * its default. Each is checked when the store opens (between one hour and 100 years,
+   * else `VALIDATION` with field `retention.<name>`, e.g. `retention.deleted_interactions`).
+   */
+  retention?: RetentionPolicy
+  /**
+   * Record every read of interactions (a get or a Finder page) in the access log: who,
+   * which site and resource, and the outcome. Costs one insert per read. Default `false`.
+   */
+  accessLogging?: boolean
+}
+
+/**
+ * How many users, sites and live, deleted and archived interactions the database holds:
+ * `store.counts()`.
+ */
+export interface Counts {
+  /** Users, active or not. */
+  users: number
+  /** Sites, active or not. */
+  sites: number
+  /** Interactions neither deleted nor archived. */
+  live: number
+  /** Soft-deleted interactions (not yet purged). */
+  deleted: number
+  /** Archived interactions. */
+  archived: number
 }
 
 /** An interval for the Finder's `dateRange`. */
@@ -497,6 +637,13 @@ export interface FindOptions {
   createdBy?: number | null
   /** Include soft-deleted interactions (admin only). */
   includeDeleted?: boolean | null
+  /**
+   * Also return archived interactions (read-only, with `archivedAt` set), in the same
+   * pages and order as live ones.
+   */
+  includeArchived?: boolean | null
+  /** Return archived interactions only. */
+  archivedOnly?: boolean | null
   /** Order; default `start_desc`. `relevance` needs `text`. */
   sort?: Sort | null
   /** Page size, 1–500; default 50. */
@@ -546,6 +693,12 @@ export interface Interaction {
    * `expectedVersion` to refuse a stale write with `CONFLICT`.
    */
   version: number
+  /**
+   * When it was archived; `null` for a live interaction. Archived interactions are
+   * read-only (a change rejects with `ARCHIVED`) and found by the Finder only with
+   * `includeArchived()` / `archivedOnly()`.
+   */
+  archivedAt: Date | null
 }
 
 /**
@@ -646,6 +799,41 @@ export interface Page {
   nextCursor: string | null
 }
 
+/** Options of `purge`. `null` is the same as absent. */
+export interface PurgeOptions {
+  /** Count what would be purged, change nothing. Default `false`. */
+  dryRun?: boolean | null
+}
+
+/** What one retention rule did (or would do) in a `PurgeReport`. */
+export interface PurgeOutcome {
+  /**
+   * The rule: a `RetentionPolicy` field in snake_case without `Ms`
+   * (`deleted_interactions`, ...), `expired_tokens` or `expired_idempotency_keys`.
+   */
+  policy: string
+  /** The table it applies to. */
+  table: string
+  /** `delete`, or `anonymise` (personal fields removed, the row kept). */
+  action: 'delete' | 'anonymise'
+  /** Rows older than this were affected. */
+  cutoff: Date
+  /** Rows affected (would be, in a dry run). */
+  rows: number
+}
+
+/** What a purge did (or would do): `store.purge()`. */
+export interface PurgeReport {
+  /** Nothing was changed: the counts say what a real purge would do now. */
+  dryRun: boolean
+  /** The store clock's time the cut-offs were computed from. */
+  now: Date
+  /** One entry per rule, in the order applied. */
+  outcomes: Array<PurgeOutcome>
+  /** Rows affected by every rule together. */
+  total: number
+}
+
 /** A configured replica as the health probe last saw it: `store.replicaStatus()`. */
 export interface ReplicaStatus {
   /** `host:port`. */
@@ -656,6 +844,51 @@ export interface ReplicaStatus {
   healthy: boolean
   /** The WAL position it had replayed at the last probe (`0/0` before any). */
   replayed: string
+}
+
+/**
+ * How long each kind of data is kept before `purge()` deletes (or anonymises) it, in
+ * milliseconds (`connect(url, { retention })`). Every field is optional: an absent one
+ * keeps the default (spec §6.1, §6.4).
+ */
+export interface RetentionPolicy {
+  /**
+   * Soft-deleted interactions are deleted for good this long after their deletion (and
+   * can be restored until then). Default 2592000000 (30 days).
+   */
+  deletedInteractionsMs?: number
+  /**
+   * Archived interactions are deleted this long after their archival. Default
+   * 157680000000 (5 years of 365 days).
+   */
+  archivedInteractionsMs?: number
+  /**
+   * Access-log rows of reads and refused calls (access attempts) are deleted after this
+   * long. Default 31536000000 (1 year).
+   */
+  accessAttemptsMs?: number
+  /**
+   * Login and logout records are anonymised (username, user and detail removed; the row
+   * kept for counts) after this long. Default 31536000000 (1 year).
+   */
+  userActivityMs?: number
+  /** Login and logout records are deleted after this long. Default 63072000000 (2 years). */
+  authenticationLogsMs?: number
+  /**
+   * Audit rows of changes to interactions are deleted after this long. Default
+   * 63072000000 (2 years).
+   */
+  dataModificationsMs?: number
+  /**
+   * Audit rows of administration (users, sites, roles, archival, purges,
+   * anonymisation) are deleted after this long. Default 94608000000 (3 years).
+   */
+  adminActionsMs?: number
+  /**
+   * Audit rows of schema migrations are deleted after this long. Default 157680000000
+   * (5 years).
+   */
+  schemaChangesMs?: number
 }
 
 /** A schema version, `major.minor.patch`. */

@@ -4,5 +4,5 @@ import { createRequire } from 'node:module'
 const require = createRequire(import.meta.url)
 const binding = require('./index.js')
 
-export const { InteractionStore, SiteSession, Finder, InteractionStoreError, ErrorCode } = binding
+export const { InteractionStore, SiteSession, Clock, Finder, InteractionStoreError, ErrorCode } = binding
 export default binding

@@ -835,5 +835,6 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.Clock = nativeBinding.Clock
 module.exports.InteractionStore = nativeBinding.InteractionStore
 module.exports.SiteSession = nativeBinding.SiteSession

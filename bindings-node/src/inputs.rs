@@ -13,13 +13,14 @@
 //! print `r"` into every TypeScript doc.)
 
 use chrono::{DateTime, Utc};
-use napi::bindgen_prelude::{Either, Either3};
+use napi::bindgen_prelude::{ClassInstance, Either, Either3};
 use napi_derive::napi;
 use serde_json::{Map, Value};
 
+use crate::lifecycle::Clock;
 use crate::types::{
-    AuditOptions, ConnectOptions, DateRange, FindOptions, InteractionPatch, LocalTime,
-    NewInteraction,
+    ArchiveOptions, AuditOptions, ConnectOptions, DateRange, FindOptions, InteractionPatch,
+    LocalTime, NewInteraction, PurgeOptions, RetentionPolicy,
 };
 
 /// What an input value holds, as far as `index.js` walks it: one of the input structs
@@ -52,6 +53,7 @@ impl Input for String {}
 impl Input for bool {}
 impl Input for f64 {}
 impl Input for DateTime<Utc> {}
+impl Input for ClassInstance<'_, Clock> {}
 impl<T: Input> Input for Option<T> {
     const OBJECT: Option<&'static str> = T::OBJECT;
 }
@@ -69,21 +71,21 @@ impl<A: Input, B: Input, C: Input> Input for Either3<A, B, C> {
 /// [`Input`] and [`InputObject`] for it. Every field must be listed, and only fields: the
 /// exhaustive pattern below does not compile otherwise.
 macro_rules! input_keys {
-    ($name:ident { $($field:ident),* $(,)? }) => {
-        impl $crate::inputs::Input for $name {
+    ($name:ident $(<$lt:lifetime>)? { $($field:ident),* $(,)? }) => {
+        impl $crate::inputs::Input for $name $(<$lt>)? {
             const OBJECT: Option<&'static str> = Some(stringify!($name));
         }
 
-        impl $crate::inputs::InputObject for $name {
+        impl $crate::inputs::InputObject for $name $(<$lt>)? {
             fn fields() -> Vec<(&'static str, Option<&'static str>)> {
                 // Exhaustive (no `..`): the list above is every field of the struct. A field
                 // left out fails here as "pattern requires `..` due to inaccessible fields".
-                fn _every_field(v: $name) {
+                fn _every_field(v: $name $(<$lt>)?) {
                     let $name { $($field: _),* } = v;
                 }
                 vec![$((
                     stringify!($field),
-                    $crate::inputs::object_of(|v: &$name| &v.$field),
+                    $crate::inputs::object_of(|v: &Self| &v.$field),
                 )),*]
             }
         }
@@ -125,11 +127,14 @@ fn add<T: Input + InputObject>(all: &mut Map<String, Value>) {
 pub fn input_shapes() -> Value {
     let mut all = Map::new();
     add::<LocalTime>(&mut all);
-    add::<ConnectOptions>(&mut all);
+    add::<ConnectOptions<'_>>(&mut all);
+    add::<RetentionPolicy>(&mut all);
     add::<NewInteraction>(&mut all);
     add::<InteractionPatch>(&mut all);
     add::<AuditOptions>(&mut all);
     add::<DateRange>(&mut all);
     add::<FindOptions>(&mut all);
+    add::<ArchiveOptions>(&mut all);
+    add::<PurgeOptions>(&mut all);
     Value::Object(all)
 }

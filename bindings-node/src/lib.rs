@@ -14,12 +14,14 @@
 mod convert;
 mod errors;
 mod inputs;
+mod lifecycle;
 mod logging;
 mod session;
 mod store;
 mod types;
 
 pub use inputs::input_shapes;
+pub use lifecycle::Clock;
 pub use session::SiteSession;
 pub use store::InteractionStore;
 pub use types::*;

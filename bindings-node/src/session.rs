@@ -56,6 +56,12 @@ impl SiteSession {
         if let Some(d) = o.include_deleted.flatten() {
             f = f.include_deleted(d);
         }
+        if let Some(a) = o.include_archived.flatten() {
+            f = f.include_archived(a);
+        }
+        if let Some(a) = o.archived_only.flatten() {
+            f = f.archived_only(a);
+        }
         if let Some(s) = o.sort.flatten() {
             f = f.sort(sort(&s)?);
         }
@@ -175,6 +181,15 @@ impl SiteSession {
     pub async fn restore_interaction(&self, id: f64) -> napi::Result<Interaction> {
         let id = int("id", id)?;
         Ok(self.inner.restore_interaction(id).await.js()?.into())
+    }
+
+    /// Brings an archived interaction back to the live table (admin only): it becomes
+    /// editable again, its version goes up by one and its last change is now (so the next
+    /// archival run leaves it alone).
+    #[napi]
+    pub async fn unarchive_interaction(&self, id: f64) -> napi::Result<Interaction> {
+        let id = int("id", id)?;
+        Ok(self.inner.unarchive_interaction(id).await.js()?.into())
     }
 
     /// Gives a user a role at this site (admin only).

@@ -1,16 +1,18 @@
 //! `InteractionStore`: the handle on a pool. Async methods take `&self` over the core's
 //! cloneable handle (an `Arc` inside); nothing is `&mut self`.
 
-use interaction_core::{Backend, StoreOptions, DEFAULT_URL};
-use napi::bindgen_prelude::Undefined;
+use interaction_core::{Backend, RetentionPolicy as CoreRetention, StoreOptions, DEFAULT_URL};
+use napi::bindgen_prelude::{PromiseRaw, Undefined};
+use napi::Env;
 use napi_derive::napi;
 
 use crate::convert::{int, millis, uint};
 use crate::errors::IntoJs;
+use crate::lifecycle::Clock;
 use crate::session::SiteSession;
 use crate::types::{
-    AccessLogEntry, CacheStats, ConnectOptions, LoginToken, ReplicaStatus, SchemaVersion, Site,
-    User, UserSite,
+    AccessLogEntry, ArchiveOptions, ArchiveReport, CacheStats, ConnectOptions, Counts, LoginToken,
+    PurgeOptions, PurgeReport, ReplicaStatus, RetentionPolicy, SchemaVersion, Site, User, UserSite,
 };
 
 /// The entry point: a handle on a connection pool. Open one per process and share it;
@@ -20,7 +22,49 @@ pub struct InteractionStore {
     pub(crate) inner: interaction_core::InteractionStore,
 }
 
-fn store_options(url: Option<String>, o: ConnectOptions) -> napi::Result<StoreOptions> {
+/// The core's policy: each period given replaces the core default (field
+/// `retention.<name>` in errors, as the core names it).
+fn retention(r: RetentionPolicy) -> napi::Result<CoreRetention> {
+    let mut p = CoreRetention::default();
+    let periods = [
+        (
+            "deleted_interactions",
+            r.deleted_interactions_ms,
+            &mut p.deleted_interactions,
+        ),
+        (
+            "archived_interactions",
+            r.archived_interactions_ms,
+            &mut p.archived_interactions,
+        ),
+        (
+            "access_attempts",
+            r.access_attempts_ms,
+            &mut p.access_attempts,
+        ),
+        ("user_activity", r.user_activity_ms, &mut p.user_activity),
+        (
+            "authentication_logs",
+            r.authentication_logs_ms,
+            &mut p.authentication_logs,
+        ),
+        (
+            "data_modifications",
+            r.data_modifications_ms,
+            &mut p.data_modifications,
+        ),
+        ("admin_actions", r.admin_actions_ms, &mut p.admin_actions),
+        ("schema_changes", r.schema_changes_ms, &mut p.schema_changes),
+    ];
+    for (name, ms, slot) in periods {
+        if let Some(ms) = ms {
+            *slot = millis(&format!("retention.{name}"), ms)?;
+        }
+    }
+    Ok(p)
+}
+
+fn store_options(url: Option<String>, o: ConnectOptions<'_>) -> napi::Result<StoreOptions> {
     let mut opts = StoreOptions::new(url.unwrap_or_else(|| DEFAULT_URL.to_string()));
     if let Some(v) = o.migrate {
         opts = opts.migrate(v);
@@ -88,6 +132,15 @@ fn store_options(url: Option<String>, o: ConnectOptions) -> napi::Result<StoreOp
     if let Some(v) = o.behind_pgbouncer {
         opts = opts.behind_pgbouncer(v);
     }
+    if let Some(c) = o.clock {
+        opts = opts.clock(c.inner.clone());
+    }
+    if let Some(r) = o.retention {
+        opts = opts.retention(retention(r)?);
+    }
+    if let Some(v) = o.access_logging {
+        opts = opts.access_logging(v);
+    }
     Ok(opts)
 }
 
@@ -108,14 +161,19 @@ impl InteractionStore {
     /// Opens `url` (`postgres://…`, `sqlite://path.db`, `sqlite::memory:`; default
     /// `sqlite://interactions.db` in the working directory) and checks the schema version.
     // Writable and configurable (napi makes statics neither by default): `index.js` wraps it.
+    // Not an `async fn`: the options (a `Clock` is a class instance, borrowed from JS) are
+    // converted here, then only owned values go into the future.
     #[napi(writable = true, configurable = true)]
-    pub async fn connect(
+    pub fn connect<'env>(
+        env: &'env Env,
         url: Option<String>,
-        options: Option<ConnectOptions>,
-    ) -> napi::Result<InteractionStore> {
+        options: Option<ConnectOptions<'_>>,
+    ) -> napi::Result<PromiseRaw<'env, InteractionStore>> {
         let opts = store_options(url, options.unwrap_or_default())?;
-        let inner = opts.connect().await.js()?;
-        Ok(InteractionStore { inner })
+        env.spawn_future(async move {
+            let inner = opts.connect().await.js()?;
+            Ok(InteractionStore { inner })
+        })
     }
 
     /// `postgres` or `sqlite`.
@@ -131,6 +189,14 @@ impl InteractionStore {
     #[napi(getter)]
     pub fn is_closed(&self) -> bool {
         self.inner.is_closed()
+    }
+
+    /// The store's clock (`connect(url, { clock })`, else the system clock). No I/O.
+    #[napi(getter)]
+    pub fn clock(&self) -> Clock {
+        Clock {
+            inner: self.inner.clock().clone(),
+        }
     }
 
     /// Hits and misses of each cache since the store opened, and whether Redis is
@@ -344,6 +410,49 @@ impl InteractionStore {
         let site = int("site_id", site_id)?;
         let inner = self.inner.session_for_user(user, site).await.js()?;
         with_token(inner, consistency_token)
+    }
+
+    /// Moves interactions that have not changed for `olderThanMs` (default two years) and
+    /// are not soft-deleted to the archive, in batches of 500, each checked by count and
+    /// checksum before it commits. Archived interactions are read-only (a change rejects
+    /// with `ARCHIVED`), found by the Finder only with `includeArchived()` /
+    /// `archivedOnly()`, and deleted by `purge()` after the retention period. `dryRun`:
+    /// count what would move, change nothing. Safe to interrupt and rerun, and to run while
+    /// the application writes.
+    #[napi]
+    pub async fn archive(&self, options: Option<ArchiveOptions>) -> napi::Result<ArchiveReport> {
+        let o = options.unwrap_or_default();
+        let older_than = o
+            .older_than_ms
+            .flatten()
+            .map(|ms| millis("older_than", ms))
+            .transpose()?;
+        let dry_run = o.dry_run.flatten().unwrap_or(false);
+        Ok(self.inner.archive(older_than, dry_run).await.js()?.into())
+    }
+
+    /// Applies the retention rules (`connect(url, { retention })`) at the store clock's
+    /// time: deletes soft-deleted interactions past `deletedInteractionsMs`, archived ones
+    /// past `archivedInteractionsMs`, access attempts, authentication logs and audit rows
+    /// past their periods, anonymises login records past `userActivityMs`, and removes
+    /// expired or revoked login tokens and expired idempotency keys. Works in batches of
+    /// 1000 rows, each its own transaction with an audit tombstone, so it can be
+    /// interrupted and rerun. `dryRun`: count, change nothing.
+    #[napi]
+    pub async fn purge(&self, options: Option<PurgeOptions>) -> napi::Result<PurgeReport> {
+        let dry_run = options
+            .unwrap_or_default()
+            .dry_run
+            .flatten()
+            .unwrap_or(false);
+        Ok(self.inner.purge(dry_run).await.js()?.into())
+    }
+
+    /// How many users, sites and live, deleted and archived interactions the database
+    /// holds (tables an older schema lacks count as empty).
+    #[napi]
+    pub async fn counts(&self) -> napi::Result<Counts> {
+        Ok(self.inner.counts().await.js()?.into())
     }
 
     /// Closes the pool: waits for calls in flight; every later call rejects with

@@ -1,11 +1,14 @@
 //! Plain JavaScript objects (`#[napi(object)]`): what the API returns and the option
 //! objects it takes. Date-times come out as `Date`; absent values are `null`.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
-use napi::bindgen_prelude::{Either, Either3};
+use napi::bindgen_prelude::{ClassInstance, Either, Either3};
 use napi_derive::napi;
 
 use crate::inputs::input_keys;
+use crate::lifecycle::Clock;
 
 /// A wall-clock time in the interaction's `timezone`, e.g.
 /// `{ local: '2026-12-01T09:30:00' }`. A time skipped or repeated by a daylight-saving
@@ -18,9 +21,9 @@ pub struct LocalTime {
 input_keys!(LocalTime { local });
 
 /// How to open a store. Every field is optional; the defaults are the core's.
-#[napi(object)]
+#[napi(object, object_to_js = false)]
 #[derive(Default)]
-pub struct ConnectOptions {
+pub struct ConnectOptions<'env> {
     /// Apply pending migrations while opening. Default `false`: opening a database that
     /// is behind rejects with `SCHEMA_VERSION`.
     pub migrate: Option<bool>,
@@ -102,8 +105,19 @@ pub struct ConnectOptions {
     /// settings at connect time (set the time limits on the role or database instead).
     /// Default `false`.
     pub behind_pgbouncer: Option<bool>,
+    /// The source of every timestamp the store writes or compares (creation, deletion,
+    /// token expiry, archival and retention cut-offs). A `Clock.manual(...)` makes
+    /// archival, retention and expiry testable without waiting. Default `Clock.system()`.
+    pub clock: Option<ClassInstance<'env, Clock>>,
+    /// How long each kind of data is kept, applied by `purge()`; an absent period keeps
+    /// its default. Each is checked when the store opens (between one hour and 100 years,
+    /// else `VALIDATION` with field `retention.<name>`, e.g. `retention.deleted_interactions`).
+    pub retention: Option<RetentionPolicy>,
+    /// Record every read of interactions (a get or a Finder page) in the access log: who,
+    /// which site and resource, and the outcome. Costs one insert per read. Default `false`.
+    pub access_logging: Option<bool>,
 }
-input_keys!(ConnectOptions {
+input_keys!(ConnectOptions<'_> {
     migrate,
     min_connections,
     max_connections,
@@ -124,8 +138,199 @@ input_keys!(ConnectOptions {
     replicas,
     reporting_replica,
     replica_max_lag_ms,
-    behind_pgbouncer
+    behind_pgbouncer,
+    clock,
+    retention,
+    access_logging
 });
+
+/// How long each kind of data is kept before `purge()` deletes (or anonymises) it, in
+/// milliseconds (`connect(url, { retention })`). Every field is optional: an absent one
+/// keeps the default (spec §6.1, §6.4).
+#[napi(object)]
+#[derive(Default)]
+pub struct RetentionPolicy {
+    /// Soft-deleted interactions are deleted for good this long after their deletion (and
+    /// can be restored until then). Default 2592000000 (30 days).
+    pub deleted_interactions_ms: Option<f64>,
+    /// Archived interactions are deleted this long after their archival. Default
+    /// 157680000000 (5 years of 365 days).
+    pub archived_interactions_ms: Option<f64>,
+    /// Access-log rows of reads and refused calls (access attempts) are deleted after this
+    /// long. Default 31536000000 (1 year).
+    pub access_attempts_ms: Option<f64>,
+    /// Login and logout records are anonymised (username, user and detail removed; the row
+    /// kept for counts) after this long. Default 31536000000 (1 year).
+    pub user_activity_ms: Option<f64>,
+    /// Login and logout records are deleted after this long. Default 63072000000 (2 years).
+    pub authentication_logs_ms: Option<f64>,
+    /// Audit rows of changes to interactions are deleted after this long. Default
+    /// 63072000000 (2 years).
+    pub data_modifications_ms: Option<f64>,
+    /// Audit rows of administration (users, sites, roles, archival, purges,
+    /// anonymisation) are deleted after this long. Default 94608000000 (3 years).
+    pub admin_actions_ms: Option<f64>,
+    /// Audit rows of schema migrations are deleted after this long. Default 157680000000
+    /// (5 years).
+    pub schema_changes_ms: Option<f64>,
+}
+input_keys!(RetentionPolicy {
+    deleted_interactions_ms,
+    archived_interactions_ms,
+    access_attempts_ms,
+    user_activity_ms,
+    authentication_logs_ms,
+    data_modifications_ms,
+    admin_actions_ms,
+    schema_changes_ms
+});
+
+/// Options of `archive`. `null` is the same as absent.
+#[napi(object)]
+#[derive(Default)]
+pub struct ArchiveOptions {
+    /// Archive interactions that have not changed (update, else creation) for this many
+    /// milliseconds: between one hour and 100 years. Default two years (63072000000).
+    #[napi(ts_type = "number | null")]
+    pub older_than_ms: Option<Option<f64>>,
+    /// Count what would move, change nothing. Default `false`.
+    #[napi(ts_type = "boolean | null")]
+    pub dry_run: Option<Option<bool>>,
+}
+input_keys!(ArchiveOptions {
+    older_than_ms,
+    dry_run
+});
+
+/// Options of `purge`. `null` is the same as absent.
+#[napi(object)]
+#[derive(Default)]
+pub struct PurgeOptions {
+    /// Count what would be purged, change nothing. Default `false`.
+    #[napi(ts_type = "boolean | null")]
+    pub dry_run: Option<Option<bool>>,
+}
+input_keys!(PurgeOptions { dry_run });
+
+/// What an archival run did (or, in a dry run, would do): `store.archive()`.
+#[napi(object)]
+pub struct ArchiveReport {
+    /// Nothing was moved: the counts say what a real run would move now.
+    pub dry_run: bool,
+    /// Interactions whose last change (update, else creation) is older than this moved.
+    pub cutoff: DateTime<Utc>,
+    /// Interactions moved (would move, in a dry run).
+    pub moved: i64,
+    /// Moved per site id: `{ [siteId]: count }`.
+    #[napi(ts_type = "Record<string, number>")]
+    pub sites: BTreeMap<String, i64>,
+    /// Transactions committed (would commit).
+    pub batches: i64,
+    /// Candidates left live: an edit held them or made them active again during the run.
+    pub skipped: i64,
+    /// SHA-256 over the content of every moved interaction, in the order moved (hex; empty
+    /// when nothing moved or in a dry run). Each batch compared it with the archived copies
+    /// before it committed.
+    pub checksum: String,
+}
+
+impl From<interaction_core::ArchiveReport> for ArchiveReport {
+    fn from(r: interaction_core::ArchiveReport) -> Self {
+        ArchiveReport {
+            dry_run: r.dry_run,
+            cutoff: r.cutoff,
+            moved: count(r.moved),
+            sites: r
+                .sites
+                .into_iter()
+                .map(|(site, n)| (site.to_string(), count(n)))
+                .collect(),
+            batches: count(r.batches),
+            skipped: count(r.skipped),
+            checksum: r.checksum,
+        }
+    }
+}
+
+/// What one retention rule did (or would do) in a `PurgeReport`.
+#[napi(object)]
+pub struct PurgeOutcome {
+    /// The rule: a `RetentionPolicy` field in snake_case without `Ms`
+    /// (`deleted_interactions`, ...), `expired_tokens` or `expired_idempotency_keys`.
+    pub policy: String,
+    /// The table it applies to.
+    pub table: String,
+    /// `delete`, or `anonymise` (personal fields removed, the row kept).
+    #[napi(ts_type = "'delete' | 'anonymise'")]
+    pub action: String,
+    /// Rows older than this were affected.
+    pub cutoff: DateTime<Utc>,
+    /// Rows affected (would be, in a dry run).
+    pub rows: i64,
+}
+
+/// What a purge did (or would do): `store.purge()`.
+#[napi(object)]
+pub struct PurgeReport {
+    /// Nothing was changed: the counts say what a real purge would do now.
+    pub dry_run: bool,
+    /// The store clock's time the cut-offs were computed from.
+    pub now: DateTime<Utc>,
+    /// One entry per rule, in the order applied.
+    pub outcomes: Vec<PurgeOutcome>,
+    /// Rows affected by every rule together.
+    pub total: i64,
+}
+
+impl From<interaction_core::PurgeReport> for PurgeReport {
+    fn from(r: interaction_core::PurgeReport) -> Self {
+        let total = count(r.total());
+        PurgeReport {
+            dry_run: r.dry_run,
+            now: r.now,
+            outcomes: r
+                .outcomes
+                .into_iter()
+                .map(|o| PurgeOutcome {
+                    policy: o.policy,
+                    table: o.table,
+                    action: o.action,
+                    cutoff: o.cutoff,
+                    rows: count(o.rows),
+                })
+                .collect(),
+            total,
+        }
+    }
+}
+
+/// How many users, sites and live, deleted and archived interactions the database holds:
+/// `store.counts()`.
+#[napi(object)]
+pub struct Counts {
+    /// Users, active or not.
+    pub users: i64,
+    /// Sites, active or not.
+    pub sites: i64,
+    /// Interactions neither deleted nor archived.
+    pub live: i64,
+    /// Soft-deleted interactions (not yet purged).
+    pub deleted: i64,
+    /// Archived interactions.
+    pub archived: i64,
+}
+
+impl From<interaction_core::Counts> for Counts {
+    fn from(c: interaction_core::Counts) -> Self {
+        Counts {
+            users: count(c.users),
+            sites: count(c.sites),
+            live: count(c.live),
+            deleted: count(c.deleted),
+            archived: count(c.archived),
+        }
+    }
+}
 
 /// Hits and misses of one cache since the store opened.
 #[napi(object)]
@@ -406,6 +611,10 @@ pub struct Interaction {
     /// Optimistic-concurrency version: 1 on creation, +1 on every change. Pass it as
     /// `expectedVersion` to refuse a stale write with `CONFLICT`.
     pub version: i64,
+    /// When it was archived; `null` for a live interaction. Archived interactions are
+    /// read-only (a change rejects with `ARCHIVED`) and found by the Finder only with
+    /// `includeArchived()` / `archivedOnly()`.
+    pub archived_at: Option<DateTime<Utc>>,
 }
 
 impl From<interaction_core::Interaction> for Interaction {
@@ -429,6 +638,7 @@ impl From<interaction_core::Interaction> for Interaction {
             deleted_at: i.deleted_at,
             deleted_by: i.deleted_by,
             version: i.version,
+            archived_at: i.archived_at,
         }
     }
 }
@@ -625,6 +835,13 @@ pub struct FindOptions {
     /// Include soft-deleted interactions (admin only).
     #[napi(ts_type = "boolean | null")]
     pub include_deleted: Option<Option<bool>>,
+    /// Also return archived interactions (read-only, with `archivedAt` set), in the same
+    /// pages and order as live ones.
+    #[napi(ts_type = "boolean | null")]
+    pub include_archived: Option<Option<bool>>,
+    /// Return archived interactions only.
+    #[napi(ts_type = "boolean | null")]
+    pub archived_only: Option<Option<bool>>,
     /// Order; default `start_desc`. `relevance` needs `text`.
     #[napi(ts_type = "Sort | null")]
     pub sort: Option<Option<String>>,
@@ -643,6 +860,8 @@ input_keys!(FindOptions {
     date_range,
     created_by,
     include_deleted,
+    include_archived,
+    archived_only,
     sort,
     limit,
     after

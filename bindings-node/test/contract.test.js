@@ -12,7 +12,7 @@ test('exports', () => {
   assert.equal(typeof Finder, 'function')
   assert.equal(ErrorCode.NOT_FOUND, 'NOT_FOUND')
   assert.deepEqual(Object.keys(ErrorCode).sort(), [
-    'AUTHENTICATION_FAILED', 'CONFIGURATION', 'CONFLICT', 'INTERNAL', 'NOT_FOUND', 'PERMISSION_DENIED',
+    'ARCHIVED', 'AUTHENTICATION_FAILED', 'CONFIGURATION', 'CONFLICT', 'INTERNAL', 'NOT_FOUND', 'PERMISSION_DENIED',
     'SCHEMA_VERSION', 'TIMEOUT', 'UNAVAILABLE', 'VALIDATION',
   ])
   const e = new InteractionStoreError('CONFLICT', 'x')
@@ -35,6 +35,7 @@ test('every native method is wrapped', () => {
   for (const [cls, proto] of [
     ['InteractionStore', native.InteractionStore.prototype],
     ['SiteSession', native.SiteSession.prototype],
+    ['Clock', native.Clock.prototype],
   ]) {
     for (const name of own(proto)) {
       if (cls === 'SiteSession' && name === 'finder') continue // JS-only (the chainable Finder)
@@ -42,6 +43,7 @@ test('every native method is wrapped', () => {
     }
   }
   assert.ok(wrapped(native.InteractionStore.connect), 'InteractionStore.connect is not wrapped')
+  for (const name of ['system', 'manual']) assert.ok(wrapped(native.Clock[name]), `Clock.${name} is not wrapped`)
 })
 
 for (const backend of backends) {
@@ -59,7 +61,7 @@ for (const backend of backends) {
       assert.equal(f.store.isClosed, false)
       assert.deepEqual(await f.store.migrate(), [])
       const v = await f.store.schemaVersion()
-      assert.deepEqual(v, { major: 1, minor: 2, patch: 0 })
+      assert.deepEqual(v, { major: 1, minor: 3, patch: 0 })
       assert.equal(await f.store.checkSchema(), undefined)
     })
 
@@ -68,7 +70,7 @@ for (const backend of backends) {
       try {
         await rejects(InteractionStore.connect(url), 'SCHEMA_VERSION', null)
         const s = await InteractionStore.connect(url, { migrate: true, maxConnections: 2, minConnections: 0 })
-        assert.deepEqual(await s.schemaVersion(), { major: 1, minor: 2, patch: 0 })
+        assert.deepEqual(await s.schemaVersion(), { major: 1, minor: 3, patch: 0 })
         await s.close()
         const again = await InteractionStore.connect(url, {
           minConnections: 0,

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
 import { test } from 'node:test'
-import binding, { InteractionStore, SiteSession, Finder, InteractionStoreError, ErrorCode } from 'interaction-store'
+import binding, { InteractionStore, SiteSession, Clock, Finder, InteractionStoreError, ErrorCode } from 'interaction-store'
 
 const require = createRequire(import.meta.url)
 
@@ -11,6 +11,7 @@ test('import and require() agree', () => {
   assert.equal(InteractionStore, cjs.InteractionStore)
   assert.equal(SiteSession, cjs.SiteSession)
   assert.equal(Finder, cjs.Finder)
+  assert.equal(Clock, cjs.Clock)
   assert.equal(InteractionStoreError, cjs.InteractionStoreError)
   assert.equal(ErrorCode, cjs.ErrorCode)
   assert.equal(binding.InteractionStore, InteractionStore)

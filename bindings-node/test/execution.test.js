@@ -85,7 +85,7 @@ for (const backend of backends) {
         const e = await rejects(InteractionStore.connect(url, { minConnections: 0, maxConnections: 2 }), 'SCHEMA_VERSION', null)
         assert.equal(e.retryable, false)
         const t = await InteractionStore.connect(url, { checkSchema: false, minConnections: 0, maxConnections: 2 })
-        assert.deepEqual(await t.migrate(), [{ major: 1, minor: 1, patch: 0 }, { major: 1, minor: 2, patch: 0 }])
+        assert.deepEqual(await t.migrate(), [{ major: 1, minor: 1, patch: 0 }, { major: 1, minor: 2, patch: 0 }, { major: 1, minor: 3, patch: 0 }])
         await t.checkSchema()
         await t.close()
       } finally {

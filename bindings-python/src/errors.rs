@@ -15,6 +15,7 @@ fn class_name(kind: ErrorKind) -> &'static str {
         ErrorKind::PermissionDenied => "PermissionDeniedError",
         ErrorKind::AuthenticationFailed => "AuthenticationError",
         ErrorKind::Conflict => "ConflictError",
+        ErrorKind::Archived => "ArchivedError",
         ErrorKind::SchemaVersion => "SchemaVersionError",
         ErrorKind::Unavailable => "UnavailableError",
         ErrorKind::Timeout => "TimeoutError",

@@ -100,6 +100,19 @@ macro_rules! finder_class {
                 Self { state: self.state.with(|f| f.include_deleted(yes)) }
             }
 
+            /// Also return archived interactions (read-only, with `archived_at` set), in
+            /// the same pages and order as live ones.
+            #[pyo3(signature = (yes=true))]
+            fn include_archived(&self, yes: bool) -> Self {
+                Self { state: self.state.with(|f| f.include_archived(yes)) }
+            }
+
+            /// Return archived interactions only.
+            #[pyo3(signature = (yes=true))]
+            fn archived_only(&self, yes: bool) -> Self {
+                Self { state: self.state.with(|f| f.archived_only(yes)) }
+            }
+
             /// Sort order: `"start_desc"` (default), `"start_asc"`, `"created_desc"` or
             /// `"relevance"` (needs `text()`).
             fn sort(&self, sort: &Bound<'_, PyAny>) -> PyResult<Self> {

@@ -10,6 +10,7 @@ mod asyncio;
 mod convert;
 mod errors;
 mod finder;
+mod lifecycle;
 mod logging;
 mod runtime;
 mod session;
@@ -48,6 +49,12 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<values::CacheStats>()?;
     m.add_class::<values::CacheCounts>()?;
     m.add_class::<values::ReplicaStatus>()?;
+    m.add_class::<values::ArchiveReport>()?;
+    m.add_class::<values::PurgeOutcome>()?;
+    m.add_class::<values::PurgeReport>()?;
+    m.add_class::<values::Counts>()?;
+    m.add_class::<lifecycle::Clock>()?;
+    m.add_class::<lifecycle::RetentionPolicy>()?;
     m.add("DEFAULT_URL", interaction_core::DEFAULT_URL)?;
     m.add(
         "SCHEMA_VERSION",

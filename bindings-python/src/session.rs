@@ -232,6 +232,13 @@ dual! {
         let id = convert::int("id", id)?;
     } => async move { session.restore_interaction(id).await.map(Interaction::from) };
 
+    /// Brings an archived interaction back to the live table (admin): it becomes
+    /// editable again, its version goes up by one and its last change is now (so the next
+    /// archival run leaves it alone).
+    fn unarchive_interaction(id: &Bound<'_, PyAny>) -> Interaction {
+        let id = convert::int("id", id)?;
+    } => async move { session.unarchive_interaction(id).await.map(Interaction::from) };
+
     /// Gives a user a role at this site (admin).
     fn set_member_role(user_id: &Bound<'_, PyAny>, role: &Bound<'_, PyAny>) -> () {
         let user = convert::int("user_id", user_id)?;

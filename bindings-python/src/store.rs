@@ -9,10 +9,12 @@ use crate::asyncio::Call;
 use crate::asyncio::Driver;
 use crate::convert;
 use crate::errors::unavailable;
+use crate::lifecycle::{Clock, RetentionPolicy};
 use crate::runtime::{awaitable, block};
 use crate::session::{AsyncSiteSession, SiteSession};
 use crate::values::{
-    AccessLogEntry, CacheStats, LoginToken, ReplicaStatus, SchemaVersion, Site, User,
+    AccessLogEntry, ArchiveReport, CacheStats, Counts, LoginToken, PurgeReport, ReplicaStatus,
+    SchemaVersion, Site, User,
 };
 
 /// Builds the core options from `connect()`'s arguments. Options present in `options`
@@ -73,6 +75,15 @@ fn store_options(
                 } else {
                     Some(convert::duration(&key, &v)?)
                 }),
+                "clock" => match v.cast::<Clock>() {
+                    Ok(c) => o.clock(c.get().inner.clone()),
+                    Err(_) => return Err(convert::type_error(&key, "a Clock", &v)),
+                },
+                "retention" => match v.cast::<RetentionPolicy>() {
+                    Ok(r) => o.retention(r.get().inner.clone()),
+                    Err(_) => return Err(convert::type_error(&key, "a RetentionPolicy", &v)),
+                },
+                "access_logging" => o.access_logging(convert::boolean(&key, &v)?),
                 other => {
                     return Err(pyo3::exceptions::PyTypeError::new_err(format!(
                         "connect() got an unexpected keyword argument '{other}'"
@@ -241,6 +252,12 @@ dual! {
             CacheStats::from(self.inner.cache_stats())
         }
 
+        /// The store's clock (`connect(..., clock=)`, else the system clock); no I/O.
+        #[getter]
+        fn clock(&self) -> Clock {
+            Clock::new(self.inner.clock().clone())
+        }
+
         /// The configured replicas as the health probe last saw them (empty without
         /// replicas; no I/O).
         fn replica_status(&self) -> Vec<ReplicaStatus> {
@@ -351,6 +368,12 @@ dual! {
         /// reachable (no I/O).
         fn cache_stats(&self) -> CacheStats {
             CacheStats::from(self.inner.cache_stats())
+        }
+
+        /// The store's clock (`connect(..., clock=)`, else the system clock); no I/O.
+        #[getter]
+        fn clock(&self) -> Clock {
+            Clock::new(self.inner.clock().clone())
         }
 
         /// The configured replicas as the health probe last saw them (empty without
@@ -479,4 +502,35 @@ dual! {
             .map(AccessLogEntry::from)
             .collect())
     };
+
+    /// Moves interactions that have not changed for `older_than` (a `timedelta` or
+    /// seconds; default two years) and are not soft-deleted to the archive, in batches of
+    /// 500, each checked by count and checksum before it commits. Archived interactions
+    /// are read-only, found by the Finder only with `include_archived()` /
+    /// `archived_only()`, and deleted by `purge()` after the retention period.
+    /// `dry_run=True`: count what would move, change nothing. Safe to interrupt and rerun,
+    /// and to run while the application writes.
+    #[pyo3(signature = (older_than=None, *, dry_run=false))]
+    fn archive(older_than: Option<&Bound<'_, PyAny>>, dry_run: bool) -> ArchiveReport {
+        let older_than = match older_than {
+            Some(v) if !v.is_none() => Some(convert::duration("older_than", v)?),
+            _ => None,
+        };
+    } => async move { store.archive(older_than, dry_run).await.map(ArchiveReport::from) };
+
+    /// Applies the retention rules of `connect(..., retention=)` at the store clock's
+    /// time: deletes soft-deleted interactions past `deleted_interactions`, archived ones
+    /// past `archived_interactions`, access attempts, authentication logs and audit rows
+    /// past their periods, anonymises login records past `user_activity`, and removes
+    /// expired or revoked login tokens and expired idempotency keys. Works in batches of
+    /// 1000 rows, each its own transaction with an audit tombstone, so it can be
+    /// interrupted and rerun. `dry_run=True`: count, change nothing.
+    #[pyo3(signature = (*, dry_run=false))]
+    fn purge(dry_run: bool) -> PurgeReport {} => async move {
+        store.purge(dry_run).await.map(PurgeReport::from)
+    };
+
+    /// How many users, sites and live, deleted and archived interactions the database
+    /// holds (tables an older schema lacks count as empty).
+    fn counts() -> Counts {} => async move { store.counts().await.map(Counts::from) };
 }

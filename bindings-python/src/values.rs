@@ -1,6 +1,8 @@
 //! Immutable value classes: attributes, `__repr__` (no I/O), equality and `to_dict()`.
 //! Instants are timezone-aware `datetime`s in UTC.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, NaiveDateTime, Utc};
 use interaction_core as core;
 use pyo3::prelude::*;
@@ -162,6 +164,10 @@ value_class! {
         deleted_by: Option<i64>,
         /// Optimistic-concurrency version.
         version: i64,
+        /// When it was archived; `None` for a live interaction. Archived interactions are
+        /// read-only (a change raises `ArchivedError`) and found only with
+        /// `Finder.include_archived()` / `archived_only()`.
+        archived_at: Option<DateTime<Utc>>,
     }
 }
 
@@ -186,6 +192,7 @@ impl From<core::Interaction> for Interaction {
             deleted_at: i.deleted_at,
             deleted_by: i.deleted_by,
             version: i.version,
+            archived_at: i.archived_at,
         }
     }
 }
@@ -318,6 +325,153 @@ impl From<core::ReplicaStatus> for ReplicaStatus {
             reporting: r.reporting,
             healthy: r.healthy,
             replayed: r.replayed,
+        }
+    }
+}
+
+value_class! {
+    /// What an archival run did (or, in a dry run, would do): `InteractionStore.archive()`.
+    ArchiveReport repr(dry_run, cutoff, moved, batches, skipped) {
+        /// Nothing was moved: the counts say what a real run would move now.
+        dry_run: bool,
+        /// Interactions whose last change (update, else creation) is older than this moved.
+        cutoff: DateTime<Utc>,
+        /// Interactions moved (would move, in a dry run).
+        moved: u64,
+        /// Moved per site id: `{site_id: count}`.
+        sites: BTreeMap<i64, u64>,
+        /// Transactions committed (would commit).
+        batches: u64,
+        /// Candidates left live: an edit held them or made them active again during the run.
+        skipped: u64,
+        /// SHA-256 over the content of every moved interaction, in the order moved (hex;
+        /// empty when nothing moved or in a dry run). Each batch compared it with the
+        /// archived copies before it committed.
+        checksum: String,
+    }
+}
+
+impl From<core::ArchiveReport> for ArchiveReport {
+    fn from(r: core::ArchiveReport) -> Self {
+        ArchiveReport {
+            dry_run: r.dry_run,
+            cutoff: r.cutoff,
+            moved: r.moved,
+            sites: r.sites,
+            batches: r.batches,
+            skipped: r.skipped,
+            checksum: r.checksum,
+        }
+    }
+}
+
+value_class! {
+    /// What one retention rule did (or would do) in a `PurgeReport`.
+    PurgeOutcome repr(policy, table, action, rows) {
+        /// The rule: a `RetentionPolicy` attribute name, `expired_tokens` or
+        /// `expired_idempotency_keys`.
+        policy: String,
+        /// The table it applies to.
+        table: String,
+        /// `"delete"`, or `"anonymise"` (personal fields removed, the row kept).
+        action: String,
+        /// Rows older than this were affected.
+        cutoff: DateTime<Utc>,
+        /// Rows affected (would be, in a dry run).
+        rows: u64,
+    }
+}
+
+impl From<core::PurgeOutcome> for PurgeOutcome {
+    fn from(o: core::PurgeOutcome) -> Self {
+        PurgeOutcome {
+            policy: o.policy,
+            table: o.table,
+            action: o.action,
+            cutoff: o.cutoff,
+            rows: o.rows,
+        }
+    }
+}
+
+/// What a purge did (or would do): `InteractionStore.purge()`.
+#[pyclass(frozen, eq, get_all, module = "interaction_store")]
+#[derive(Debug, Clone, PartialEq)]
+pub struct PurgeReport {
+    /// Nothing was changed: the counts say what a real purge would do now.
+    pub dry_run: bool,
+    /// The store clock's time the cut-offs were computed from.
+    pub now: DateTime<Utc>,
+    /// One entry per rule, in the order applied.
+    pub outcomes: Vec<PurgeOutcome>,
+    /// Rows affected by every rule together.
+    pub total: u64,
+}
+
+impl From<core::PurgeReport> for PurgeReport {
+    fn from(r: core::PurgeReport) -> Self {
+        let total = r.total();
+        PurgeReport {
+            dry_run: r.dry_run,
+            now: r.now,
+            outcomes: r.outcomes.into_iter().map(PurgeOutcome::from).collect(),
+            total,
+        }
+    }
+}
+
+#[pymethods]
+impl PurgeReport {
+    /// Every attribute in a new dict; the outcomes as dicts.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let outcomes = PyList::empty(py);
+        for o in &self.outcomes {
+            outcomes.append(o.to_dict(py)?)?;
+        }
+        let d = PyDict::new(py);
+        d.set_item("dry_run", self.dry_run)?;
+        d.set_item("now", self.now)?;
+        d.set_item("outcomes", outcomes)?;
+        d.set_item("total", self.total)?;
+        Ok(d)
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!(
+            "PurgeReport(dry_run={}, now={}, outcomes=<{} rules>, total={})",
+            if self.dry_run { "True" } else { "False" },
+            self.now.into_pyobject(py)?.repr()?,
+            self.outcomes.len(),
+            self.total
+        ))
+    }
+}
+
+value_class! {
+    /// How many users, sites and live, deleted and archived interactions the database
+    /// holds: `InteractionStore.counts()`.
+    Counts repr(users, sites, live, deleted, archived) {
+        /// Users, active or not.
+        users: u64,
+        /// Sites, active or not.
+        sites: u64,
+        /// Interactions neither deleted nor archived.
+        live: u64,
+        /// Soft-deleted interactions (not yet purged).
+        deleted: u64,
+        /// Archived interactions.
+        archived: u64,
+    }
+}
+
+impl From<core::Counts> for Counts {
+    fn from(c: core::Counts) -> Self {
+        Counts {
+            users: c.users,
+            sites: c.sites,
+            live: c.live,
+            deleted: c.deleted,
+            archived: c.archived,
         }
     }
 }

@@ -276,12 +276,12 @@ def test_migrate_to_stages_an_upgrade(fresh_url: Callable[..., str]) -> None:
             assert exc.value.field == "version"
         with pytest.raises(TypeError):
             store.migrate_to(1)  # type: ignore[arg-type]
-    # A library that requires 1.2.0 refuses the 1.0.0 database...
+    # A library that requires 1.3.0 refuses the 1.0.0 database...
     with pytest.raises(ist.SchemaVersionError):
         ist.InteractionStore.connect(url)
     # ...until it is migrated.
     with ist.InteractionStore.connect(url, check_schema=False) as store:
-        assert [str(v) for v in store.migrate()] == ["1.1.0", "1.2.0"]
+        assert [str(v) for v in store.migrate()] == ["1.1.0", "1.2.0", "1.3.0"]
     with ist.InteractionStore.connect(url) as store:
         assert store.schema_version() == ist.SCHEMA_VERSION
 

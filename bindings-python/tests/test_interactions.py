@@ -249,6 +249,7 @@ def test_values_are_immutable_comparable_and_dictable(world: World) -> None:
         "id", "site_id", "title", "interaction_type", "lead", "start_datetime",
         "end_datetime", "timezone", "location", "description", "notes", "created_by",
         "created_at", "updated_by", "updated_at", "deleted_at", "deleted_by", "version",
+        "archived_at",
     }  # fmt: skip
     r = repr(i)
     assert r.startswith("Interaction(") and "'Weekly sync'" in r

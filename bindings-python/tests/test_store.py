@@ -27,8 +27,8 @@ def test_connect_migrate_and_schema(fresh_url: Callable[..., str], backend: str)
     store = ist.InteractionStore.connect(url, migrate=True)
     assert store.backend == backend
     assert store.schema_version() == ist.SCHEMA_VERSION
-    assert str(ist.SCHEMA_VERSION) == "1.2.0"
-    assert ist.SCHEMA_VERSION.to_dict() == {"major": 1, "minor": 2, "patch": 0}
+    assert str(ist.SCHEMA_VERSION) == "1.3.0"
+    assert ist.SCHEMA_VERSION.to_dict() == {"major": 1, "minor": 3, "patch": 0}
     assert store.check_schema() is None
     assert store.migrate() == []  # nothing pending
     store.close()

@@ -1,6 +1,9 @@
 // Compiled with `tsc --strict --noEmit` against the installed package (scripts/test.sh).
 import {
+  type ArchiveReport,
   type CacheCounts,
+  Clock,
+  type Counts,
   type CacheStats,
   ErrorCode,
   Finder,
@@ -10,6 +13,7 @@ import {
   type InteractionPatch,
   type NewInteraction,
   type Page,
+  type PurgeReport,
   type ReplicaStatus,
   type Role,
   type SiteSession,
@@ -116,6 +120,35 @@ async function main(): Promise<void> {
       void [retry, cause]
     }
   }
+  // Data lifecycle: a manual clock, archival, retention, counts.
+  const clock: Clock = Clock.manual(new Date('2020-01-01T00:00:00Z'))
+  clock.advance(3 * 365 * 24 * 3600 * 1000)
+  clock.set('2023-01-01T00:00:00Z')
+  const now: Date = clock.now()
+  const manual: boolean = clock.isManual && !Clock.system().isManual
+  const timed = await InteractionStore.connect('sqlite::memory:', {
+    migrate: true,
+    clock,
+    retention: { deletedInteractionsMs: 7 * 24 * 3600 * 1000, schemaChangesMs: 10 * 365 * 24 * 3600 * 1000 },
+    accessLogging: true,
+  })
+  const sameClock: Clock = timed.clock
+  const report: ArchiveReport = await timed.archive({ olderThanMs: 2 * 365 * 24 * 3600 * 1000, dryRun: true })
+  const moved: [number, number | undefined, string, Date] = [report.moved, report.sites['1'], report.checksum, report.cutoff]
+  const purged: PurgeReport = await timed.purge({ dryRun: false })
+  const byPolicy: Array<[string, number]> = purged.outcomes.map((o) => [o.policy, o.rows])
+  const counts: Counts = await timed.counts()
+  const archivedAt: Date | null = (await session.unarchiveInteraction(created.id).catch(() => created)).archivedAt
+  const archived: Page = await session.finder().includeArchived().archivedOnly(false).fetch()
+  if (ErrorCode.ARCHIVED !== 'ARCHIVED') throw new Error('unreachable')
+  // @ts-expect-error durations are milliseconds: olderThanMs
+  void timed.archive({ olderThan: 1000 })
+  // @ts-expect-error a retention period is a number of milliseconds
+  void InteractionStore.connect('sqlite::memory:', { retention: { deletedInteractionsMs: '30d' } })
+  // @ts-expect-error the clock is a Clock
+  void InteractionStore.connect('sqlite::memory:', { clock: new Date() })
+  await timed.close()
+  void [now, manual, sameClock, moved, byPolicy, counts.archived, purged.total, archivedAt, archived]
   await store.close()
   void [backend, expires, start, notes, next, n, plan, first, typo]
 }

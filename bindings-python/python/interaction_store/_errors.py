@@ -21,6 +21,7 @@ __all__ = [
     "PermissionDeniedError",
     "AuthenticationError",
     "ConflictError",
+    "ArchivedError",
     "SchemaVersionError",
     "UnavailableError",
     "TimeoutError",
@@ -87,6 +88,14 @@ class ConflictError(InteractionStoreError):
     """A concurrent change won (stale ``expected_version``), or a uniqueness rule was hit."""
 
     code: ClassVar[str] = "CONFLICT"
+
+
+class ArchivedError(InteractionStoreError):
+    """The interaction is archived and read-only: any change to it (update, delete,
+    restore) raises this until a site admin brings it back with
+    ``unarchive_interaction()``."""
+
+    code: ClassVar[str] = "ARCHIVED"
 
 
 class SchemaVersionError(InteractionStoreError):

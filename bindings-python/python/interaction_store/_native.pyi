@@ -1,7 +1,7 @@
 # Stubs of the native module (src/*.rs). Checked against the built module by
 # `python -m mypy.stubtest interaction_store` in scripts/test.sh: they cannot drift.
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import (
     Any,
@@ -42,6 +42,12 @@ __all__ = [
     "CacheStats",
     "CacheCounts",
     "ReplicaStatus",
+    "ArchiveReport",
+    "PurgeOutcome",
+    "PurgeReport",
+    "Counts",
+    "Clock",
+    "RetentionPolicy",
     "DEFAULT_URL",
     "SCHEMA_VERSION",
 ]
@@ -159,6 +165,11 @@ class Interaction:
     def deleted_by(self) -> Optional[int]: ...
     @property
     def version(self) -> int: ...
+    @property
+    def archived_at(self) -> Optional[datetime]:
+        """When it was archived; ``None`` for a live interaction. Archived interactions
+        are read-only (a change raises ``ArchivedError``) and found only with
+        ``Finder.include_archived()`` / ``archived_only()``."""
     def to_dict(self) -> Dict[str, Any]: ...
     def __eq__(self, other: object, /) -> bool: ...
 
@@ -295,6 +306,190 @@ class ReplicaStatus:
     def to_dict(self) -> Dict[str, Any]: ...
     def __eq__(self, other: object, /) -> bool: ...
 
+@final
+class ArchiveReport:
+    """What an archival run did (or, in a dry run, would do): ``InteractionStore.archive()``."""
+
+    @property
+    def dry_run(self) -> bool:
+        """Nothing was moved: the counts say what a real run would move now."""
+    @property
+    def cutoff(self) -> datetime:
+        """Interactions whose last change (update, else creation) is older than this moved."""
+    @property
+    def moved(self) -> int:
+        """Interactions moved (would move, in a dry run)."""
+    @property
+    def sites(self) -> Dict[int, int]:
+        """Moved per site id: ``{site_id: count}``."""
+    @property
+    def batches(self) -> int:
+        """Transactions committed (would commit)."""
+    @property
+    def skipped(self) -> int:
+        """Candidates left live: an edit held them or made them active again during the run."""
+    @property
+    def checksum(self) -> str:
+        """SHA-256 over the content of every moved interaction, in the order moved (hex;
+        empty when nothing moved or in a dry run). Each batch compared it with the
+        archived copies before it committed."""
+    def to_dict(self) -> Dict[str, Any]: ...
+    def __eq__(self, other: object, /) -> bool: ...
+
+@final
+class PurgeOutcome:
+    """What one retention rule did (or would do) in a ``PurgeReport``."""
+
+    @property
+    def policy(self) -> str:
+        """The rule: a ``RetentionPolicy`` attribute name, ``"expired_tokens"`` or
+        ``"expired_idempotency_keys"``."""
+    @property
+    def table(self) -> str:
+        """The table it applies to."""
+    @property
+    def action(self) -> str:
+        """``"delete"``, or ``"anonymise"`` (personal fields removed, the row kept)."""
+    @property
+    def cutoff(self) -> datetime:
+        """Rows older than this were affected."""
+    @property
+    def rows(self) -> int:
+        """Rows affected (would be, in a dry run)."""
+    def to_dict(self) -> Dict[str, Any]: ...
+    def __eq__(self, other: object, /) -> bool: ...
+
+@final
+class PurgeReport:
+    """What a purge did (or would do): ``InteractionStore.purge()``."""
+
+    @property
+    def dry_run(self) -> bool:
+        """Nothing was changed: the counts say what a real purge would do now."""
+    @property
+    def now(self) -> datetime:
+        """The store clock's time the cut-offs were computed from."""
+    @property
+    def outcomes(self) -> List[PurgeOutcome]:
+        """One entry per rule, in the order applied."""
+    @property
+    def total(self) -> int:
+        """Rows affected by every rule together."""
+    def to_dict(self) -> Dict[str, Any]:
+        """Every attribute in a new dict; the outcomes as dicts."""
+    def __eq__(self, other: object, /) -> bool: ...
+
+@final
+class Counts:
+    """How many users, sites and live, deleted and archived interactions the database
+    holds: ``InteractionStore.counts()``."""
+
+    @property
+    def users(self) -> int:
+        """Users, active or not."""
+    @property
+    def sites(self) -> int:
+        """Sites, active or not."""
+    @property
+    def live(self) -> int:
+        """Interactions neither deleted nor archived."""
+    @property
+    def deleted(self) -> int:
+        """Soft-deleted interactions (not yet purged)."""
+    @property
+    def archived(self) -> int:
+        """Archived interactions."""
+    def to_dict(self) -> Dict[str, int]: ...
+    def __eq__(self, other: object, /) -> bool: ...
+
+@final
+class Clock:
+    """Where a store reads the current time: the system clock (the default) or a manual
+    clock that only moves when told to (tests, demos, data generators).
+
+    Every timestamp the store writes or compares (creation, deletion, token expiry,
+    archival and retention cut-offs) comes from it. Copies share the time: advance a
+    manual clock passed as ``connect(..., clock=)`` and every call of that store sees it.
+    """
+
+    @staticmethod
+    def system() -> Clock:
+        """The system clock (UTC)."""
+    @staticmethod
+    def manual(start: datetime) -> Clock:
+        """A clock that reads ``start`` (an aware datetime; a naive one is a
+        ``ValidationError``, field ``clock``) until ``set()`` or ``advance()`` moves it."""
+    @property
+    def is_manual(self) -> bool:
+        """Whether this is a manual clock."""
+    def now(self) -> datetime:
+        """The current time (an aware datetime in UTC, to the microsecond)."""
+    def set(self, t: datetime) -> None:
+        """Sets a manual clock to ``t``, an aware datetime (it may go backwards, like a
+        corrected system clock). On the system clock: ``ValidationError`` (field
+        ``clock``)."""
+    def advance(self, delta: Seconds) -> None:
+        """Moves a manual clock forward by ``delta`` (a ``timedelta`` or seconds; negative
+        is a ``ValidationError``). On the system clock: ``ValidationError`` (field
+        ``clock``)."""
+
+@final
+class RetentionPolicy:
+    """How long each kind of data is kept before ``InteractionStore.purge()`` deletes (or
+    anonymises) it: pass it as ``connect(..., retention=)``.
+
+    Keyword arguments are ``timedelta``s (or seconds); an omitted one keeps the core's
+    default (spec §6.1, §6.4), shown by the attributes of ``RetentionPolicy()``. The store
+    checks every period when it opens (between one hour and 100 years, else
+    ``ValidationError`` with field ``retention.<name>``). Immutable.
+    """
+
+    def __new__(
+        cls,
+        *,
+        deleted_interactions: Optional[Seconds] = None,
+        archived_interactions: Optional[Seconds] = None,
+        access_attempts: Optional[Seconds] = None,
+        user_activity: Optional[Seconds] = None,
+        authentication_logs: Optional[Seconds] = None,
+        data_modifications: Optional[Seconds] = None,
+        admin_actions: Optional[Seconds] = None,
+        schema_changes: Optional[Seconds] = None,
+    ) -> RetentionPolicy: ...
+    @property
+    def deleted_interactions(self) -> timedelta:
+        """Soft-deleted interactions are deleted for good this long after their deletion
+        (and can be restored until then). Default 30 days."""
+    @property
+    def archived_interactions(self) -> timedelta:
+        """Archived interactions are deleted this long after their archival. Default 5
+        years."""
+    @property
+    def access_attempts(self) -> timedelta:
+        """Access-log rows of reads and refused calls (access attempts) are deleted after
+        this long. Default 1 year."""
+    @property
+    def user_activity(self) -> timedelta:
+        """Login and logout records are anonymised (username, user and detail removed; the
+        row kept for counts) after this long. Default 1 year."""
+    @property
+    def authentication_logs(self) -> timedelta:
+        """Login and logout records are deleted after this long. Default 2 years."""
+    @property
+    def data_modifications(self) -> timedelta:
+        """Audit rows of changes to interactions are deleted after this long. Default 2
+        years."""
+    @property
+    def admin_actions(self) -> timedelta:
+        """Audit rows of administration (users, sites, roles, archival, purges,
+        anonymisation) are deleted after this long. Default 3 years."""
+    @property
+    def schema_changes(self) -> timedelta:
+        """Audit rows of schema migrations are deleted after this long. Default 5 years."""
+    def to_dict(self) -> Dict[str, timedelta]:
+        """Every period in a new dict."""
+    def __eq__(self, other: object, /) -> bool: ...
+
 # ---------------------------------------------------------------- blocking API
 
 @final
@@ -324,6 +519,9 @@ class InteractionStore:
         reporting_replica: Optional[str] = ...,
         replica_max_lag: Seconds = ...,
         behind_pgbouncer: bool = ...,
+        clock: Clock = ...,
+        retention: RetentionPolicy = ...,
+        access_logging: bool = ...,
     ) -> InteractionStore:
         """Opens ``url`` (default ``sqlite://interactions.db`` in the working directory).
 
@@ -373,7 +571,14 @@ class InteractionStore:
           it catches up (with none healthy, reads go to the primary);
         * ``behind_pgbouncer`` (``False``): the URL leads to pgBouncer in transaction
           pooling mode (no prepared statements, no settings at connect time: set the
-          time limits on the role or database).
+          time limits on the role or database);
+        * ``clock`` (``Clock.system()``): the source of every timestamp the store writes
+          or compares; a ``Clock.manual(...)`` makes archival, retention and token expiry
+          testable without waiting;
+        * ``retention`` (``RetentionPolicy()``: the spec's periods): how long each kind of
+          data is kept, applied by ``purge()``;
+        * ``access_logging`` (``False``): record every read of interactions (a get or a
+          Finder page) in the access log: who, which site and resource, the outcome.
         """
     @property
     def backend(self) -> str: ...
@@ -416,6 +621,35 @@ class InteractionStore:
     def login(self, username: str, password: str) -> LoginToken: ...
     def logout(self, token: str) -> None: ...
     def access_log(self, limit: int = 50) -> List[AccessLogEntry]: ...
+    @property
+    def clock(self) -> Clock:
+        """The store's clock (``connect(..., clock=)``, else the system clock); no I/O."""
+    def archive(
+        self, older_than: Optional[Seconds] = None, *, dry_run: bool = False
+    ) -> ArchiveReport:
+        """Moves interactions that have not changed for ``older_than`` (a ``timedelta`` or
+        seconds, between one hour and 100 years, else ``ValidationError`` with field
+        ``older_than``; default two years) and are not soft-deleted to the archive, in
+        batches of 500, each checked by count and checksum before it commits.
+
+        Archived interactions are read-only (a change raises ``ArchivedError``), found by
+        the Finder only with ``include_archived()`` / ``archived_only()``, and deleted by
+        ``purge()`` after the retention period. ``dry_run=True``: count what would move,
+        change nothing. Safe to interrupt and rerun, and to run while the application
+        writes."""
+    def purge(self, *, dry_run: bool = False) -> PurgeReport:
+        """Applies the retention rules (``connect(..., retention=)``) at the store clock's
+        time: deletes soft-deleted interactions past ``deleted_interactions``, archived
+        ones past ``archived_interactions``, access attempts, authentication logs and
+        audit rows past their periods, anonymises login records past ``user_activity``,
+        and removes expired or revoked login tokens and expired idempotency keys.
+
+        Works in batches of 1000 rows, each its own transaction with an audit tombstone
+        (rule, table, cut-off, rows), so it can be interrupted and rerun.
+        ``dry_run=True``: count, change nothing."""
+    def counts(self) -> Counts:
+        """How many users, sites and live, deleted and archived interactions the database
+        holds (tables an older schema lacks count as empty)."""
     def session(
         self, token: str, site_id: int, consistency_token: Optional[str] = None
     ) -> SiteSession:
@@ -489,6 +723,10 @@ class SiteSession:
     ) -> Interaction: ...
     def delete_interaction(self, id: int, *, expected_version: Optional[int] = None) -> None: ...
     def restore_interaction(self, id: int) -> Interaction: ...
+    def unarchive_interaction(self, id: int) -> Interaction:
+        """Brings an archived interaction back to the live table (admin): it becomes
+        editable again, its version goes up by one and its last change is now (so the
+        next archival run leaves it alone)."""
     def set_member_role(self, user_id: int, role: Role) -> None: ...
     def remove_member(self, user_id: int) -> None: ...
     def verify(self) -> Role:
@@ -506,6 +744,11 @@ class Finder:
     def date_range(self, start: datetime, end: datetime, mode: RangeMode = "overlap") -> Finder: ...
     def created_by(self, user_id: int) -> Finder: ...
     def include_deleted(self, yes: bool = True) -> Finder: ...
+    def include_archived(self, yes: bool = True) -> Finder:
+        """Also return archived interactions (read-only, with ``archived_at`` set), in
+        the same pages and order as live ones."""
+    def archived_only(self, yes: bool = True) -> Finder:
+        """Return archived interactions only."""
     def sort(self, sort: Sort) -> Finder: ...
     def limit(self, limit: int) -> Finder: ...
     def after(self, cursor: str) -> Finder: ...
@@ -548,6 +791,9 @@ class AsyncInteractionStore:
         reporting_replica: Optional[str] = ...,
         replica_max_lag: Seconds = ...,
         behind_pgbouncer: bool = ...,
+        clock: Clock = ...,
+        retention: RetentionPolicy = ...,
+        access_logging: bool = ...,
     ) -> Coroutine[Any, Any, AsyncInteractionStore]:
         """Opens ``url`` (default ``sqlite://interactions.db`` in the working directory).
 
@@ -597,7 +843,14 @@ class AsyncInteractionStore:
           it catches up (with none healthy, reads go to the primary);
         * ``behind_pgbouncer`` (``False``): the URL leads to pgBouncer in transaction
           pooling mode (no prepared statements, no settings at connect time: set the
-          time limits on the role or database).
+          time limits on the role or database);
+        * ``clock`` (``Clock.system()``): the source of every timestamp the store writes
+          or compares; a ``Clock.manual(...)`` makes archival, retention and token expiry
+          testable without waiting;
+        * ``retention`` (``RetentionPolicy()``: the spec's periods): how long each kind of
+          data is kept, applied by ``purge()``;
+        * ``access_logging`` (``False``): record every read of interactions (a get or a
+          Finder page) in the access log: who, which site and resource, the outcome.
         """
     @property
     def backend(self) -> str: ...
@@ -640,6 +893,35 @@ class AsyncInteractionStore:
     def login(self, username: str, password: str) -> Coroutine[Any, Any, LoginToken]: ...
     def logout(self, token: str) -> Coroutine[Any, Any, None]: ...
     def access_log(self, limit: int = 50) -> Coroutine[Any, Any, List[AccessLogEntry]]: ...
+    @property
+    def clock(self) -> Clock:
+        """The store's clock (``connect(..., clock=)``, else the system clock); no I/O."""
+    def archive(
+        self, older_than: Optional[Seconds] = None, *, dry_run: bool = False
+    ) -> Coroutine[Any, Any, ArchiveReport]:
+        """Moves interactions that have not changed for ``older_than`` (a ``timedelta`` or
+        seconds, between one hour and 100 years, else ``ValidationError`` with field
+        ``older_than``; default two years) and are not soft-deleted to the archive, in
+        batches of 500, each checked by count and checksum before it commits.
+
+        Archived interactions are read-only (a change raises ``ArchivedError``), found by
+        the Finder only with ``include_archived()`` / ``archived_only()``, and deleted by
+        ``purge()`` after the retention period. ``dry_run=True``: count what would move,
+        change nothing. Safe to interrupt and rerun, and to run while the application
+        writes."""
+    def purge(self, *, dry_run: bool = False) -> Coroutine[Any, Any, PurgeReport]:
+        """Applies the retention rules (``connect(..., retention=)``) at the store clock's
+        time: deletes soft-deleted interactions past ``deleted_interactions``, archived
+        ones past ``archived_interactions``, access attempts, authentication logs and
+        audit rows past their periods, anonymises login records past ``user_activity``,
+        and removes expired or revoked login tokens and expired idempotency keys.
+
+        Works in batches of 1000 rows, each its own transaction with an audit tombstone
+        (rule, table, cut-off, rows), so it can be interrupted and rerun.
+        ``dry_run=True``: count, change nothing."""
+    def counts(self) -> Coroutine[Any, Any, Counts]:
+        """How many users, sites and live, deleted and archived interactions the database
+        holds (tables an older schema lacks count as empty)."""
     def session(
         self, token: str, site_id: int, consistency_token: Optional[str] = None
     ) -> Coroutine[Any, Any, AsyncSiteSession]:
@@ -715,6 +997,10 @@ class AsyncSiteSession:
         self, id: int, *, expected_version: Optional[int] = None
     ) -> Coroutine[Any, Any, None]: ...
     def restore_interaction(self, id: int) -> Coroutine[Any, Any, Interaction]: ...
+    def unarchive_interaction(self, id: int) -> Coroutine[Any, Any, Interaction]:
+        """Brings an archived interaction back to the live table (admin): it becomes
+        editable again, its version goes up by one and its last change is now (so the
+        next archival run leaves it alone)."""
     def set_member_role(self, user_id: int, role: Role) -> Coroutine[Any, Any, None]: ...
     def remove_member(self, user_id: int) -> Coroutine[Any, Any, None]: ...
     def verify(self) -> Coroutine[Any, Any, Role]:
@@ -734,6 +1020,11 @@ class AsyncFinder:
     ) -> AsyncFinder: ...
     def created_by(self, user_id: int) -> AsyncFinder: ...
     def include_deleted(self, yes: bool = True) -> AsyncFinder: ...
+    def include_archived(self, yes: bool = True) -> AsyncFinder:
+        """Also return archived interactions (read-only, with ``archived_at`` set), in
+        the same pages and order as live ones."""
+    def archived_only(self, yes: bool = True) -> AsyncFinder:
+        """Return archived interactions only."""
     def sort(self, sort: Sort) -> AsyncFinder: ...
     def limit(self, limit: int) -> AsyncFinder: ...
     def after(self, cursor: str) -> AsyncFinder: ...
