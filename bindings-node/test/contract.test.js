@@ -405,7 +405,7 @@ for (const backend of backends) {
       await s.grantRole(u.id, site.id, 'editor')
       const sess = await s.sessionForUser(u.id, site.id)
       await s.close()
-      execSql(url, 'DROP TABLE audit_log')
+      execSql(url, 'DROP TABLE audit_log CASCADE') // and the masked view over it
       const s2 = await InteractionStore.connect(url, { minConnections: 0, maxConnections: 2 })
       const sess2 = await s2.sessionForUser(u.id, site.id)
       const e = await rejects(sess2.createInteraction(newInteraction()), 'INTERNAL', null)
