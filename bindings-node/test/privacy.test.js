@@ -3,6 +3,8 @@
 // forgotten, listUsers, pending migrations, bulk creation, masked reads and the access log of
 // reads; on every backend (SQLite temp files and PostgreSQL).
 const assert = require('node:assert/strict')
+const fs = require('node:fs')
+const path = require('node:path')
 const { describe, test, after } = require('node:test')
 const lib = require('interaction-store')
 const { InteractionStore, maskInteraction, maskUser } = lib
@@ -231,6 +233,19 @@ for (const backend of backends) {
       } finally {
         await store.close()
       }
+    })
+
+    test("the README's privacy and verification example, as written, runs", async () => {
+      const readme = fs.readFileSync(path.join(path.dirname(require.resolve('interaction-store')), 'README.md'), 'utf8')
+      const code = /^### Privacy and verification\n\n```js\n([\s\S]*?)^```/m.exec(readme)[1]
+      assert.match(code, /'sqlite:\/\/privacy.db'/)
+      const runnable = code.replaceAll("'sqlite://privacy.db'", JSON.stringify(newDatabase()))
+      const logged = []
+      const AsyncFunction = (async () => {}).constructor
+      await new AsyncFunction('InteractionStore', 'maskUser', 'console', runnable)(InteractionStore, maskUser, {
+        log: (...a) => logged.push(a.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))).join(' ')),
+      })
+      assert.deepEqual(logged, ['true', '[]', 'true', 'A. M. null', 'a***@example.com', 'false true'])
     })
 
     test('accessLogging: a get writes a read row with resource interaction:<id>', async () => {

@@ -12,6 +12,7 @@ import pytest
 
 import interaction_store as ist
 from conftest import PASSWORD, T0, World, create
+from test_cache import REPO, readme_block
 
 ITEM: Dict[str, Any] = dict(
     interaction_type="meeting",
@@ -281,3 +282,14 @@ def test_async_privacy(fresh_url: Callable[..., str]) -> None:
             await fresh.close()
 
     asyncio.run(main())
+
+
+def test_readme_privacy_example_runs(url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code = readme_block(REPO / "bindings-python" / "README.md", "### Privacy and verification", "python")
+    assert '"sqlite://privacy.db", migrate=True' in code
+    # The test's database (already migrated: migrate=True is a no-op there).
+    code = code.replace('"sqlite://privacy.db"', repr(url))
+    capsys.readouterr()
+    exec(compile(code, "README.md#privacy-and-verification", "exec"), {"ist": ist})
+    assert capsys.readouterr().out.splitlines() == [
+        "True", "[]", "True", "A. M. None True", "a***@example.com", "False True"]
