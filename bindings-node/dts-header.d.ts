@@ -85,6 +85,12 @@ export declare class Finder implements AsyncIterable<Interaction> {
   includeArchived(yes?: boolean): Finder
   /** Return archived interactions only. Default `true` when called. */
   archivedOnly(yes?: boolean): Finder
+  /**
+   * Return every item masked as the `interactions_masked` view shows it (the core's rule, as
+   * `maskInteraction`): `description` and `notes` `null`, `lead` reduced to initials. Default
+   * `true` when called.
+   */
+  masked(yes?: boolean): Finder
   /** Order; default `start_desc`. */
   sort(sort: Sort): Finder
   /** Page size, 1–500; default 50. */

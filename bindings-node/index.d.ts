@@ -85,6 +85,12 @@ export declare class Finder implements AsyncIterable<Interaction> {
   includeArchived(yes?: boolean): Finder
   /** Return archived interactions only. Default `true` when called. */
   archivedOnly(yes?: boolean): Finder
+  /**
+   * Return every item masked as the `interactions_masked` view shows it (the core's rule, as
+   * `maskInteraction`): `description` and `notes` `null`, `lead` reduced to initials. Default
+   * `true` when called.
+   */
+  masked(yes?: boolean): Finder
   /** Order; default `start_desc`. */
   sort(sort: Sort): Finder
   /** Page size, 1–500; default 50. */
@@ -194,12 +200,35 @@ export declare class InteractionStore {
   schemaVersion(): Promise<SchemaVersion | null>
   /** Rejects with `SCHEMA_VERSION` unless the database schema is one this library can use. */
   checkSchema(): Promise<void>
+  /**
+   * The migrations `migrate()` would apply, oldest first, each with its SQL for this
+   * backend (for review): all of them on an empty database, none on an up-to-date one.
+   * Reads only; works on a store opened with `checkSchema: false`.
+   */
+  pendingMigrations(): Promise<Array<PendingMigration>>
+  /**
+   * The integrity report: schema version, migration checksums, counts, referential
+   * checks and a content checksum per table; `ok` is `true` when `problems` is empty.
+   * Problems found are in the report, not rejections; works on a store opened with
+   * `checkSchema: false`. Reads every table.
+   */
+  verify(): Promise<IntegrityReport>
   /** Creates a user (password 8–1024 characters, stored as an argon2id hash). */
   createUser(username: string, email: string, password: string): Promise<User>
   /** A user by id; `NOT_FOUND` if there is none. */
   getUser(userId: number): Promise<User>
   /** A user by username; `NOT_FOUND` if there is none. */
   getUserByUsername(username: string): Promise<User>
+  /** Every user, active or not, by id (oldest first). */
+  listUsers(): Promise<Array<User>>
+  /**
+   * The right to be forgotten: replaces the user's username and email with tombstones,
+   * clears the password, deactivates the account, revokes its tokens and scrubs the old
+   * username and email from the access log, the audit trail and interactions (live,
+   * deleted, archived), keeping every key and count. Resolves to the anonymised user; an
+   * unknown one is `NOT_FOUND`. Cannot be undone.
+   */
+  anonymizeUser(userId: number): Promise<User>
   /** Replaces a user's password and revokes the user's login tokens. */
   setPassword(userId: number, password: string): Promise<void>
   /** Activates or deactivates a user (deactivating revokes the user's tokens). */
@@ -296,6 +325,14 @@ export declare class SiteSession {
    */
   createInteraction(input: NewInteraction): Promise<Interaction>
   /**
+   * Creates up to 1000 interactions in one transaction (editor or admin). Every item is
+   * validated before anything is written; the first invalid one rejects with
+   * `VALIDATION` and a field naming its index (`interactions[2].title`). All commit
+   * together or none does; resolves to the interactions in input order. Each item may
+   * carry its own `idempotencyKey`.
+   */
+  createInteractions(interactions: Array<NewInteraction>): Promise<Array<Interaction>>
+  /**
    * A live interaction of this site; `NOT_FOUND` for a missing, deleted or other
    * site's one.
    */
@@ -341,10 +378,16 @@ export interface AccessLogEntry {
   username: string
   /** The user, when known. */
   userId: number | null
-  /** `login` or `logout`. */
+  /** `login`, `logout`, or for reads (with `accessLogging`) `read`, `search` or `count`. */
   action: string
   /** Whether it succeeded. */
   success: boolean
+  /** The outcome: `ok`, or why not (`wrong password`, `not_found`, `denied`, ...). */
+  detail: string | null
+  /** The site of a read. */
+  siteId: number | null
+  /** What was read: `interaction:<id>` or `finder`. */
+  resource: string | null
 }
 
 /** Options of `archive`. `null` is the same as absent. */
@@ -448,6 +491,16 @@ export interface CacheStats {
   bypassed: number
   /** Times Redis became unreachable. */
   outages: number
+}
+
+/** One named check over the rows of the database. */
+export interface Check {
+  /** Stable identifier, e.g. `interactions_without_site`. */
+  name: string
+  /** What a failing row is, in words. */
+  description: string
+  /** How many rows fail it (0: sound); `null` when a table it reads is missing. */
+  failing: number | null
 }
 
 /** How to open a store. Every field is optional; the defaults are the core's. */
@@ -644,12 +697,46 @@ export interface FindOptions {
   includeArchived?: boolean | null
   /** Return archived interactions only. */
   archivedOnly?: boolean | null
+  /**
+   * Return every item masked as the `interactions_masked` view shows it (the core's
+   * rule, as `maskInteraction`): description and notes `null`, lead reduced to initials.
+   */
+  masked?: boolean | null
   /** Order; default `start_desc`. `relevance` needs `text`. */
   sort?: Sort | null
   /** Page size, 1–500; default 50. */
   limit?: number | null
   /** Continue after the page that returned this `nextCursor`. */
   after?: string | null
+}
+
+/**
+ * The integrity report of `store.verify()`. Two reports are deeply equal when the
+ * databases hold the same schema, migrations and content: compare a restored backup's
+ * with the original's.
+ */
+export interface IntegrityReport {
+  /** Whether no problem was found (`problems` is empty): the core's answer. */
+  ok: boolean
+  /**
+   * The schema version recorded in the database, as written there; `null` when it was
+   * never migrated.
+   */
+  schemaVersion: string | null
+  /** The schema version this library requires. */
+  requiredVersion: SchemaVersion
+  /** One entry per migration, this library's and any recorded one it does not know. */
+  migrations: Array<MigrationCheck>
+  /** Users, sites and live, soft-deleted and archived interactions. */
+  counts: Counts
+  /** The referential and placement checks, each with its number of failing rows. */
+  checks: Array<Check>
+  /** A content checksum of every table of the schema present, by name. */
+  tables: Array<TableChecksum>
+  /** Tables the library requires that the database lacks. */
+  missingTables: Array<string>
+  /** Every problem found, one sentence each; empty when the database is sound. */
+  problems: Array<string>
 }
 
 /** A stored interaction. */
@@ -746,6 +833,19 @@ export interface LoginToken {
   expiresAt: Date
 }
 
+/**
+ * The interaction as the `interactions_masked` view shows it (the core's rule):
+ * `description` and `notes` `null`, `lead` reduced to initials (`'Ana María López'` →
+ * `'A. M.'`), everything else kept. No I/O.
+ */
+export declare function maskInteraction(interaction: Interaction): Interaction
+
+/**
+ * The user as the `users_masked` view shows it (the core's rule): username and email
+ * masked (`a***`, `a***@example.com`), everything else kept. No I/O.
+ */
+export declare function maskUser(user: User): User
+
 /** A user's membership of a site. */
 export interface Member {
   /** The member. */
@@ -758,7 +858,23 @@ export interface Member {
   assignedAt: Date
 }
 
-/** Input of `createInteraction`. */
+/** One migration as the database records it, against this library's copy. */
+export interface MigrationCheck {
+  /** Its id (`schema_migrations.migration_id`), in order of application. */
+  id: number
+  /** Its name (this library's, else the recorded one). */
+  name: string
+  /** The schema version it leads to (this library's, else the recorded one). */
+  version: string
+  /**
+   * `applied` (recorded with this library's checksum), `modified` (another checksum: a
+   * problem), `unknown` (recorded by a newer library) or `pending` (not recorded: a
+   * problem).
+   */
+  state: 'applied' | 'modified' | 'unknown' | 'pending'
+}
+
+/** Input of `createInteraction` (and each item of `createInteractions`). */
 export interface NewInteraction {
   /** Title (1–255 characters). */
   title: string
@@ -797,6 +913,21 @@ export interface Page {
   items: Array<Interaction>
   /** Give to `after` to fetch the next page; `null` on the last page. */
   nextCursor: string | null
+}
+
+/**
+ * One of this library's migrations not yet applied to the database:
+ * `store.pendingMigrations()`.
+ */
+export interface PendingMigration {
+  /** Its number (`0004_lifecycle.sql` is 4), recorded in `schema_migrations`. */
+  id: number
+  /** Its name (`lifecycle`). */
+  name: string
+  /** The schema version the database is at once it is applied. */
+  version: SchemaVersion
+  /** The SQL script it runs, for this store's backend. */
+  sql: string
 }
 
 /** Options of `purge`. `null` is the same as absent. */
@@ -911,6 +1042,20 @@ export interface Site {
   description: string | null
   /** Inactive sites cannot be opened in a session. */
   isActive: boolean
+}
+
+/** The content checksum of one table. */
+export interface TableChecksum {
+  /** The table's name. */
+  table: string
+  /** Its number of rows. */
+  rows: number
+  /**
+   * SHA-256 (hex) over the table's name, its columns' names and the multiset of its
+   * rows: equal for equal content whatever the rows' order. Comparable between databases
+   * of the same engine only.
+   */
+  digest: string
 }
 
 /** A user account. The password hash never leaves the library. */

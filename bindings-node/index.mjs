@@ -4,5 +4,6 @@ import { createRequire } from 'node:module'
 const require = createRequire(import.meta.url)
 const binding = require('./index.js')
 
-export const { InteractionStore, SiteSession, Clock, Finder, InteractionStoreError, ErrorCode } = binding
+export const { InteractionStore, SiteSession, Clock, Finder, InteractionStoreError, ErrorCode, maskInteraction, maskUser } =
+  binding
 export default binding

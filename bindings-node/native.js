@@ -838,3 +838,5 @@ module.exports = nativeBinding
 module.exports.Clock = nativeBinding.Clock
 module.exports.InteractionStore = nativeBinding.InteractionStore
 module.exports.SiteSession = nativeBinding.SiteSession
+module.exports.maskInteraction = nativeBinding.maskInteraction
+module.exports.maskUser = nativeBinding.maskUser

@@ -16,12 +16,14 @@ mod errors;
 mod inputs;
 mod lifecycle;
 mod logging;
+mod masking;
 mod session;
 mod store;
 mod types;
 
 pub use inputs::input_shapes;
 pub use lifecycle::Clock;
+pub use masking::{mask_interaction, mask_user};
 pub use session::SiteSession;
 pub use store::InteractionStore;
 pub use types::*;

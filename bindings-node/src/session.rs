@@ -3,7 +3,8 @@
 //! `session.finder()` over it.
 
 use interaction_core::Finder;
-use napi::bindgen_prelude::Undefined;
+use napi::bindgen_prelude::{Array, PromiseRaw, Undefined};
+use napi::Env;
 use napi_derive::napi;
 
 use crate::convert::{instant, int, range_mode, role, sort, uint, when};
@@ -17,6 +18,28 @@ use crate::types::{
 #[napi]
 pub struct SiteSession {
     pub(crate) inner: interaction_core::SiteSession,
+}
+
+/// The core's input from a `NewInteraction`; conversion errors name fields with `at`
+/// before them (`interactions[2].` for an item of `createInteractions`, as the core names
+/// its own errors there).
+fn new_interaction(
+    input: NewInteraction,
+    at: &str,
+) -> napi::Result<interaction_core::NewInteraction> {
+    let mut new = interaction_core::NewInteraction::new(
+        input.title,
+        input.interaction_type,
+        input.lead,
+        when(&format!("{at}start_datetime"), input.start)?,
+        when(&format!("{at}end_datetime"), input.end)?,
+        input.timezone,
+    );
+    new.location = input.location.flatten();
+    new.description = input.description.flatten();
+    new.notes = input.notes.flatten();
+    new.idempotency_key = input.idempotency_key.flatten();
+    Ok(new)
 }
 
 fn opt_int(field: &str, v: Option<f64>) -> napi::Result<Option<i64>> {
@@ -61,6 +84,9 @@ impl SiteSession {
         }
         if let Some(a) = o.archived_only.flatten() {
             f = f.archived_only(a);
+        }
+        if let Some(m) = o.masked.flatten() {
+            f = f.masked(m);
         }
         if let Some(s) = o.sort.flatten() {
             f = f.sort(sort(&s)?);
@@ -111,19 +137,39 @@ impl SiteSession {
     /// `UNAVAILABLE` may have committed: give `idempotencyKey` to make the retry safe.
     #[napi]
     pub async fn create_interaction(&self, input: NewInteraction) -> napi::Result<Interaction> {
-        let mut new = interaction_core::NewInteraction::new(
-            input.title,
-            input.interaction_type,
-            input.lead,
-            when("start_datetime", input.start)?,
-            when("end_datetime", input.end)?,
-            input.timezone,
-        );
-        new.location = input.location.flatten();
-        new.description = input.description.flatten();
-        new.notes = input.notes.flatten();
-        new.idempotency_key = input.idempotency_key.flatten();
+        let new = new_interaction(input, "")?;
         Ok(self.inner.create_interaction(new).await.js()?.into())
+    }
+
+    /// Creates up to 1000 interactions in one transaction (editor or admin). Every item is
+    /// validated before anything is written; the first invalid one rejects with
+    /// `VALIDATION` and a field naming its index (`interactions[2].title`). All commit
+    /// together or none does; resolves to the interactions in input order. Each item may
+    /// carry its own `idempotencyKey`.
+    // Not an `async fn`: the items are converted one by one here (so that an error names
+    // its index), then only owned values go into the future.
+    #[napi(ts_return_type = "Promise<Array<Interaction>>")]
+    pub fn create_interactions<'env>(
+        &self,
+        env: &'env Env,
+        #[napi(ts_arg_type = "Array<NewInteraction>")] interactions: Array<'_>,
+    ) -> napi::Result<PromiseRaw<'env, Vec<Interaction>>> {
+        let mut news = Vec::with_capacity(interactions.len() as usize);
+        for i in 0..interactions.len() {
+            let at = format!("interactions[{i}]");
+            // napi's own conversion error (a wrong type, a missing key) keeps its status;
+            // the index goes in front for `index.js`, which names the field from it.
+            let input = interactions
+                .get::<NewInteraction>(i)
+                .map_err(|e| napi::Error::new(e.status, format!("{at}: {}", e.reason)))?
+                .ok_or_else(|| crate::errors::invalid(&at, "is missing"))?;
+            news.push(new_interaction(input, &format!("{at}."))?);
+        }
+        let session = self.inner.clone();
+        env.spawn_future(async move {
+            let created = session.create_interactions(news).await.js()?;
+            Ok(created.into_iter().map(Into::into).collect())
+        })
     }
 
     /// A live interaction of this site; `NOT_FOUND` for a missing, deleted or other

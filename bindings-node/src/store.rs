@@ -11,8 +11,9 @@ use crate::errors::IntoJs;
 use crate::lifecycle::Clock;
 use crate::session::SiteSession;
 use crate::types::{
-    AccessLogEntry, ArchiveOptions, ArchiveReport, CacheStats, ConnectOptions, Counts, LoginToken,
-    PurgeOptions, PurgeReport, ReplicaStatus, RetentionPolicy, SchemaVersion, Site, User, UserSite,
+    AccessLogEntry, ArchiveOptions, ArchiveReport, CacheStats, ConnectOptions, Counts,
+    IntegrityReport, LoginToken, PendingMigration, PurgeOptions, PurgeReport, ReplicaStatus,
+    RetentionPolicy, SchemaVersion, Site, User, UserSite,
 };
 
 /// The entry point: a handle on a connection pool. Open one per process and share it;
@@ -247,6 +248,24 @@ impl InteractionStore {
         self.inner.check_schema().await.js()
     }
 
+    /// The migrations `migrate()` would apply, oldest first, each with its SQL for this
+    /// backend (for review): all of them on an empty database, none on an up-to-date one.
+    /// Reads only; works on a store opened with `checkSchema: false`.
+    #[napi]
+    pub async fn pending_migrations(&self) -> napi::Result<Vec<PendingMigration>> {
+        let pending = self.inner.pending_migrations().await.js()?;
+        Ok(pending.into_iter().map(Into::into).collect())
+    }
+
+    /// The integrity report: schema version, migration checksums, counts, referential
+    /// checks and a content checksum per table; `ok` is `true` when `problems` is empty.
+    /// Problems found are in the report, not rejections; works on a store opened with
+    /// `checkSchema: false`. Reads every table.
+    #[napi]
+    pub async fn verify(&self) -> napi::Result<IntegrityReport> {
+        Ok(self.inner.verify().await.js()?.into())
+    }
+
     /// Creates a user (password 8–1024 characters, stored as an argon2id hash).
     #[napi]
     pub async fn create_user(
@@ -279,6 +298,24 @@ impl InteractionStore {
             .await
             .js()?
             .into())
+    }
+
+    /// Every user, active or not, by id (oldest first).
+    #[napi]
+    pub async fn list_users(&self) -> napi::Result<Vec<User>> {
+        let users = self.inner.list_users().await.js()?;
+        Ok(users.into_iter().map(Into::into).collect())
+    }
+
+    /// The right to be forgotten: replaces the user's username and email with tombstones,
+    /// clears the password, deactivates the account, revokes its tokens and scrubs the old
+    /// username and email from the access log, the audit trail and interactions (live,
+    /// deleted, archived), keeping every key and count. Resolves to the anonymised user; an
+    /// unknown one is `NOT_FOUND`. Cannot be undone.
+    #[napi]
+    pub async fn anonymize_user(&self, user_id: f64) -> napi::Result<User> {
+        let id = int("user_id", user_id)?;
+        Ok(self.inner.anonymize_user(id).await.js()?.into())
     }
 
     /// Replaces a user's password and revokes the user's login tokens.

@@ -452,6 +452,18 @@ pub struct User {
     pub last_login: Option<DateTime<Utc>>,
 }
 
+impl From<User> for interaction_core::User {
+    fn from(u: User) -> Self {
+        interaction_core::User {
+            id: u.id,
+            username: u.username,
+            email: u.email,
+            is_active: u.is_active,
+            last_login: u.last_login,
+        }
+    }
+}
+
 impl From<interaction_core::User> for User {
     fn from(u: interaction_core::User) -> Self {
         User {
@@ -553,10 +565,16 @@ pub struct AccessLogEntry {
     pub username: String,
     /// The user, when known.
     pub user_id: Option<i64>,
-    /// `login` or `logout`.
+    /// `login`, `logout`, or for reads (with `accessLogging`) `read`, `search` or `count`.
     pub action: String,
     /// Whether it succeeded.
     pub success: bool,
+    /// The outcome: `ok`, or why not (`wrong password`, `not_found`, `denied`, ...).
+    pub detail: Option<String>,
+    /// The site of a read.
+    pub site_id: Option<i64>,
+    /// What was read: `interaction:<id>` or `finder`.
+    pub resource: Option<String>,
 }
 
 impl From<interaction_core::AccessLogEntry> for AccessLogEntry {
@@ -567,6 +585,9 @@ impl From<interaction_core::AccessLogEntry> for AccessLogEntry {
             user_id: e.user_id,
             action: e.action,
             success: e.success,
+            detail: e.detail,
+            site_id: e.site_id,
+            resource: e.resource,
         }
     }
 }
@@ -643,7 +664,33 @@ impl From<interaction_core::Interaction> for Interaction {
     }
 }
 
-/// Input of `createInteraction`.
+impl From<Interaction> for interaction_core::Interaction {
+    fn from(i: Interaction) -> Self {
+        interaction_core::Interaction {
+            id: i.id,
+            site_id: i.site_id,
+            title: i.title,
+            interaction_type: i.interaction_type,
+            lead: i.lead,
+            start_datetime: i.start_datetime,
+            end_datetime: i.end_datetime,
+            timezone: i.timezone,
+            location: i.location,
+            description: i.description,
+            notes: i.notes,
+            created_by: i.created_by,
+            created_at: i.created_at,
+            updated_by: i.updated_by,
+            updated_at: i.updated_at,
+            deleted_at: i.deleted_at,
+            deleted_by: i.deleted_by,
+            version: i.version,
+            archived_at: i.archived_at,
+        }
+    }
+}
+
+/// Input of `createInteraction` (and each item of `createInteractions`).
 #[napi(object)]
 pub struct NewInteraction {
     /// Title (1–255 characters).
@@ -842,6 +889,10 @@ pub struct FindOptions {
     /// Return archived interactions only.
     #[napi(ts_type = "boolean | null")]
     pub archived_only: Option<Option<bool>>,
+    /// Return every item masked as the `interactions_masked` view shows it (the core's
+    /// rule, as `maskInteraction`): description and notes `null`, lead reduced to initials.
+    #[napi(ts_type = "boolean | null")]
+    pub masked: Option<Option<bool>>,
     /// Order; default `start_desc`. `relevance` needs `text`.
     #[napi(ts_type = "Sort | null")]
     pub sort: Option<Option<String>>,
@@ -862,6 +913,7 @@ input_keys!(FindOptions {
     include_deleted,
     include_archived,
     archived_only,
+    masked,
     sort,
     limit,
     after
@@ -874,4 +926,142 @@ pub struct Page {
     pub items: Vec<Interaction>,
     /// Give to `after` to fetch the next page; `null` on the last page.
     pub next_cursor: Option<String>,
+}
+
+/// One of this library's migrations not yet applied to the database:
+/// `store.pendingMigrations()`.
+#[napi(object)]
+pub struct PendingMigration {
+    /// Its number (`0004_lifecycle.sql` is 4), recorded in `schema_migrations`.
+    pub id: i32,
+    /// Its name (`lifecycle`).
+    pub name: String,
+    /// The schema version the database is at once it is applied.
+    pub version: SchemaVersion,
+    /// The SQL script it runs, for this store's backend.
+    pub sql: String,
+}
+
+impl From<interaction_core::PendingMigration> for PendingMigration {
+    fn from(m: interaction_core::PendingMigration) -> Self {
+        PendingMigration {
+            id: m.id,
+            name: m.name,
+            version: m.version.into(),
+            sql: m.sql,
+        }
+    }
+}
+
+/// One migration as the database records it, against this library's copy.
+#[napi(object)]
+pub struct MigrationCheck {
+    /// Its id (`schema_migrations.migration_id`), in order of application.
+    pub id: i32,
+    /// Its name (this library's, else the recorded one).
+    pub name: String,
+    /// The schema version it leads to (this library's, else the recorded one).
+    pub version: String,
+    /// `applied` (recorded with this library's checksum), `modified` (another checksum: a
+    /// problem), `unknown` (recorded by a newer library) or `pending` (not recorded: a
+    /// problem).
+    #[napi(ts_type = "'applied' | 'modified' | 'unknown' | 'pending'")]
+    pub state: String,
+}
+
+impl From<interaction_core::MigrationCheck> for MigrationCheck {
+    fn from(m: interaction_core::MigrationCheck) -> Self {
+        MigrationCheck {
+            id: m.id,
+            name: m.name,
+            version: m.version,
+            // The core's own name of the state (its serialized form, as `verify --json`).
+            state: serde_json::to_value(m.state)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// One named check over the rows of the database.
+#[napi(object, use_nullable = true)]
+pub struct Check {
+    /// Stable identifier, e.g. `interactions_without_site`.
+    pub name: String,
+    /// What a failing row is, in words.
+    pub description: String,
+    /// How many rows fail it (0: sound); `null` when a table it reads is missing.
+    pub failing: Option<i64>,
+}
+
+/// The content checksum of one table.
+#[napi(object)]
+pub struct TableChecksum {
+    /// The table's name.
+    pub table: String,
+    /// Its number of rows.
+    pub rows: i64,
+    /// SHA-256 (hex) over the table's name, its columns' names and the multiset of its
+    /// rows: equal for equal content whatever the rows' order. Comparable between databases
+    /// of the same engine only.
+    pub digest: String,
+}
+
+/// The integrity report of `store.verify()`. Two reports are deeply equal when the
+/// databases hold the same schema, migrations and content: compare a restored backup's
+/// with the original's.
+#[napi(object, use_nullable = true)]
+pub struct IntegrityReport {
+    /// Whether no problem was found (`problems` is empty): the core's answer.
+    pub ok: bool,
+    /// The schema version recorded in the database, as written there; `null` when it was
+    /// never migrated.
+    pub schema_version: Option<String>,
+    /// The schema version this library requires.
+    pub required_version: SchemaVersion,
+    /// One entry per migration, this library's and any recorded one it does not know.
+    pub migrations: Vec<MigrationCheck>,
+    /// Users, sites and live, soft-deleted and archived interactions.
+    pub counts: Counts,
+    /// The referential and placement checks, each with its number of failing rows.
+    pub checks: Vec<Check>,
+    /// A content checksum of every table of the schema present, by name.
+    pub tables: Vec<TableChecksum>,
+    /// Tables the library requires that the database lacks.
+    pub missing_tables: Vec<String>,
+    /// Every problem found, one sentence each; empty when the database is sound.
+    pub problems: Vec<String>,
+}
+
+impl From<interaction_core::IntegrityReport> for IntegrityReport {
+    fn from(r: interaction_core::IntegrityReport) -> Self {
+        IntegrityReport {
+            ok: r.ok(),
+            schema_version: r.schema_version,
+            required_version: r.required_version.into(),
+            migrations: r.migrations.into_iter().map(Into::into).collect(),
+            counts: r.counts.into(),
+            checks: r
+                .checks
+                .into_iter()
+                .map(|c| Check {
+                    name: c.name,
+                    description: c.description,
+                    failing: c.failing.map(count),
+                })
+                .collect(),
+            tables: r
+                .tables
+                .into_iter()
+                .map(|t| TableChecksum {
+                    table: t.table,
+                    rows: count(t.rows),
+                    digest: t.digest,
+                })
+                .collect(),
+            missing_tables: r.missing_tables,
+            problems: r.problems,
+        }
+    }
 }

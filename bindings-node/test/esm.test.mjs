@@ -2,7 +2,9 @@
 import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
 import { test } from 'node:test'
-import binding, { InteractionStore, SiteSession, Clock, Finder, InteractionStoreError, ErrorCode } from 'interaction-store'
+import binding, {
+  InteractionStore, SiteSession, Clock, Finder, InteractionStoreError, ErrorCode, maskInteraction, maskUser,
+} from 'interaction-store'
 
 const require = createRequire(import.meta.url)
 
@@ -14,6 +16,8 @@ test('import and require() agree', () => {
   assert.equal(Clock, cjs.Clock)
   assert.equal(InteractionStoreError, cjs.InteractionStoreError)
   assert.equal(ErrorCode, cjs.ErrorCode)
+  assert.equal(maskInteraction, cjs.maskInteraction)
+  assert.equal(maskUser, cjs.maskUser)
   assert.equal(binding.InteractionStore, InteractionStore)
 })
 

@@ -113,6 +113,14 @@ macro_rules! finder_class {
                 Self { state: self.state.with(|f| f.archived_only(yes)) }
             }
 
+            /// Return every item masked as the `interactions_masked` view shows it (the
+            /// core's rule, as `Interaction.masked()`): description and notes hidden, lead
+            /// reduced to initials.
+            #[pyo3(signature = (yes=true))]
+            fn masked(&self, yes: bool) -> Self {
+                Self { state: self.state.with(|f| f.masked(yes)) }
+            }
+
             /// Sort order: `"start_desc"` (default), `"start_asc"`, `"created_desc"` or
             /// `"relevance"` (needs `text()`).
             fn sort(&self, sort: &Bound<'_, PyAny>) -> PyResult<Self> {

@@ -53,6 +53,11 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<values::PurgeOutcome>()?;
     m.add_class::<values::PurgeReport>()?;
     m.add_class::<values::Counts>()?;
+    m.add_class::<values::PendingMigration>()?;
+    m.add_class::<values::IntegrityReport>()?;
+    m.add_class::<values::MigrationCheck>()?;
+    m.add_class::<values::Check>()?;
+    m.add_class::<values::TableChecksum>()?;
     m.add_class::<lifecycle::Clock>()?;
     m.add_class::<lifecycle::RetentionPolicy>()?;
     m.add("DEFAULT_URL", interaction_core::DEFAULT_URL)?;

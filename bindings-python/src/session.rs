@@ -46,6 +46,65 @@ fn patch(fields: Option<&Bound<'_, PyDict>>) -> PyResult<core::InteractionPatch>
     Ok(p)
 }
 
+/// The keys of one `create_interactions()` item: `create_interaction()`'s keyword
+/// arguments.
+const NEW_KEYS: &[&str] = &[
+    "title",
+    "interaction_type",
+    "lead",
+    "start",
+    "end",
+    "timezone",
+    "location",
+    "description",
+    "notes",
+    "idempotency_key",
+];
+
+/// Converts item `i` of `create_interactions()`: a dict with `create_interaction()`'s
+/// keyword arguments. Errors name the item as the core does (`interactions[2].title`).
+fn new_interaction(i: usize, item: &Bound<'_, PyAny>) -> PyResult<core::NewInteraction> {
+    let at = format!("interactions[{i}]");
+    let Ok(d) = item.cast::<PyDict>() else {
+        return Err(convert::type_error(&at, "a dict", item));
+    };
+    for k in d.keys() {
+        let key = convert::string(&format!("{at} key"), &k)?;
+        if !NEW_KEYS.contains(&key.as_str()) {
+            return Err(PyTypeError::new_err(format!(
+                "create_interactions() got an unexpected key '{key}' in {at}"
+            )));
+        }
+    }
+    let field = |name: &str| format!("{at}.{name}");
+    let required = |name: &str| -> PyResult<Bound<'_, PyAny>> {
+        d.get_item(name)?.ok_or_else(|| {
+            PyTypeError::new_err(format!(
+                "create_interactions() missing required key '{name}' in {at}"
+            ))
+        })
+    };
+    let optional = |name: &str| -> PyResult<Option<String>> {
+        match d.get_item(name)? {
+            Some(v) => convert::opt_string(&field(name), &v),
+            None => Ok(None),
+        }
+    };
+    let mut new = core::NewInteraction::new(
+        convert::string(&field("title"), &required("title")?)?,
+        convert::string(&field("interaction_type"), &required("interaction_type")?)?,
+        convert::string(&field("lead"), &required("lead")?)?,
+        convert::when(&field("start_datetime"), &required("start")?)?,
+        convert::when(&field("end_datetime"), &required("end")?)?,
+        convert::string(&field("timezone"), &required("timezone")?)?,
+    );
+    new.location = optional("location")?;
+    new.description = optional("description")?;
+    new.notes = optional("notes")?;
+    new.idempotency_key = optional("idempotency_key")?;
+    Ok(new)
+}
+
 fn session_repr(class: &str, s: &core::SiteSession) -> String {
     format!(
         "{class}(user_id={}, site_id={}, role='{}')",
@@ -195,6 +254,31 @@ dual! {
         new.notes = notes;
         new.idempotency_key = idempotency_key;
     } => async move { session.create_interaction(new).await.map(Interaction::from) };
+
+    /// Creates up to 1000 interactions in one transaction (editor or admin): each item a
+    /// dict of `create_interaction()`'s keyword arguments. Every item is validated before
+    /// anything is written; the first invalid one fails the call and names its index
+    /// (`ValidationError` with field `interactions[2].title`). All commit together or
+    /// none does; returns the interactions in input order.
+    fn create_interactions(interactions: &Bound<'_, PyAny>) -> Vec<Interaction> {
+        if !(interactions.is_instance_of::<pyo3::types::PyList>()
+            || interactions.is_instance_of::<pyo3::types::PyTuple>())
+        {
+            return Err(convert::type_error("interactions", "a list of dicts", interactions));
+        }
+        let news = interactions
+            .try_iter()?
+            .enumerate()
+            .map(|(i, item)| new_interaction(i, &item?))
+            .collect::<PyResult<Vec<_>>>()?;
+    } => async move {
+        Ok(session
+            .create_interactions(news)
+            .await?
+            .into_iter()
+            .map(Interaction::from)
+            .collect())
+    };
 
     /// Reads one interaction of this site.
     fn get_interaction(id: &Bound<'_, PyAny>) -> Interaction {

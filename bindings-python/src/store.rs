@@ -13,8 +13,8 @@ use crate::lifecycle::{Clock, RetentionPolicy};
 use crate::runtime::{awaitable, block};
 use crate::session::{AsyncSiteSession, SiteSession};
 use crate::values::{
-    AccessLogEntry, ArchiveReport, CacheStats, Counts, LoginToken, PurgeReport, ReplicaStatus,
-    SchemaVersion, Site, User,
+    AccessLogEntry, ArchiveReport, CacheStats, Counts, IntegrityReport, LoginToken,
+    PendingMigration, PurgeReport, ReplicaStatus, SchemaVersion, Site, User,
 };
 
 /// Builds the core options from `connect()`'s arguments. Options present in `options`
@@ -415,6 +415,21 @@ dual! {
     /// Raises `SchemaVersionError` unless the database schema is one this library can use.
     fn check_schema() -> () {} => async move { store.check_schema().await };
 
+    /// The migrations `migrate()` would apply, oldest first, each with its SQL for this
+    /// backend (for review): all of them on an empty database, none on an up-to-date
+    /// one. Reads only; works on a store opened with `check_schema=False`.
+    fn pending_migrations() -> Vec<PendingMigration> {} => async move {
+        Ok(store.pending_migrations().await?.into_iter().map(PendingMigration::from).collect())
+    };
+
+    /// The integrity report: schema version, migration checksums, counts, referential
+    /// checks and a content checksum per table (`ok` is true when `problems` is empty).
+    /// Problems found are in the report, not raised; works on a store opened with
+    /// `check_schema=False`. Reads every table.
+    fn verify() -> IntegrityReport {} => async move {
+        store.verify().await.map(IntegrityReport::from)
+    };
+
     /// Creates an active user; a duplicate username or email is a `ConflictError`.
     fn create_user(username: String, email: String, password: String) -> User {} => async move {
         store.create_user(&username, &email, &password).await.map(User::from)
@@ -429,6 +444,20 @@ dual! {
     fn get_user_by_username(username: String) -> User {} => async move {
         store.get_user_by_username(&username).await.map(User::from)
     };
+
+    /// Every user, active or not, by id (oldest first).
+    fn list_users() -> Vec<User> {} => async move {
+        Ok(store.list_users().await?.into_iter().map(User::from).collect())
+    };
+
+    /// The right to be forgotten: replaces the user's username and email with tombstones,
+    /// clears the password, deactivates the account, revokes its tokens and scrubs the old
+    /// username and email from the access log, the audit trail and interactions (live,
+    /// deleted, archived), keeping every key and count. Returns the anonymised user.
+    /// Cannot be undone.
+    fn anonymize_user(user_id: &Bound<'_, PyAny>) -> User {
+        let id = convert::int("user_id", user_id)?;
+    } => async move { store.anonymize_user(id).await.map(User::from) };
 
     /// Sets a new password (revokes the user's login tokens).
     fn set_password(user_id: &Bound<'_, PyAny>, password: String) -> () {

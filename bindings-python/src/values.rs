@@ -16,6 +16,7 @@ macro_rules! value_class {
         $name:ident repr($($rf:ident),*) {
             $( $(#[$fm:meta])* $field:ident : $ty:ty ),* $(,)?
         }
+        $( methods { $($extra:tt)* } )?
     ) => {
         $(#[$m])*
         #[pyclass(frozen, eq, get_all, module = "interaction_store")]
@@ -43,6 +44,8 @@ macro_rules! value_class {
                 ),*];
                 Ok(format!("{}({})", stringify!($name), parts.join(", ")))
             }
+
+            $($($extra)*)?
         }
     };
 }
@@ -60,6 +63,25 @@ value_class! {
         is_active: bool,
         /// The last successful login.
         last_login: Option<DateTime<Utc>>,
+    }
+    methods {
+        /// This user as the `users_masked` view shows it (the core's rule): username and
+        /// email masked (`a***`, `a***@example.com`), everything else kept.
+        fn masked(&self) -> User {
+            User::from(core::User::from(self).masked())
+        }
+    }
+}
+
+impl From<&User> for core::User {
+    fn from(u: &User) -> Self {
+        core::User {
+            id: u.id,
+            username: u.username.clone(),
+            email: u.email.clone(),
+            is_active: u.is_active,
+            last_login: u.last_login,
+        }
     }
 }
 
@@ -169,6 +191,40 @@ value_class! {
         /// `Finder.include_archived()` / `archived_only()`.
         archived_at: Option<DateTime<Utc>>,
     }
+    methods {
+        /// This interaction as the `interactions_masked` view shows it (the core's rule):
+        /// description and notes hidden (`None`), lead reduced to initials
+        /// (`"Ana María López"` → `"A. M."`), everything else kept.
+        fn masked(&self) -> Interaction {
+            Interaction::from(core::Interaction::from(self).masked())
+        }
+    }
+}
+
+impl From<&Interaction> for core::Interaction {
+    fn from(i: &Interaction) -> Self {
+        core::Interaction {
+            id: i.id,
+            site_id: i.site_id,
+            title: i.title.clone(),
+            interaction_type: i.interaction_type.clone(),
+            lead: i.lead.clone(),
+            start_datetime: i.start_datetime,
+            end_datetime: i.end_datetime,
+            timezone: i.timezone.clone(),
+            location: i.location.clone(),
+            description: i.description.clone(),
+            notes: i.notes.clone(),
+            created_by: i.created_by,
+            created_at: i.created_at,
+            updated_by: i.updated_by,
+            updated_at: i.updated_at,
+            deleted_at: i.deleted_at,
+            deleted_by: i.deleted_by,
+            version: i.version,
+            archived_at: i.archived_at,
+        }
+    }
 }
 
 impl From<core::Interaction> for Interaction {
@@ -236,17 +292,24 @@ impl From<core::AuditEntry> for AuditEntry {
 
 value_class! {
     /// An entry of the access log.
-    AccessLogEntry repr(occurred_at, username, action, success) {
+    AccessLogEntry repr(occurred_at, username, action, success, resource) {
         /// When the attempt happened.
         occurred_at: DateTime<Utc>,
         /// The username given.
         username: String,
         /// The user, when known.
         user_id: Option<i64>,
-        /// `login` or `logout`.
+        /// `login`, `logout`, or for reads (with `access_logging=True`) `read`, `search`
+        /// or `count`.
         action: String,
         /// Whether it succeeded.
         success: bool,
+        /// The outcome: `ok`, or why not (`wrong password`, `not_found`, `denied`, ...).
+        detail: Option<String>,
+        /// The site of a read.
+        site_id: Option<i64>,
+        /// What was read: `interaction:<id>` or `finder`.
+        resource: Option<String>,
     }
 }
 
@@ -258,6 +321,9 @@ impl From<core::AccessLogEntry> for AccessLogEntry {
             user_id: e.user_id,
             action: e.action,
             success: e.success,
+            detail: e.detail,
+            site_id: e.site_id,
+            resource: e.resource,
         }
     }
 }
@@ -771,4 +837,252 @@ fn json_to_py<'py>(py: Python<'py>, v: &serde_json::Value) -> PyResult<Bound<'py
             d.into_any()
         }
     })
+}
+
+value_class! {
+    /// One of this library's migrations not yet applied to the database:
+    /// `InteractionStore.pending_migrations()`.
+    PendingMigration repr(id, name, version) {
+        /// Its number (`0004_lifecycle.sql` is 4), recorded in `schema_migrations`.
+        id: i32,
+        /// Its name (`"lifecycle"`).
+        name: String,
+        /// The schema version the database is at once it is applied.
+        version: SchemaVersion,
+        /// The SQL script it runs, for this store's backend.
+        sql: String,
+    }
+}
+
+impl From<core::PendingMigration> for PendingMigration {
+    fn from(m: core::PendingMigration) -> Self {
+        PendingMigration {
+            id: m.id,
+            name: m.name,
+            version: m.version.into(),
+            sql: m.sql,
+        }
+    }
+}
+
+value_class! {
+    /// One migration as the database records it, against this library's copy (an
+    /// `IntegrityReport`'s `migrations`).
+    MigrationCheck repr(id, name, version, state) {
+        /// Its id (`schema_migrations.migration_id`), in order of application.
+        id: i32,
+        /// Its name (this library's, else the recorded one).
+        name: String,
+        /// The schema version it leads to (this library's, else the recorded one).
+        version: String,
+        /// `"applied"` (recorded with this library's checksum), `"modified"` (recorded with
+        /// another checksum: a problem), `"unknown"` (recorded by a newer library) or
+        /// `"pending"` (not recorded: a problem).
+        state: String,
+    }
+}
+
+impl From<core::MigrationCheck> for MigrationCheck {
+    fn from(m: core::MigrationCheck) -> Self {
+        MigrationCheck {
+            id: m.id,
+            name: m.name,
+            version: m.version,
+            // The core's own name of the state (its serialized form, as `verify --json`).
+            state: serde_json::to_value(m.state)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
+        }
+    }
+}
+
+value_class! {
+    /// One named check over the rows of the database (an `IntegrityReport`'s `checks`).
+    Check repr(name, failing) {
+        /// Stable identifier, e.g. `"interactions_without_site"`.
+        name: String,
+        /// What a failing row is, in words.
+        description: String,
+        /// How many rows fail it (0: sound); `None` when a table it reads is missing.
+        failing: Option<u64>,
+    }
+}
+
+impl From<core::Check> for Check {
+    fn from(c: core::Check) -> Self {
+        Check {
+            name: c.name,
+            description: c.description,
+            failing: c.failing,
+        }
+    }
+}
+
+value_class! {
+    /// The content checksum of one table (an `IntegrityReport`'s `tables`).
+    TableChecksum repr(table, rows, digest) {
+        /// The table's name.
+        table: String,
+        /// Its number of rows.
+        rows: u64,
+        /// SHA-256 (hex) over the table's name, its columns' names and the multiset of its
+        /// rows: equal for equal content whatever the rows' order. Comparable between
+        /// databases of the same engine only.
+        digest: String,
+    }
+}
+
+impl From<core::TableChecksum> for TableChecksum {
+    fn from(t: core::TableChecksum) -> Self {
+        TableChecksum {
+            table: t.table,
+            rows: t.rows,
+            digest: t.digest,
+        }
+    }
+}
+
+/// The integrity report of `InteractionStore.verify()`: schema version, migration
+/// checksums, counts, referential checks and a content checksum per table. Two reports
+/// are equal when the databases hold the same schema, migrations and content: compare a
+/// restored backup's with the original's.
+#[pyclass(frozen, eq, module = "interaction_store")]
+#[derive(Debug, Clone, PartialEq)]
+pub struct IntegrityReport {
+    inner: core::IntegrityReport,
+}
+
+impl From<core::IntegrityReport> for IntegrityReport {
+    fn from(inner: core::IntegrityReport) -> Self {
+        IntegrityReport { inner }
+    }
+}
+
+#[pymethods]
+impl IntegrityReport {
+    /// The schema version recorded in the database, as written there; `None` when it was
+    /// never migrated.
+    #[getter]
+    fn schema_version(&self) -> Option<String> {
+        self.inner.schema_version.clone()
+    }
+
+    /// The schema version this library requires.
+    #[getter]
+    fn required_version(&self) -> SchemaVersion {
+        self.inner.required_version.into()
+    }
+
+    /// One entry per migration, this library's and any recorded one it does not know.
+    #[getter]
+    fn migrations(&self) -> Vec<MigrationCheck> {
+        self.inner
+            .migrations
+            .iter()
+            .cloned()
+            .map(Into::into)
+            .collect()
+    }
+
+    /// Users, sites and live, soft-deleted and archived interactions.
+    #[getter]
+    fn counts(&self) -> Counts {
+        self.inner.counts.into()
+    }
+
+    /// The referential and placement checks, each with its number of failing rows.
+    #[getter]
+    fn checks(&self) -> Vec<Check> {
+        self.inner.checks.iter().cloned().map(Into::into).collect()
+    }
+
+    /// A content checksum of every table of the schema present, by name.
+    #[getter]
+    fn tables(&self) -> Vec<TableChecksum> {
+        self.inner.tables.iter().cloned().map(Into::into).collect()
+    }
+
+    /// Tables the library requires that the database lacks.
+    #[getter]
+    fn missing_tables(&self) -> Vec<String> {
+        self.inner.missing_tables.clone()
+    }
+
+    /// Every problem found, one sentence each; empty when the database is sound.
+    #[getter]
+    fn problems(&self) -> Vec<String> {
+        self.inner.problems.clone()
+    }
+
+    /// Whether no problem was found (the core's `IntegrityReport::ok`).
+    #[getter]
+    fn ok(&self) -> bool {
+        self.inner.ok()
+    }
+
+    /// The checksum of `table`, `None` if the database lacks it.
+    fn table(&self, table: &str) -> Option<TableChecksum> {
+        self.inner.table(table).cloned().map(Into::into)
+    }
+
+    /// The check named `name`, `None` if the report has none of that name.
+    fn check(&self, name: &str) -> Option<Check> {
+        self.inner.check(name).cloned().map(Into::into)
+    }
+
+    /// Every attribute in a new dict (with `ok`); nested values as dicts.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let list = |items: Vec<Bound<'py, PyDict>>| -> PyResult<Bound<'py, PyList>> {
+            PyList::new(py, items)
+        };
+        let d = PyDict::new(py);
+        d.set_item("schema_version", self.schema_version())?;
+        d.set_item("required_version", self.required_version().to_dict(py)?)?;
+        d.set_item(
+            "migrations",
+            list(
+                self.migrations()
+                    .iter()
+                    .map(|m| m.to_dict(py))
+                    .collect::<PyResult<_>>()?,
+            )?,
+        )?;
+        d.set_item("counts", self.counts().to_dict(py)?)?;
+        d.set_item(
+            "checks",
+            list(
+                self.checks()
+                    .iter()
+                    .map(|c| c.to_dict(py))
+                    .collect::<PyResult<_>>()?,
+            )?,
+        )?;
+        d.set_item(
+            "tables",
+            list(
+                self.tables()
+                    .iter()
+                    .map(|t| t.to_dict(py))
+                    .collect::<PyResult<_>>()?,
+            )?,
+        )?;
+        d.set_item("missing_tables", self.missing_tables())?;
+        d.set_item("problems", self.problems())?;
+        d.set_item("ok", self.ok())?;
+        Ok(d)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "IntegrityReport(ok={}, schema_version={}, tables=<{} tables>, problems=<{} problems>)",
+            if self.inner.ok() { "True" } else { "False" },
+            match &self.inner.schema_version {
+                Some(v) => format!("'{v}'"),
+                None => "None".to_string(),
+            },
+            self.inner.tables.len(),
+            self.inner.problems.len()
+        )
+    }
 }

@@ -10,13 +10,18 @@ import {
   InteractionStore,
   InteractionStoreError,
   type Interaction,
+  type IntegrityReport,
   type InteractionPatch,
+  maskInteraction,
+  maskUser,
   type NewInteraction,
   type Page,
+  type PendingMigration,
   type PurgeReport,
   type ReplicaStatus,
   type Role,
   type SiteSession,
+  type User,
 } from 'interaction-store'
 
 async function main(): Promise<void> {
@@ -147,6 +152,27 @@ async function main(): Promise<void> {
   void InteractionStore.connect('sqlite::memory:', { retention: { deletedInteractionsMs: '30d' } })
   // @ts-expect-error the clock is a Clock
   void InteractionStore.connect('sqlite::memory:', { clock: new Date() })
+  // Privacy and verification: the integrity report, the right to be forgotten, bulk
+  // creation, masked reads, the access log of reads.
+  const integrity: IntegrityReport = await timed.verify()
+  const sound: boolean = integrity.ok && integrity.problems.length === 0
+  const states: Array<'applied' | 'modified' | 'unknown' | 'pending'> = integrity.migrations.map((m) => m.state)
+  const failing: Array<number | null> = integrity.checks.map((c) => c.failing)
+  const digests: Array<[string, number, string]> = integrity.tables.map((t) => [t.table, t.rows, t.digest])
+  const pending: PendingMigration[] = await timed.pendingMigrations()
+  const sql: string[] = pending.map((m) => `${m.id} ${m.name} ${m.version.major}: ${m.sql}`)
+  const users: User[] = await timed.listUsers()
+  const forgotten: User = maskUser(await timed.anonymizeUser(1))
+  const bulk: Interaction[] = await session.createInteractions([
+    { title: 'A', interactionType: 'call', lead: 'Me', start: new Date(), end: new Date(), timezone: 'UTC' },
+    { title: 'B', interactionType: 'call', lead: 'Me', start: { local: '2026-01-01T09:00' }, end: '2026-01-01T10:00:00Z', timezone: 'UTC', notes: null },
+  ])
+  const masked: Interaction = maskInteraction(bulk[0])
+  const maskedPage: Page = await session.finder().masked().fetch()
+  const log: Array<[string | null, number | null, string | null]> = (await timed.accessLog(10)).map((e) => [e.detail, e.siteId, e.resource])
+  // @ts-expect-error createInteractions takes an array
+  void session.createInteractions({ title: 'A', interactionType: 'call', lead: 'Me', start: new Date(), end: new Date(), timezone: 'UTC' })
+  void [sound, states, failing, digests, sql, users, forgotten, masked, maskedPage, log]
   await timed.close()
   void [now, manual, sameClock, moved, byPolicy, counts.archived, purged.total, archivedAt, archived]
   await store.close()

@@ -17,7 +17,15 @@ from typing import (
     final,
 )
 
-from interaction_store._types import CacheBackend, RangeMode, Role, Seconds, Sort
+from interaction_store._types import (
+    CacheBackend,
+    MigrationState,
+    NewInteraction,
+    RangeMode,
+    Role,
+    Seconds,
+    Sort,
+)
 
 __all__ = [
     "InteractionStore",
@@ -46,6 +54,11 @@ __all__ = [
     "PurgeOutcome",
     "PurgeReport",
     "Counts",
+    "PendingMigration",
+    "IntegrityReport",
+    "MigrationCheck",
+    "Check",
+    "TableChecksum",
     "Clock",
     "RetentionPolicy",
     "DEFAULT_URL",
@@ -99,6 +112,9 @@ class User:
     @property
     def last_login(self) -> Optional[datetime]: ...
     def to_dict(self) -> Dict[str, Any]: ...
+    def masked(self) -> User:
+        """This user as the ``users_masked`` view shows it (the core's rule): username and
+        email masked (``a***``, ``a***@example.com``), everything else kept."""
     def __eq__(self, other: object, /) -> bool: ...
 
 @final
@@ -171,6 +187,10 @@ class Interaction:
         are read-only (a change raises ``ArchivedError``) and found only with
         ``Finder.include_archived()`` / ``archived_only()``."""
     def to_dict(self) -> Dict[str, Any]: ...
+    def masked(self) -> Interaction:
+        """This interaction as the ``interactions_masked`` view shows it (the core's rule):
+        description and notes hidden (``None``), lead reduced to initials
+        (``"Ana María López"`` -> ``"A. M."``), everything else kept."""
     def __eq__(self, other: object, /) -> bool: ...
 
 @final
@@ -223,9 +243,21 @@ class AccessLogEntry:
     @property
     def user_id(self) -> Optional[int]: ...
     @property
-    def action(self) -> str: ...
+    def action(self) -> str:
+        """``"login"``, ``"logout"``, or for reads (with ``access_logging=True``)
+        ``"read"``, ``"search"`` or ``"count"``."""
     @property
     def success(self) -> bool: ...
+    @property
+    def detail(self) -> Optional[str]:
+        """The outcome: ``"ok"``, or why not (``"wrong password"``, ``"not_found"``,
+        ``"denied"``, ...)."""
+    @property
+    def site_id(self) -> Optional[int]:
+        """The site of a read."""
+    @property
+    def resource(self) -> Optional[str]:
+        """What was read: ``"interaction:<id>"`` or ``"finder"``."""
     def to_dict(self) -> Dict[str, Any]: ...
     def __eq__(self, other: object, /) -> bool: ...
 
@@ -400,6 +432,125 @@ class Counts:
     def archived(self) -> int:
         """Archived interactions."""
     def to_dict(self) -> Dict[str, int]: ...
+    def __eq__(self, other: object, /) -> bool: ...
+
+@final
+class PendingMigration:
+    """One of this library's migrations not yet applied to the database:
+    ``InteractionStore.pending_migrations()``."""
+
+    @property
+    def id(self) -> int:
+        """Its number (``0004_lifecycle.sql`` is 4), recorded in ``schema_migrations``."""
+    @property
+    def name(self) -> str:
+        """Its name (``"lifecycle"``)."""
+    @property
+    def version(self) -> SchemaVersion:
+        """The schema version the database is at once it is applied."""
+    @property
+    def sql(self) -> str:
+        """The SQL script it runs, for this store's backend."""
+    def to_dict(self) -> Dict[str, Any]: ...
+    def __eq__(self, other: object, /) -> bool: ...
+
+@final
+class MigrationCheck:
+    """One migration as the database records it, against this library's copy."""
+
+    @property
+    def id(self) -> int:
+        """Its id (``schema_migrations.migration_id``), in order of application."""
+    @property
+    def name(self) -> str:
+        """Its name (this library's, else the recorded one)."""
+    @property
+    def version(self) -> str:
+        """The schema version it leads to (this library's, else the recorded one)."""
+    @property
+    def state(self) -> MigrationState:
+        """``"applied"`` (recorded with this library's checksum), ``"modified"`` (another
+        checksum: a problem), ``"unknown"`` (recorded by a newer library) or ``"pending"``
+        (not recorded: a problem)."""
+    def to_dict(self) -> Dict[str, Any]: ...
+    def __eq__(self, other: object, /) -> bool: ...
+
+@final
+class Check:
+    """One named check over the rows of the database."""
+
+    @property
+    def name(self) -> str:
+        """Stable identifier, e.g. ``"interactions_without_site"``."""
+    @property
+    def description(self) -> str:
+        """What a failing row is, in words."""
+    @property
+    def failing(self) -> Optional[int]:
+        """How many rows fail it (0: sound); ``None`` when a table it reads is missing."""
+    def to_dict(self) -> Dict[str, Any]: ...
+    def __eq__(self, other: object, /) -> bool: ...
+
+@final
+class TableChecksum:
+    """The content checksum of one table."""
+
+    @property
+    def table(self) -> str:
+        """The table's name."""
+    @property
+    def rows(self) -> int:
+        """Its number of rows."""
+    @property
+    def digest(self) -> str:
+        """SHA-256 (hex) over the table's name, its columns' names and the multiset of its
+        rows: equal for equal content whatever the rows' order. Comparable between
+        databases of the same engine only."""
+    def to_dict(self) -> Dict[str, Any]: ...
+    def __eq__(self, other: object, /) -> bool: ...
+
+@final
+class IntegrityReport:
+    """The integrity report of ``InteractionStore.verify()``.
+
+    Two reports are equal when the databases hold the same schema, migrations and content:
+    compare a restored backup's with the original's.
+    """
+
+    @property
+    def schema_version(self) -> Optional[str]:
+        """The schema version recorded in the database, as written there; ``None`` when it
+        was never migrated."""
+    @property
+    def required_version(self) -> SchemaVersion:
+        """The schema version this library requires."""
+    @property
+    def migrations(self) -> List[MigrationCheck]:
+        """One entry per migration, this library's and any recorded one it does not know."""
+    @property
+    def counts(self) -> Counts:
+        """Users, sites and live, soft-deleted and archived interactions."""
+    @property
+    def checks(self) -> List[Check]:
+        """The referential and placement checks, each with its number of failing rows."""
+    @property
+    def tables(self) -> List[TableChecksum]:
+        """A content checksum of every table of the schema present, by name."""
+    @property
+    def missing_tables(self) -> List[str]:
+        """Tables the library requires that the database lacks."""
+    @property
+    def problems(self) -> List[str]:
+        """Every problem found, one sentence each; empty when the database is sound."""
+    @property
+    def ok(self) -> bool:
+        """Whether no problem was found (``problems`` is empty)."""
+    def table(self, table: str) -> Optional[TableChecksum]:
+        """The checksum of ``table``, ``None`` if the database lacks it."""
+    def check(self, name: str) -> Optional[Check]:
+        """The check named ``name``, ``None`` if the report has none of that name."""
+    def to_dict(self) -> Dict[str, Any]:
+        """Every attribute in a new dict (with ``ok``); nested values as dicts."""
     def __eq__(self, other: object, /) -> bool: ...
 
 @final
@@ -607,9 +758,26 @@ class InteractionStore:
         unknown one a ``ValidationError`` (field ``version``)."""
     def schema_version(self) -> Optional[SchemaVersion]: ...
     def check_schema(self) -> None: ...
+    def pending_migrations(self) -> List[PendingMigration]:
+        """The migrations ``migrate()`` would apply, oldest first, each with its SQL for this
+        backend (for review): all of them on an empty database, none on an up-to-date one.
+        Reads only; works on a store opened with ``check_schema=False``."""
+    def verify(self) -> IntegrityReport:
+        """The integrity report: schema version, migration checksums, counts, referential
+        checks and a content checksum per table (``ok`` is true when ``problems`` is
+        empty). Problems found are in the report, not raised; works on a store opened with
+        ``check_schema=False``. Reads every table."""
     def create_user(self, username: str, email: str, password: str) -> User: ...
     def get_user(self, user_id: int) -> User: ...
     def get_user_by_username(self, username: str) -> User: ...
+    def list_users(self) -> List[User]:
+        """Every user, active or not, by id (oldest first)."""
+    def anonymize_user(self, user_id: int) -> User:
+        """The right to be forgotten: replaces the user's username and email with
+        tombstones, clears the password, deactivates the account, revokes its tokens and
+        scrubs the old username and email from the access log, the audit trail and
+        interactions (live, deleted, archived), keeping every key and count. Returns the
+        anonymised user; an unknown one is a ``NotFoundError``. Cannot be undone."""
     def set_password(self, user_id: int, password: str) -> None: ...
     def set_user_active(self, user_id: int, active: bool) -> User: ...
     def user_sites(self, user_id: int) -> List[Tuple[Site, Role]]: ...
@@ -705,6 +873,15 @@ class SiteSession:
         retrying is safe: the same key in this site within 24 h returns the interaction
         the first call created (no second row, no second audit entry); the same key with
         other content is a ``ConflictError``."""
+    def create_interactions(
+        self, interactions: Sequence[NewInteraction]
+    ) -> List[Interaction]:
+        """Creates up to 1000 interactions in one transaction (editor or admin): each item
+        a dict of ``create_interaction()``'s keyword arguments. Every item is validated
+        before anything is written; the first invalid one fails the call and names its
+        index (``ValidationError`` with field ``interactions[2].title``; a wrong type is a
+        ``TypeError`` naming ``interactions[2].title``). All commit together or none does;
+        returns the interactions in input order."""
     def get_interaction(self, id: int) -> Interaction: ...
     def update_interaction(
         self,
@@ -749,6 +926,10 @@ class Finder:
         the same pages and order as live ones."""
     def archived_only(self, yes: bool = True) -> Finder:
         """Return archived interactions only."""
+    def masked(self, yes: bool = True) -> Finder:
+        """Return every item masked as the ``interactions_masked`` view shows it (the
+        core's rule, as ``Interaction.masked()``): description and notes hidden, lead
+        reduced to initials."""
     def sort(self, sort: Sort) -> Finder: ...
     def limit(self, limit: int) -> Finder: ...
     def after(self, cursor: str) -> Finder: ...
@@ -879,9 +1060,26 @@ class AsyncInteractionStore:
         unknown one a ``ValidationError`` (field ``version``)."""
     def schema_version(self) -> Coroutine[Any, Any, Optional[SchemaVersion]]: ...
     def check_schema(self) -> Coroutine[Any, Any, None]: ...
+    def pending_migrations(self) -> Coroutine[Any, Any, List[PendingMigration]]:
+        """The migrations ``migrate()`` would apply, oldest first, each with its SQL for this
+        backend (for review): all of them on an empty database, none on an up-to-date one.
+        Reads only; works on a store opened with ``check_schema=False``."""
+    def verify(self) -> Coroutine[Any, Any, IntegrityReport]:
+        """The integrity report: schema version, migration checksums, counts, referential
+        checks and a content checksum per table (``ok`` is true when ``problems`` is
+        empty). Problems found are in the report, not raised; works on a store opened with
+        ``check_schema=False``. Reads every table."""
     def create_user(self, username: str, email: str, password: str) -> Coroutine[Any, Any, User]: ...
     def get_user(self, user_id: int) -> Coroutine[Any, Any, User]: ...
     def get_user_by_username(self, username: str) -> Coroutine[Any, Any, User]: ...
+    def list_users(self) -> Coroutine[Any, Any, List[User]]:
+        """Every user, active or not, by id (oldest first)."""
+    def anonymize_user(self, user_id: int) -> Coroutine[Any, Any, User]:
+        """The right to be forgotten: replaces the user's username and email with
+        tombstones, clears the password, deactivates the account, revokes its tokens and
+        scrubs the old username and email from the access log, the audit trail and
+        interactions (live, deleted, archived), keeping every key and count. Returns the
+        anonymised user; an unknown one is a ``NotFoundError``. Cannot be undone."""
     def set_password(self, user_id: int, password: str) -> Coroutine[Any, Any, None]: ...
     def set_user_active(self, user_id: int, active: bool) -> Coroutine[Any, Any, User]: ...
     def user_sites(self, user_id: int) -> Coroutine[Any, Any, List[Tuple[Site, Role]]]: ...
@@ -977,6 +1175,15 @@ class AsyncSiteSession:
         retrying is safe: the same key in this site within 24 h returns the interaction
         the first call created (no second row, no second audit entry); the same key with
         other content is a ``ConflictError``."""
+    def create_interactions(
+        self, interactions: Sequence[NewInteraction]
+    ) -> Coroutine[Any, Any, List[Interaction]]:
+        """Creates up to 1000 interactions in one transaction (editor or admin): each item
+        a dict of ``create_interaction()``'s keyword arguments. Every item is validated
+        before anything is written; the first invalid one fails the call and names its
+        index (``ValidationError`` with field ``interactions[2].title``; a wrong type is a
+        ``TypeError`` naming ``interactions[2].title``). All commit together or none does;
+        returns the interactions in input order."""
     def get_interaction(self, id: int) -> Coroutine[Any, Any, Interaction]: ...
     def update_interaction(
         self,
@@ -1025,6 +1232,10 @@ class AsyncFinder:
         the same pages and order as live ones."""
     def archived_only(self, yes: bool = True) -> AsyncFinder:
         """Return archived interactions only."""
+    def masked(self, yes: bool = True) -> AsyncFinder:
+        """Return every item masked as the ``interactions_masked`` view shows it (the
+        core's rule, as ``Interaction.masked()``): description and notes hidden, lead
+        reduced to initials."""
     def sort(self, sort: Sort) -> AsyncFinder: ...
     def limit(self, limit: int) -> AsyncFinder: ...
     def after(self, cursor: str) -> AsyncFinder: ...
