@@ -181,5 +181,5 @@ def test_root_readme_carries_the_bindings_caching_examples() -> None:
         (REPO / "bindings-python" / "README.md", "python"),
         (REPO / "bindings-node" / "README.md", "js"),
     ):
-        block = f"```{lang}\n" + readme_block(path, "## Caching", lang) + "```"
+        block = f"```{lang} scoped\n" + readme_block(path, "## Caching", lang) + "```"
         assert block in root, f"README.md: the {lang} caching example differs from {path.relative_to(REPO)}'s"
