@@ -349,7 +349,7 @@ def node_tour(blocks: List[Block], subs: Dict[str, str]) -> str:
 TSCONFIG = """{
   "compilerOptions": {
     "strict": true, "noEmit": true, "allowJs": true, "checkJs": true,
-    "target": "es2022", "lib": ["es2022", "dom"], "module": "nodenext",
+    "target": "es2022", "lib": ["es2022"], "module": "nodenext",
     "moduleResolution": "nodenext", "types": ["node"], "typeRoots": ["%s"],
     "skipLibCheck": false
   },
