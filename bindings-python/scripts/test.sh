@@ -15,7 +15,10 @@
 #      2.17+: RHEL 7+, Debian 8+, Ubuntu 14.04+, Amazon Linux 2): the wheel's tag must be
 #      manylinux2014 and `auditwheel show` must agree (no symbol newer than glibc 2.17);
 #      then `pip install` of that abi3 wheel;
-#   3. pytest from a directory where the source tree is not importable;
+#   3. pytest from a directory where the source tree is not importable; then every python
+#      block of README.md and bindings-python/README.md, run in order as one program per
+#      README on a fresh SQLite and a fresh PostgreSQL database, and README.md's SQL
+#      (scripts/readme_blocks.py python);
 #   4. `python -m mypy.stubtest interaction_store` (the .pyi stubs match the module) and
 #      `mypy --strict examples/quickstart.py`;
 #   5. `python examples/quickstart.py` with no database server (SQLite default, in an
@@ -95,6 +98,9 @@ cd "$TMP/run"
 log "pytest"
 # shellcheck disable=SC2086
 "$VPY" -m pytest "$HERE/tests" -p no:cacheprovider --rootdir "$HERE" ${PYTEST_ARGS:-}
+
+log "README blocks: the Python tours of README.md and bindings-python/README.md, SQLite and PostgreSQL"
+"$VPY" "$REPO/scripts/readme_blocks.py" python
 
 log "stubtest"
 "$VPY" -m mypy.stubtest interaction_store
