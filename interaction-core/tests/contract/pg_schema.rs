@@ -326,6 +326,10 @@ mod pgbouncer {
         let direct = h.url.clone();
         let name = direct.rsplit('/').next().unwrap().to_string();
         let bouncer = with_database(&std::env::var("TOPOLOGY_PGBOUNCER_URL").unwrap(), &name);
+        // The harness's own store is in `public`: this test wants it empty but for the
+        // host application's tables.
+        h.store.close().await;
+        h.exec("DROP SCHEMA public CASCADE; CREATE SCHEMA public").await;
         h.exec(HOST_TABLES).await;
         let host = host_state(&direct).await;
         let open = || {
