@@ -329,7 +329,8 @@ mod pgbouncer {
         // The harness's own store is in `public`: this test wants it empty but for the
         // host application's tables.
         h.store.close().await;
-        h.exec("DROP SCHEMA public CASCADE; CREATE SCHEMA public").await;
+        h.exec("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+            .await;
         h.exec(HOST_TABLES).await;
         let host = host_state(&direct).await;
         let open = || {
