@@ -84,6 +84,11 @@ fn store_options(
                     Err(_) => return Err(convert::type_error(&key, "a RetentionPolicy", &v)),
                 },
                 "access_logging" => o.access_logging(convert::boolean(&key, &v)?),
+                // `None` keeps the core default (the connection's own search_path).
+                "schema" => match convert::opt_string(&key, &v)? {
+                    Some(name) => o.schema(name),
+                    None => o,
+                },
                 other => {
                     return Err(pyo3::exceptions::PyTypeError::new_err(format!(
                         "connect() got an unexpected keyword argument '{other}'"
@@ -240,6 +245,13 @@ dual! {
             backend_name(&self.inner)
         }
 
+        /// The PostgreSQL schema the store works in (`schema=`); `None` without one
+        /// (the connection's default, normally `public`) and on SQLite.
+        #[getter]
+        fn schema(&self) -> Option<String> {
+            self.inner.schema().map(str::to_string)
+        }
+
         /// True after `close()`.
         #[getter]
         fn closed(&self) -> bool {
@@ -356,6 +368,13 @@ dual! {
         #[getter]
         fn backend(&self) -> &'static str {
             backend_name(&self.inner)
+        }
+
+        /// The PostgreSQL schema the store works in (`schema=`); `None` without one
+        /// (the connection's default, normally `public`) and on SQLite.
+        #[getter]
+        fn schema(&self) -> Option<String> {
+            self.inner.schema().map(str::to_string)
         }
 
         /// True after `close()`.

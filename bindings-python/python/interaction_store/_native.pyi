@@ -673,6 +673,7 @@ class InteractionStore:
         clock: Clock = ...,
         retention: RetentionPolicy = ...,
         access_logging: bool = ...,
+        schema: Optional[str] = ...,
     ) -> InteractionStore:
         """Opens ``url`` (default ``sqlite://interactions.db`` in the working directory).
 
@@ -729,12 +730,24 @@ class InteractionStore:
         * ``retention`` (``RetentionPolicy()``: the spec's periods): how long each kind of
           data is kept, applied by ``purge()``;
         * ``access_logging`` (``False``): record every read of interactions (a get or a
-          Finder page) in the access log: who, which site and resource, the outcome.
+          Finder page) in the access log: who, which site and resource, the outcome;
+        * ``schema`` (none: the connection's own ``search_path``, normally ``public``):
+          the PostgreSQL schema that holds every table and view of the store, so that it
+          lives beside a host application's own ``users`` or ``schema_migrations``; a
+          lowercase identifier (``[a-z_][a-z0-9_]*``, at most 63 bytes, not ``pg_…``),
+          else ``ValidationError`` (field ``schema``). ``migrate=True`` creates it. Behind
+          pgBouncer the role must set it (``ALTER ROLE app IN DATABASE db SET
+          search_path = interactions``), else ``ConfigurationError``. SQLite accepts only
+          ``"main"``.
         """
     @property
     def backend(self) -> str: ...
     @property
     def closed(self) -> bool: ...
+    @property
+    def schema(self) -> Optional[str]:
+        """The PostgreSQL schema the store works in (``schema=``); ``None`` without one
+        (the connection's default, normally ``public``) and on SQLite."""
     def cache_stats(self) -> CacheStats:
         """Hits and misses of each cache since the store opened, and whether Redis is
         reachable (no I/O)."""
@@ -975,6 +988,7 @@ class AsyncInteractionStore:
         clock: Clock = ...,
         retention: RetentionPolicy = ...,
         access_logging: bool = ...,
+        schema: Optional[str] = ...,
     ) -> Coroutine[Any, Any, AsyncInteractionStore]:
         """Opens ``url`` (default ``sqlite://interactions.db`` in the working directory).
 
@@ -1031,12 +1045,24 @@ class AsyncInteractionStore:
         * ``retention`` (``RetentionPolicy()``: the spec's periods): how long each kind of
           data is kept, applied by ``purge()``;
         * ``access_logging`` (``False``): record every read of interactions (a get or a
-          Finder page) in the access log: who, which site and resource, the outcome.
+          Finder page) in the access log: who, which site and resource, the outcome;
+        * ``schema`` (none: the connection's own ``search_path``, normally ``public``):
+          the PostgreSQL schema that holds every table and view of the store, so that it
+          lives beside a host application's own ``users`` or ``schema_migrations``; a
+          lowercase identifier (``[a-z_][a-z0-9_]*``, at most 63 bytes, not ``pg_…``),
+          else ``ValidationError`` (field ``schema``). ``migrate=True`` creates it. Behind
+          pgBouncer the role must set it (``ALTER ROLE app IN DATABASE db SET
+          search_path = interactions``), else ``ConfigurationError``. SQLite accepts only
+          ``"main"``.
         """
     @property
     def backend(self) -> str: ...
     @property
     def closed(self) -> bool: ...
+    @property
+    def schema(self) -> Optional[str]:
+        """The PostgreSQL schema the store works in (``schema=``); ``None`` without one
+        (the connection's default, normally ``public``) and on SQLite."""
     def cache_stats(self) -> CacheStats:
         """Hits and misses of each cache since the store opened, and whether Redis is
         reachable (no I/O: not a coroutine)."""

@@ -129,6 +129,9 @@ pub(crate) struct Limits {
     pub pgbouncer: bool,
     /// The store's source of time (see `clock.rs`).
     pub clock: crate::clock::Clock,
+    /// The PostgreSQL schema every connection works in (`StoreOptions::schema`); `None`:
+    /// the connection's default `search_path`. Always `None` on SQLite.
+    pub schema: Option<String>,
 }
 
 /// Where a store's connections go, for error messages.
@@ -795,6 +798,11 @@ impl Tx {
     /// The current time of the store's clock.
     pub(crate) fn now(&self) -> chrono::DateTime<chrono::Utc> {
         self.db.limits().clock.now()
+    }
+
+    /// The PostgreSQL schema of the store (`StoreOptions::schema`), if one is configured.
+    pub(crate) fn schema(&self) -> Option<&str> {
+        self.db.limits().schema.as_deref()
     }
 
     /// After each statement: the connection is inside a transaction, so it must not go
