@@ -34,7 +34,10 @@ impl State {
     }
 
     fn with(&self, f: impl FnOnce(core::Finder) -> core::Finder) -> Self {
-        State(self.0.map(|(finder, store)| (f(finder.clone()), store.clone())))
+        State(
+            self.0
+                .map(|(finder, store)| (f(finder.clone()), store.clone())),
+        )
     }
 }
 

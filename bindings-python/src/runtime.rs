@@ -124,7 +124,6 @@ fn _shutdown_runtime(py: Python<'_>) {
 /// Registers the exit handler (at import).
 pub(crate) fn register_exit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let f = wrap_pyfunction!(_shutdown_runtime, m)?;
-    m.add_function(f.clone())?;
     m.py().import("atexit")?.call_method1("register", (f,))?;
     Ok(())
 }
@@ -161,7 +160,9 @@ impl<T> InProcess<T> {
 
     /// The value without the process check: for attributes that do no I/O.
     pub(crate) fn peek(&self) -> &T {
-        self.value.as_ref().expect("an InProcess value is only taken when dropped")
+        self.value
+            .as_ref()
+            .expect("an InProcess value is only taken when dropped")
     }
 
     /// The same value, in the same process.

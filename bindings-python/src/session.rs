@@ -131,7 +131,9 @@ pub struct AsyncSiteSession {
 
 impl SiteSession {
     pub(crate) fn new(inner: core::SiteSession) -> Self {
-        SiteSession { inner: InProcess::new(inner) }
+        SiteSession {
+            inner: InProcess::new(inner),
+        }
     }
 
     fn handle(&self) -> PyResult<core::SiteSession> {
@@ -141,7 +143,9 @@ impl SiteSession {
 
 impl AsyncSiteSession {
     pub(crate) fn new(inner: core::SiteSession) -> Self {
-        AsyncSiteSession { inner: InProcess::new(inner) }
+        AsyncSiteSession {
+            inner: InProcess::new(inner),
+        }
     }
 
     fn handle(&self) -> PyResult<core::SiteSession> {

@@ -50,8 +50,6 @@ def run_in_fork(body: Callable[[], Dict[str, Any]], timeout: float = 60) -> Dict
         if done:
             break
         if time.monotonic() > deadline:
-            if os.environ.get("I11_DEBUG_HANG"):
-                subprocess.run(["gdb", "-p", str(pid), "-batch", "-ex", "thread apply all bt"], stdout=open("/tmp/i11py/hang.txt", "w"), stderr=subprocess.STDOUT)
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
             pytest.fail("the forked child hung")
