@@ -45,6 +45,9 @@ PYTEST_TIMEOUT_VERSION=2.4.0
 MYPY_VERSION=2.4.1
 ZIGLANG_VERSION=0.17.1
 AUDITWHEEL_VERSION=6.8.2
+# Real servers in the tests: gunicorn --preload (fork safety), pydantic (from_attributes).
+GUNICORN_VERSION=27.0.1
+PYDANTIC_VERSION=2.14.4
 # The oldest glibc the wheel supports (PEP 599 manylinux2014 = manylinux_2_17).
 MANYLINUX=manylinux2014
 
@@ -63,7 +66,8 @@ log "virtualenv ($($PYTHON --version 2>&1)) in $TMP/venv"
 VPY="$TMP/venv/bin/python"
 "$VPY" -m pip install --quiet --disable-pip-version-check \
     "maturin==$MATURIN_VERSION" "ziglang==$ZIGLANG_VERSION" "auditwheel==$AUDITWHEEL_VERSION" \
-    "pytest==$PYTEST_VERSION" "pytest-timeout==$PYTEST_TIMEOUT_VERSION" "mypy==$MYPY_VERSION"
+    "pytest==$PYTEST_VERSION" "pytest-timeout==$PYTEST_TIMEOUT_VERSION" "mypy==$MYPY_VERSION" \
+    "gunicorn==$GUNICORN_VERSION" "pydantic==$PYDANTIC_VERSION"
 
 log "maturin build --zig --compatibility $MANYLINUX (debug)"
 # --zig finds zig as `python3 -m ziglang` (the ziglang wheel): the venv's python first.

@@ -10,7 +10,7 @@ use crate::asyncio::Driver;
 use crate::convert;
 use crate::errors::unavailable;
 use crate::lifecycle::{Clock, RetentionPolicy};
-use crate::runtime::{awaitable, block};
+use crate::runtime::{awaitable, block, InProcess};
 use crate::session::{AsyncSiteSession, SiteSession};
 use crate::values::{
     AccessLogEntry, ArchiveReport, CacheStats, Counts, IntegrityReport, LoginToken,
@@ -119,7 +119,8 @@ fn with_token(
     }
 }
 
-fn open_handle(store: &core::InteractionStore) -> PyResult<core::InteractionStore> {
+fn open_handle(store: &InProcess<core::InteractionStore>) -> PyResult<core::InteractionStore> {
+    let store = store.get()?;
     if store.is_closed() {
         return Err(unavailable("the store is closed"));
     }
@@ -138,13 +139,13 @@ fn backend_name(store: &core::InteractionStore) -> &'static str {
 /// the GIL while it waits.
 #[pyclass(frozen, module = "interaction_store")]
 pub struct InteractionStore {
-    inner: core::InteractionStore,
+    inner: InProcess<core::InteractionStore>,
 }
 
 /// The same store with the asyncio API: every I/O method returns a coroutine.
 #[pyclass(frozen, module = "interaction_store")]
 pub struct AsyncInteractionStore {
-    inner: core::InteractionStore,
+    inner: InProcess<core::InteractionStore>,
 }
 
 impl InteractionStore {
@@ -176,7 +177,7 @@ dual! {
             let o = store_options(url, migrate, options)?;
             crate::logging::reset_levels();
             let inner = block(py, o.connect())?;
-            Ok(InteractionStore { inner })
+            Ok(InteractionStore { inner: InProcess::new(inner) })
         }
 
         /// Opens a session on `site_id` for the user holding login `token`, seeing every
@@ -222,7 +223,7 @@ dual! {
         /// Closes the pool after the calls in flight; later calls raise
         /// `UnavailableError`. Closing twice is allowed.
         fn close(&self, py: Python<'_>) -> PyResult<()> {
-            let store = self.inner.clone();
+            let store = self.inner.get()?.clone();
             block(py, async move {
                 store.close().await;
                 Ok(())
@@ -242,7 +243,7 @@ dual! {
         /// `"postgres"` or `"sqlite"`.
         #[getter]
         fn backend(&self) -> &'static str {
-            backend_name(&self.inner)
+            backend_name(self.inner.peek())
         }
 
         /// The PostgreSQL schema the store works in (`schema=`); `None` without one
@@ -255,32 +256,32 @@ dual! {
         /// True after `close()`.
         #[getter]
         fn closed(&self) -> bool {
-            self.inner.is_closed()
+            self.inner.peek().is_closed()
         }
 
         /// Hits and misses of each cache since the store opened, and whether Redis is
         /// reachable (no I/O).
         fn cache_stats(&self) -> CacheStats {
-            CacheStats::from(self.inner.cache_stats())
+            CacheStats::from(self.inner.peek().cache_stats())
         }
 
         /// The store's clock (`connect(..., clock=)`, else the system clock); no I/O.
         #[getter]
         fn clock(&self) -> Clock {
-            Clock::new(self.inner.clock().clone())
+            Clock::new(self.inner.peek().clock().clone())
         }
 
         /// The configured replicas as the health probe last saw them (empty without
         /// replicas; no I/O).
         fn replica_status(&self) -> Vec<ReplicaStatus> {
-            self.inner.replica_status().into_iter().map(ReplicaStatus::from).collect()
+            self.inner.peek().replica_status().into_iter().map(ReplicaStatus::from).collect()
         }
 
         fn __repr__(&self) -> String {
             format!(
                 "InteractionStore(backend='{}', closed={})",
-                backend_name(&self.inner),
-                if self.inner.is_closed() { "True" } else { "False" }
+                backend_name(self.inner.peek()),
+                if self.inner.peek().is_closed() { "True" } else { "False" }
             )
         }
     }
@@ -301,7 +302,7 @@ dual! {
             // Runtime: opening (and migrating) a SQLite file runs in the poll.
             awaitable("AsyncInteractionStore.connect", Driver::Runtime, async move {
                 let inner = o.connect().await?;
-                Ok(AsyncInteractionStore { inner })
+                Ok(AsyncInteractionStore { inner: InProcess::new(inner) })
             })
         }
 
@@ -344,7 +345,7 @@ dual! {
         /// Closes the pool after the calls in flight; later calls raise
         /// `UnavailableError`. Closing twice is allowed.
         fn close(&self) -> PyResult<Call> {
-            let store = self.inner.clone();
+            let store = self.inner.get()?.clone();
             awaitable("AsyncInteractionStore.close", Driver::Runtime, async move {
                 store.close().await;
                 Ok(())
@@ -357,7 +358,7 @@ dual! {
 
         #[pyo3(signature = (*_exc))]
         fn __aexit__(&self, _exc: &Bound<'_, pyo3::types::PyTuple>) -> PyResult<Call> {
-            let store = self.inner.clone();
+            let store = self.inner.get()?.clone();
             awaitable("AsyncInteractionStore.__aexit__", Driver::Runtime, async move {
                 store.close().await;
                 Ok(false)
@@ -367,7 +368,7 @@ dual! {
         /// `"postgres"` or `"sqlite"`.
         #[getter]
         fn backend(&self) -> &'static str {
-            backend_name(&self.inner)
+            backend_name(self.inner.peek())
         }
 
         /// The PostgreSQL schema the store works in (`schema=`); `None` without one
@@ -380,32 +381,32 @@ dual! {
         /// True after `close()`.
         #[getter]
         fn closed(&self) -> bool {
-            self.inner.is_closed()
+            self.inner.peek().is_closed()
         }
 
         /// Hits and misses of each cache since the store opened, and whether Redis is
         /// reachable (no I/O).
         fn cache_stats(&self) -> CacheStats {
-            CacheStats::from(self.inner.cache_stats())
+            CacheStats::from(self.inner.peek().cache_stats())
         }
 
         /// The store's clock (`connect(..., clock=)`, else the system clock); no I/O.
         #[getter]
         fn clock(&self) -> Clock {
-            Clock::new(self.inner.clock().clone())
+            Clock::new(self.inner.peek().clock().clone())
         }
 
         /// The configured replicas as the health probe last saw them (empty without
         /// replicas; no I/O).
         fn replica_status(&self) -> Vec<ReplicaStatus> {
-            self.inner.replica_status().into_iter().map(ReplicaStatus::from).collect()
+            self.inner.peek().replica_status().into_iter().map(ReplicaStatus::from).collect()
         }
 
         fn __repr__(&self) -> String {
             format!(
                 "AsyncInteractionStore(backend='{}', closed={})",
-                backend_name(&self.inner),
-                if self.inner.is_closed() { "True" } else { "False" }
+                backend_name(self.inner.peek()),
+                if self.inner.peek().is_closed() { "True" } else { "False" }
             )
         }
     }
