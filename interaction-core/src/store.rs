@@ -93,7 +93,8 @@ impl StoreOptions {
         }
     }
 
-    /// Connections kept open even when idle. Default 5.
+    /// Connections kept open even when idle, opened in the background when the store
+    /// opens (PostgreSQL; SQLite connections open on first use). Default 5.
     pub fn min_connections(mut self, n: u32) -> Self {
         self.min_connections = n;
         self
