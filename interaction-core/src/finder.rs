@@ -29,6 +29,10 @@ use crate::model::{Interaction, Role};
 use crate::session::SiteSession;
 use crate::validate;
 
+mod stream;
+
+pub use stream::{Pages, Rows};
+
 /// Relevance ranking looks at most at this many matches (the most recent ones).
 pub const RELEVANCE_CANDIDATES: i64 = 1000;
 /// Largest page.
@@ -41,7 +45,7 @@ pub const MAX_TYPES: usize = 50;
 pub const MAX_TEXT_CHARS: usize = 1000;
 
 /// Sort order of a Finder.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Sort {
     /// Newest start first (the default).
@@ -56,7 +60,7 @@ pub enum Sort {
 }
 
 /// How [`Finder::date_range`] matches an interaction's `[start, end]`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RangeMode {
     /// The interaction overlaps the range (the default).
