@@ -430,3 +430,148 @@ where
 {
     Option::<String>::deserialize(d).map(Some)
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{NaiveDate, TimeZone};
+    use serde_json::json;
+
+    use super::*;
+    use crate::{RangeMode, SchemaVersion, Sort};
+
+    fn round_trip<T>(v: &T) -> serde_json::Value
+    where
+        T: Serialize + for<'de> Deserialize<'de> + PartialEq + fmt::Debug,
+    {
+        let j = serde_json::to_value(v).unwrap();
+        let back: T = serde_json::from_value(j.clone()).unwrap();
+        assert_eq!(&back, v, "{j}");
+        j
+    }
+
+    fn micros() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 12, 1, 8, 30, 0).unwrap()
+            + chrono::Duration::microseconds(123_456)
+    }
+
+    fn wall() -> NaiveDateTime {
+        NaiveDate::from_ymd_opt(2026, 12, 1)
+            .unwrap()
+            .and_hms_micro_opt(9, 30, 0, 7)
+            .unwrap()
+    }
+
+    #[test]
+    fn when_round_trips_with_microseconds() {
+        assert_eq!(
+            round_trip(&When::Instant(micros())),
+            json!("2026-12-01T08:30:00.123456Z")
+        );
+        assert_eq!(
+            round_trip(&When::Local(wall())),
+            json!({"local": "2026-12-01T09:30:00.000007"})
+        );
+        let offset: When =
+            serde_json::from_value(json!("2026-12-01T09:30:00.123456+01:00")).unwrap();
+        assert_eq!(offset, When::Instant(micros()));
+        for bad in [
+            json!("2026-12-01T09:30:00"),
+            json!("tomorrow"),
+            json!(12),
+            json!({"local": "2026-12-01T09:30:00Z"}),
+        ] {
+            let e = serde_json::from_value::<When>(bad.clone()).unwrap_err();
+            assert!(e.to_string().contains("RFC 3339"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn new_interaction_round_trips() {
+        let minimal = NewInteraction::new(
+            "Kickoff",
+            "meeting",
+            "Alice",
+            micros(),
+            wall(),
+            "Europe/Berlin",
+        );
+        assert_eq!(
+            round_trip(&minimal),
+            json!({
+                "title": "Kickoff", "interaction_type": "meeting", "lead": "Alice",
+                "start": "2026-12-01T08:30:00.123456Z",
+                "end": {"local": "2026-12-01T09:30:00.000007"},
+                "timezone": "Europe/Berlin",
+            })
+        );
+        let full = minimal
+            .location("Room 4")
+            .description("d")
+            .notes("n")
+            .idempotency_key("k");
+        let j = round_trip(&full);
+        assert_eq!(j["idempotency_key"], "k");
+        // A typo is an error, not a dropped field.
+        let mut typo = j.clone();
+        typo["locaton"] = json!("Room 5");
+        let e = serde_json::from_value::<NewInteraction>(typo).unwrap_err();
+        assert!(e.to_string().contains("locaton"), "{e}");
+        let mut missing = j;
+        missing.as_object_mut().unwrap().remove("title");
+        assert!(serde_json::from_value::<NewInteraction>(missing).is_err());
+    }
+
+    #[test]
+    fn patch_round_trips_and_tells_missing_from_null() {
+        assert_eq!(round_trip(&InteractionPatch::default()), json!({}));
+        let p = InteractionPatch {
+            title: Some("T".into()),
+            start: Some(When::Instant(micros())),
+            end: Some(When::Local(wall())),
+            timezone: Some("UTC".into()),
+            location: Some(None),
+            description: Some(Some("d".into())),
+            ..Default::default()
+        };
+        assert_eq!(
+            round_trip(&p),
+            json!({
+                "title": "T", "start": "2026-12-01T08:30:00.123456Z",
+                "end": {"local": "2026-12-01T09:30:00.000007"}, "timezone": "UTC",
+                "location": null, "description": "d",
+            })
+        );
+        let p: InteractionPatch = serde_json::from_value(json!({"notes": null})).unwrap();
+        assert_eq!(p.notes, Some(None));
+        assert_eq!(p.location, None);
+        assert!(serde_json::from_value::<InteractionPatch>(json!({"version": 2})).is_err());
+    }
+
+    #[test]
+    fn enums_and_versions_use_the_binding_names() {
+        for r in [Role::Viewer, Role::Editor, Role::Admin] {
+            assert_eq!(round_trip(&r), json!(r.as_str()));
+        }
+        for s in [
+            Sort::StartDesc,
+            Sort::StartAsc,
+            Sort::CreatedDesc,
+            Sort::Relevance,
+        ] {
+            assert_eq!(round_trip(&s), json!(s.as_str()));
+        }
+        for m in [RangeMode::Overlap, RangeMode::Contained] {
+            assert_eq!(round_trip(&m), json!(m.as_str()));
+        }
+        let v: SchemaVersion = "1.3.0".parse().unwrap();
+        assert_eq!(round_trip(&v), json!("1.3.0"));
+        assert_eq!(round_trip(&Some(v)), json!("1.3.0"));
+        for bad in [json!("1.3"), json!("1.3.0.1"), json!("x"), json!(130)] {
+            assert!(
+                serde_json::from_value::<SchemaVersion>(bad.clone()).is_err(),
+                "{bad}"
+            );
+        }
+        assert!(serde_json::from_value::<Sort>(json!("sideways")).is_err());
+    }
+}

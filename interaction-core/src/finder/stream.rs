@@ -184,10 +184,7 @@ impl Rows {
 impl Stream for Rows {
     type Item = Result<Interaction>;
 
-    fn poll_next(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Interaction>>> {
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Interaction>>> {
         let this = self.get_mut();
         loop {
             if let Some(i) = this.buffered.next() {
