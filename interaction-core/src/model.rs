@@ -171,6 +171,32 @@ impl From<NaiveDateTime> for When {
 }
 
 /// A stored interaction.
+///
+/// # Examples
+///
+/// ```
+/// # use chrono::{Duration, Utc};
+/// # use interaction_core::{NewInteraction, Role, StoreOptions};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> interaction_core::Result<()> {
+/// # let store = StoreOptions::new("sqlite::memory:").migrate(true).connect().await?;
+/// # let site = store.create_site("Head office", None).await?;
+/// # let alice = store.create_user("alice", "alice@example.com", "correct horse battery").await?;
+/// # store.grant_role(alice.id, site.id, Role::Admin).await?;
+/// # let session = store.session_for_user(alice.id, site.id).await?;
+/// let start: chrono::DateTime<Utc> = "2026-12-01T08:30:00.123456Z".parse().unwrap();
+/// let i = session
+///     .create_interaction(NewInteraction::new("Kickoff", "meeting", "Alice", start, start, "Europe/Berlin"))
+///     .await?;
+/// assert_eq!((i.site_id, i.version, i.created_by), (site.id, 1, alice.id));
+/// assert_eq!(i.start_datetime, start);      // stored to the microsecond
+/// assert!(i.deleted_at.is_none() && i.archived_at.is_none());
+/// // Serde: instants as RFC 3339 strings in UTC.
+/// let json = serde_json::to_value(&i).unwrap();
+/// assert_eq!(json["start_datetime"], "2026-12-01T08:30:00.123456Z");
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Interaction {
     /// Primary key.
