@@ -775,20 +775,16 @@ export interface Interaction {
    * `startDatetime` as an ISO-8601 UTC string with microseconds
    * (`2026-12-01T08:30:00.123456Z`), exact where the `Date` keeps milliseconds only.
    * Accepted wherever an instant is an input.
-   * Always set on values the library returns; may be left out of a value given back
-   * (`maskInteraction`), which then uses the `Date`.
    */
-  startDatetimeIso: string | null
+  startDatetimeIso: string
   /** End instant, never before the start. */
   endDatetime: Date
   /**
    * `endDatetime` as an ISO-8601 UTC string with microseconds
    * (`2026-12-01T08:30:00.123456Z`), exact where the `Date` keeps milliseconds only.
    * Accepted wherever an instant is an input.
-   * Always set on values the library returns; may be left out of a value given back
-   * (`maskInteraction`), which then uses the `Date`.
    */
-  endDatetimeIso: string | null
+  endDatetimeIso: string
   /** IANA zone the interaction was entered in, e.g. `Europe/Berlin`. */
   timezone: string
   /** Location (at most 255 characters). */
@@ -805,10 +801,8 @@ export interface Interaction {
    * `createdAt` as an ISO-8601 UTC string with microseconds
    * (`2026-12-01T08:30:00.123456Z`), exact where the `Date` keeps milliseconds only.
    * Accepted wherever an instant is an input.
-   * Always set on values the library returns; may be left out of a value given back
-   * (`maskInteraction`), which then uses the `Date`.
    */
-  createdAtIso: string | null
+  createdAtIso: string
   /** Last updater. */
   updatedBy: number | null
   /** Last update instant. */

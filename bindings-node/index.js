@@ -373,13 +373,15 @@ wrapSync(Clock.prototype, 'set', [['clock', 'instant']])
 wrapSync(Clock.prototype, 'advance', [['clock', 'number']])
 // Masking (the core's rule, applied to a value the API returned): synchronous, no I/O.
 // A value built by hand may lack the `...Iso` strings that returned values carry: each one
-// left out is null, and the core then reads that instant from its Date (milliseconds).
+// left out is taken from its Date (milliseconds), or null beside a null.
 function withIsoKeys(fn) {
   return (v, ...rest) => {
     if (!isPlainObject(v)) return fn(v, ...rest)
     const filled = { ...v }
     for (const [k, x] of Object.entries(v)) {
-      if ((x instanceof Date || x === null) && !k.endsWith('Iso') && !Object.hasOwn(v, k + 'Iso')) filled[k + 'Iso'] = null
+      if (k.endsWith('Iso') || Object.hasOwn(v, k + 'Iso')) continue
+      if (x instanceof Date) filled[k + 'Iso'] = Number.isNaN(x.getTime()) ? null : x.toISOString()
+      else if (x === null) filled[k + 'Iso'] = null
     }
     return fn(filled, ...rest)
   }

@@ -645,19 +645,13 @@ pub struct Interaction {
     /// `startDatetime` as an ISO-8601 UTC string with microseconds
     /// (`2026-12-01T08:30:00.123456Z`), exact where the `Date` keeps milliseconds only.
     /// Accepted wherever an instant is an input.
-    /// Always set on values the library returns; may be left out of a value given back
-    /// (`maskInteraction`), which then uses the `Date`.
-    #[napi(ts_type = "string")]
-    pub start_datetime_iso: Option<String>,
+    pub start_datetime_iso: String,
     /// End instant, never before the start.
     pub end_datetime: DateTime<Utc>,
     /// `endDatetime` as an ISO-8601 UTC string with microseconds
     /// (`2026-12-01T08:30:00.123456Z`), exact where the `Date` keeps milliseconds only.
     /// Accepted wherever an instant is an input.
-    /// Always set on values the library returns; may be left out of a value given back
-    /// (`maskInteraction`), which then uses the `Date`.
-    #[napi(ts_type = "string")]
-    pub end_datetime_iso: Option<String>,
+    pub end_datetime_iso: String,
     /// IANA zone the interaction was entered in, e.g. `Europe/Berlin`.
     pub timezone: String,
     /// Location (at most 255 characters).
@@ -673,10 +667,7 @@ pub struct Interaction {
     /// `createdAt` as an ISO-8601 UTC string with microseconds
     /// (`2026-12-01T08:30:00.123456Z`), exact where the `Date` keeps milliseconds only.
     /// Accepted wherever an instant is an input.
-    /// Always set on values the library returns; may be left out of a value given back
-    /// (`maskInteraction`), which then uses the `Date`.
-    #[napi(ts_type = "string")]
-    pub created_at_iso: Option<String>,
+    pub created_at_iso: String,
     /// Last updater.
     pub updated_by: Option<i64>,
     /// Last update instant.
@@ -715,16 +706,16 @@ impl From<interaction_core::Interaction> for Interaction {
             interaction_type: i.interaction_type,
             lead: i.lead,
             start_datetime: i.start_datetime,
-            start_datetime_iso: Some(crate::convert::iso(i.start_datetime)),
+            start_datetime_iso: crate::convert::iso(i.start_datetime),
             end_datetime: i.end_datetime,
-            end_datetime_iso: Some(crate::convert::iso(i.end_datetime)),
+            end_datetime_iso: crate::convert::iso(i.end_datetime),
             timezone: i.timezone,
             location: i.location,
             description: i.description,
             notes: i.notes,
             created_by: i.created_by,
             created_at: i.created_at,
-            created_at_iso: Some(crate::convert::iso(i.created_at)),
+            created_at_iso: crate::convert::iso(i.created_at),
             updated_by: i.updated_by,
             updated_at: i.updated_at,
             updated_at_iso: i.updated_at.map(crate::convert::iso),
@@ -746,14 +737,14 @@ impl From<Interaction> for interaction_core::Interaction {
             title: i.title,
             interaction_type: i.interaction_type,
             lead: i.lead,
-            start_datetime: crate::convert::exact(i.start_datetime, i.start_datetime_iso.as_deref()),
-            end_datetime: crate::convert::exact(i.end_datetime, i.end_datetime_iso.as_deref()),
+            start_datetime: crate::convert::exact(i.start_datetime, Some(&i.start_datetime_iso)),
+            end_datetime: crate::convert::exact(i.end_datetime, Some(&i.end_datetime_iso)),
             timezone: i.timezone,
             location: i.location,
             description: i.description,
             notes: i.notes,
             created_by: i.created_by,
-            created_at: crate::convert::exact(i.created_at, i.created_at_iso.as_deref()),
+            created_at: crate::convert::exact(i.created_at, Some(&i.created_at_iso)),
             updated_by: i.updated_by,
             updated_at: crate::convert::exact_opt(i.updated_at, i.updated_at_iso.as_deref()),
             deleted_at: crate::convert::exact_opt(i.deleted_at, i.deleted_at_iso.as_deref()),
