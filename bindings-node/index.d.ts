@@ -171,6 +171,11 @@ export declare class InteractionStore {
   static connect(url?: string | undefined | null, options?: ConnectOptions | undefined | null): Promise<InteractionStore>
   /** `postgres` or `sqlite`. */
   get backend(): 'postgres' | 'sqlite'
+  /**
+   * The PostgreSQL schema the store works in (`connect(url, { schema })`); `null`
+   * without one (the connection's default, normally `public`) and on SQLite.
+   */
+  get schema(): string | null
   /** True after `close()`. */
   get isClosed(): boolean
   /** The store's clock (`connect(url, { clock })`, else the system clock). No I/O. */
@@ -654,6 +659,16 @@ export interface ConnectOptions {
    * which site and resource, and the outcome. Costs one insert per read. Default `false`.
    */
   accessLogging?: boolean
+  /**
+   * The PostgreSQL schema that holds every table and view of the store, so that it lives
+   * beside a host application's own `users` or `schema_migrations`: a lowercase
+   * identifier (`[a-z_][a-z0-9_]*`, at most 63 bytes, not `pg_…`), else `VALIDATION`
+   * with field `schema`. `migrate: true` creates it. Behind pgBouncer the role must set
+   * it (`ALTER ROLE app IN DATABASE db SET search_path = interactions`), else
+   * `CONFIGURATION`. SQLite accepts only `main`. Default: none (the connection's own
+   * `search_path`, normally `public`).
+   */
+  schema?: string
 }
 
 /**

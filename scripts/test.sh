@@ -275,6 +275,9 @@ for p in json.load(sys.stdin)["packages"]:
 fi
 [[ ${#EXCLUDES[@]} -eq 0 ]] || svc_log "Rust tests exclude binding crates (tested in step 3): ${EXCLUDES[*]}"
 
+# Docs that run: every fenced block of the three READMEs is executed somewhere (the Python
+# and Node tours run in step 3, the Rust ones are doctests) or exempt with a reason.
+run_step "README blocks" python3 "$REPO/scripts/readme_blocks.py" check
 run_step "cargo fmt" cargo fmt --all --check
 run_step "cargo clippy" cargo clippy --workspace --all-targets "${FEATURES[@]}" -- -D warnings
 if cargo nextest --version >/dev/null 2>&1; then

@@ -15,7 +15,9 @@ use std::str::FromStr;
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
-use interaction_core::{Backend, InteractionStore, Role, SiteSession, StoreOptions};
+use interaction_core::{
+    Backend, InteractionStore, NewInteraction, Role, SiteSession, StoreOptions,
+};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sqlx::{Connection, PgConnection, SqliteConnection};
@@ -324,6 +326,10 @@ pub struct LoadRates {
     pub generator: f64,
     /// `COPY ... FROM STDIN` (text format, one statement), rows per second.
     pub copy: f64,
+    /// The library's bulk path (`SiteSession::create_interactions`, 1000 validated rows
+    /// per transaction, each with its audit row) into the write site of `interactions`,
+    /// rows per second. The rows and their audit rows are deleted afterwards.
+    pub library: f64,
 }
 
 /// Appends `v` as a field of PostgreSQL's COPY text format.
@@ -433,6 +439,7 @@ pub async fn load_rates(fx: &Fixture, rows: usize) -> Result<LoadRates> {
     if copied as usize != data.len() {
         return Err(format!("COPY: {copied} rows, expected {}", data.len()).into());
     }
+    let library = library_load(fx, &mut c, &data).await?;
     let drop = format!("DROP TABLE {SCRATCH}");
     sqlx::raw_sql(sqlx::AssertSqlSafe(drop))
         .execute(&mut c)
@@ -443,7 +450,77 @@ pub async fn load_rates(fx: &Fixture, rows: usize) -> Result<LoadRates> {
         rows: data.len(),
         generator: rate(unnest),
         copy: rate(copy_time),
+        library: rate(library),
     })
+}
+
+/// Loads `data` through `create_interactions` into the write site, times it, checks the
+/// rows and their audit rows arrived, then deletes them (the read benches' table stays
+/// as generated).
+async fn library_load(
+    fx: &Fixture,
+    c: &mut PgConnection,
+    data: &[GenRow],
+) -> Result<std::time::Duration> {
+    let site = fx.write_site_id;
+    let marks = "SELECT CAST(COALESCE(MAX(interaction_id), 0) AS BIGINT), \
+                 (SELECT CAST(COALESCE(MAX(audit_id), 0) AS BIGINT) FROM audit_log) FROM interactions";
+    let (last_row, last_audit): (i64, i64) = sqlx::query_as(marks).fetch_one(&mut *c).await?;
+    let news: Vec<NewInteraction> = data
+        .iter()
+        .map(|r| {
+            let mut n = NewInteraction::new(
+                r.title.clone(),
+                r.interaction_type,
+                r.lead.clone(),
+                r.start,
+                r.end,
+                r.timezone,
+            );
+            if let Some(l) = r.location {
+                n = n.location(l);
+            }
+            if let Some(d) = &r.description {
+                n = n.description(d.clone());
+            }
+            if let Some(t) = &r.notes {
+                n = n.notes(t.clone());
+            }
+            n
+        })
+        .collect();
+    let t = Instant::now();
+    for chunk in news.chunks(interaction_core::MAX_CREATE_BATCH) {
+        fx.write_session.create_interactions(chunk.to_vec()).await?;
+    }
+    let took = t.elapsed();
+    let (rows, audits): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT CAST(COUNT(*) AS BIGINT) FROM interactions WHERE interaction_id > $1 AND site_id = $3), \
+                (SELECT CAST(COUNT(*) AS BIGINT) FROM audit_log WHERE audit_id > $2 AND site_id = $3)",
+    )
+    .bind(last_row)
+    .bind(last_audit)
+    .bind(site as i32)
+    .fetch_one(&mut *c)
+    .await?;
+    if rows as usize != data.len() || audits as usize != data.len() {
+        return Err(format!(
+            "library load: {rows} rows and {audits} audit rows, expected {} of each",
+            data.len()
+        )
+        .into());
+    }
+    sqlx::query("DELETE FROM interactions WHERE interaction_id > $1 AND site_id = $2")
+        .bind(last_row)
+        .bind(site as i32)
+        .execute(&mut *c)
+        .await?;
+    sqlx::query("DELETE FROM audit_log WHERE audit_id > $1 AND site_id = $2")
+        .bind(last_audit)
+        .bind(site as i32)
+        .execute(&mut *c)
+        .await?;
+    Ok(took)
 }
 
 /// Opens (building it first if needed) the SQLite bench database of `rows` rows.

@@ -17,7 +17,10 @@
 # 4. node --expose-gc --test on the test files copied there (SQLite temp files and
 #    PostgreSQL: without DATABASE_URL the PostgreSQL tests FAIL, they never skip)
 # 5. tsc --strict --noEmit on a TypeScript sample against the installed package
-# 6. node examples/quickstart.mjs from an empty temporary cwd (embedded SQLite default)
+# 6. every js block of README.md and bindings-node/README.md, run in order as one module per
+#    README on a fresh SQLite and a fresh PostgreSQL database, and type-checked with
+#    tsc --strict --checkJs (scripts/readme_blocks.py node)
+# 7. node examples/quickstart.mjs from an empty temporary cwd (embedded SQLite default)
 #
 # Environment: DATABASE_URL (admin URL; each test suite creates its own database),
 # CARGO_TARGET_DIR (default <repo>/target).
@@ -115,6 +118,9 @@ log "tsc --strict --noEmit on the TypeScript sample"
 mkdir -p "$WORK/project/types-check"
 cp "$PKG/test/types/sample.ts" "$PKG/test/types/tsconfig.json" "$WORK/project/types-check/"
 "$PKG/node_modules/.bin/tsc" --strict --noEmit -p "$WORK/project/types-check/tsconfig.json"
+
+log "README blocks: the Node tours of README.md and bindings-node/README.md (SQLite, PostgreSQL, tsc --strict)"
+python3 "$REPO/scripts/readme_blocks.py" node --project "$WORK/project" --tsc "$PKG/node_modules/.bin/tsc"
 
 log "examples/quickstart.mjs from an empty cwd (embedded SQLite default)"
 mkdir -p "$WORK/cwd"

@@ -142,6 +142,9 @@ fn store_options(url: Option<String>, o: ConnectOptions<'_>) -> napi::Result<Sto
     if let Some(v) = o.access_logging {
         opts = opts.access_logging(v);
     }
+    if let Some(v) = o.schema {
+        opts = opts.schema(v);
+    }
     Ok(opts)
 }
 
@@ -184,6 +187,13 @@ impl InteractionStore {
             Backend::Postgres => "postgres",
             Backend::Sqlite => "sqlite",
         }
+    }
+
+    /// The PostgreSQL schema the store works in (`connect(url, { schema })`); `null`
+    /// without one (the connection's default, normally `public`) and on SQLite.
+    #[napi(getter)]
+    pub fn schema(&self) -> Option<String> {
+        self.inner.schema().map(str::to_string)
     }
 
     /// True after `close()`.

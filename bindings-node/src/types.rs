@@ -116,6 +116,14 @@ pub struct ConnectOptions<'env> {
     /// Record every read of interactions (a get or a Finder page) in the access log: who,
     /// which site and resource, and the outcome. Costs one insert per read. Default `false`.
     pub access_logging: Option<bool>,
+    /// The PostgreSQL schema that holds every table and view of the store, so that it lives
+    /// beside a host application's own `users` or `schema_migrations`: a lowercase
+    /// identifier (`[a-z_][a-z0-9_]*`, at most 63 bytes, not `pg_…`), else `VALIDATION`
+    /// with field `schema`. `migrate: true` creates it. Behind pgBouncer the role must set
+    /// it (`ALTER ROLE app IN DATABASE db SET search_path = interactions`), else
+    /// `CONFIGURATION`. SQLite accepts only `main`. Default: none (the connection's own
+    /// `search_path`, normally `public`).
+    pub schema: Option<String>,
 }
 input_keys!(ConnectOptions<'_> {
     migrate,
@@ -141,7 +149,8 @@ input_keys!(ConnectOptions<'_> {
     behind_pgbouncer,
     clock,
     retention,
-    access_logging
+    access_logging,
+    schema
 });
 
 /// How long each kind of data is kept before `purge()` deletes (or anonymises) it, in

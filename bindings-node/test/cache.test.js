@@ -120,7 +120,7 @@ for (const backend of backends) {
 test("the README's caching example, as written, runs (PostgreSQL and REDIS_URL)", async () => {
   // The README ships in the package: its block, with the example URLs replaced by the test's.
   const readme = fs.readFileSync(path.join(PKG_DIR, 'README.md'), 'utf8')
-  const code = /^## Caching\n\n```js\n([\s\S]*?)^```/m.exec(readme)[1]
+  const code = /^## Caching\n\n```js[^\n]*\n([\s\S]*?)^```/m.exec(readme)[1]
   const pg = backends.find((b) => b.name === 'postgres')
   const url = pg.newDatabase()
   const admin = await InteractionStore.connect(url, { migrate: true, minConnections: 0 })

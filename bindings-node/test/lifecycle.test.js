@@ -250,7 +250,7 @@ for (const backend of backends) {
     test("the README's data-lifecycle example, as written, runs", async () => {
       // The README ships in the package: its block, on the test's database.
       const readme = fs.readFileSync(path.join(PKG_DIR, 'README.md'), 'utf8')
-      const code = /^## Data lifecycle\n\n```js\n([\s\S]*?)^```/m.exec(readme)[1]
+      const code = /^## Data lifecycle\n\n```js[^\n]*\n([\s\S]*?)^```/m.exec(readme)[1].replace(/^import .*$/gm, '')
       assert.match(code, /'sqlite:\/\/lifecycle.db'/)
       const runnable = code.replaceAll("'sqlite://lifecycle.db'", JSON.stringify(newDatabase()))
       const logged = []

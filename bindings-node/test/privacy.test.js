@@ -242,7 +242,7 @@ for (const backend of backends) {
 
     test("the README's privacy and verification example, as written, runs", async () => {
       const readme = fs.readFileSync(path.join(path.dirname(require.resolve('interaction-store')), 'README.md'), 'utf8')
-      const code = /^### Privacy and verification\n\n```js\n([\s\S]*?)^```/m.exec(readme)[1]
+      const code = /^### Privacy and verification\n\n```js[^\n]*\n([\s\S]*?)^```/m.exec(readme)[1].replace(/^import .*$/gm, '')
       assert.match(code, /'sqlite:\/\/privacy.db'/)
       const runnable = code.replaceAll("'sqlite://privacy.db'", JSON.stringify(newDatabase()))
       const logged = []

@@ -15,7 +15,10 @@
 #      2.17+: RHEL 7+, Debian 8+, Ubuntu 14.04+, Amazon Linux 2): the wheel's tag must be
 #      manylinux2014 and `auditwheel show` must agree (no symbol newer than glibc 2.17);
 #      then `pip install` of that abi3 wheel;
-#   3. pytest from a directory where the source tree is not importable;
+#   3. pytest from a directory where the source tree is not importable; then every python
+#      block of README.md and bindings-python/README.md, run in order as one program per
+#      README on a fresh SQLite and a fresh PostgreSQL database, and README.md's SQL
+#      (scripts/readme_blocks.py python);
 #   4. `python -m mypy.stubtest interaction_store` (the .pyi stubs match the module) and
 #      `mypy --strict examples/quickstart.py`;
 #   5. `python examples/quickstart.py` with no database server (SQLite default, in an
@@ -42,6 +45,9 @@ PYTEST_TIMEOUT_VERSION=2.4.0
 MYPY_VERSION=2.4.1
 ZIGLANG_VERSION=0.17.1
 AUDITWHEEL_VERSION=6.8.2
+# Real servers in the tests: gunicorn --preload (fork safety), pydantic (from_attributes).
+GUNICORN_VERSION=27.0.1
+PYDANTIC_VERSION=2.14.4
 # The oldest glibc the wheel supports (PEP 599 manylinux2014 = manylinux_2_17).
 MANYLINUX=manylinux2014
 
@@ -60,7 +66,8 @@ log "virtualenv ($($PYTHON --version 2>&1)) in $TMP/venv"
 VPY="$TMP/venv/bin/python"
 "$VPY" -m pip install --quiet --disable-pip-version-check \
     "maturin==$MATURIN_VERSION" "ziglang==$ZIGLANG_VERSION" "auditwheel==$AUDITWHEEL_VERSION" \
-    "pytest==$PYTEST_VERSION" "pytest-timeout==$PYTEST_TIMEOUT_VERSION" "mypy==$MYPY_VERSION"
+    "pytest==$PYTEST_VERSION" "pytest-timeout==$PYTEST_TIMEOUT_VERSION" "mypy==$MYPY_VERSION" \
+    "gunicorn==$GUNICORN_VERSION" "pydantic==$PYDANTIC_VERSION"
 
 log "maturin build --zig --compatibility $MANYLINUX (debug)"
 # --zig finds zig as `python3 -m ziglang` (the ziglang wheel): the venv's python first.
@@ -95,6 +102,9 @@ cd "$TMP/run"
 log "pytest"
 # shellcheck disable=SC2086
 "$VPY" -m pytest "$HERE/tests" -p no:cacheprovider --rootdir "$HERE" ${PYTEST_ARGS:-}
+
+log "README blocks: the Python tours of README.md and bindings-python/README.md, SQLite and PostgreSQL"
+"$VPY" "$REPO/scripts/readme_blocks.py" python
 
 log "stubtest"
 "$VPY" -m mypy.stubtest interaction_store

@@ -163,7 +163,8 @@ impl Shared {
     fn poll(self: &Arc<Self>, fut: &mut CallFuture) -> Poll<Outcome> {
         let waker = Waker::from(self.clone());
         let mut cx = Context::from_waker(&waker);
-        let _rt = crate::runtime::current().map(|rt| rt.enter());
+        let handle = crate::runtime::current();
+        let _rt = handle.as_ref().map(|rt| rt.enter());
         match catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(&mut cx))) {
             Ok(p) => p,
             Err(payload) => {

@@ -11,35 +11,33 @@ use pyo3::prelude::*;
 use crate::asyncio::{Call, Driver};
 use crate::convert;
 use crate::errors::{to_py_err, unavailable};
-use crate::runtime::{awaitable, awaitable_py, block};
+use crate::runtime::{awaitable, awaitable_py, block, InProcess};
 use crate::values::{Interaction, Page};
 
 /// The builder state shared by both flavours: the core Finder plus the store, to refuse
-/// calls on a closed store up front.
+/// calls on a closed store (or one opened before a fork) up front.
 #[derive(Clone)]
-pub(crate) struct State {
-    finder: core::Finder,
-    store: core::InteractionStore,
-}
+pub(crate) struct State(InProcess<(core::Finder, core::InteractionStore)>);
 
 impl State {
     fn handle(&self) -> PyResult<core::Finder> {
-        if self.store.is_closed() {
+        let (finder, store) = self.0.get()?;
+        if store.is_closed() {
             return Err(unavailable("the store is closed"));
         }
-        Ok(self.finder.clone())
+        Ok(finder.clone())
     }
 
     /// How this Finder's asyncio calls are driven (see `asyncio::Driver`).
     fn driver(&self) -> Driver {
-        Driver::for_store(&self.store)
+        Driver::for_store(&self.0.peek().1)
     }
 
     fn with(&self, f: impl FnOnce(core::Finder) -> core::Finder) -> Self {
-        State {
-            finder: f(self.finder.clone()),
-            store: self.store.clone(),
-        }
+        State(
+            self.0
+                .map(|(finder, store)| (f(finder.clone()), store.clone())),
+        )
     }
 }
 
@@ -140,7 +138,7 @@ macro_rules! finder_class {
             }
 
             fn __repr__(&self) -> String {
-                format!("<{} {:?}>", stringify!($cls), self.state.finder)
+                format!("<{} {:?}>", stringify!($cls), self.state.0.peek().0)
             }
 
             $($io)*
@@ -162,17 +160,17 @@ pub struct AsyncFinder {
 }
 
 impl Finder {
-    pub(crate) fn new(finder: core::Finder, store: core::InteractionStore) -> Self {
+    pub(crate) fn new(parts: InProcess<(core::Finder, core::InteractionStore)>) -> Self {
         Finder {
-            state: State { finder, store },
+            state: State(parts),
         }
     }
 }
 
 impl AsyncFinder {
-    pub(crate) fn new(finder: core::Finder, store: core::InteractionStore) -> Self {
+    pub(crate) fn new(parts: InProcess<(core::Finder, core::InteractionStore)>) -> Self {
         AsyncFinder {
-            state: State { finder, store },
+            state: State(parts),
         }
     }
 }
@@ -202,6 +200,11 @@ finder_class!(Finder {
             walk: Walk::new(self.state.clone()),
         }
     }
+
+    /// `for i in finder:` is `for i in finder.iter():`.
+    fn __iter__(&self) -> FinderIter {
+        self.iter()
+    }
 });
 
 finder_class!(AsyncFinder {
@@ -230,6 +233,11 @@ finder_class!(AsyncFinder {
             walk: Arc::new(tokio::sync::Mutex::new(Walk::new(self.state.clone()))),
             driver: self.state.driver(),
         }
+    }
+
+    /// `async for i in finder:` is `async for i in finder.iter():`.
+    fn __aiter__(&self) -> AsyncFinderIter {
+        self.iter()
     }
 });
 

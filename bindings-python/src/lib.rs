@@ -27,6 +27,7 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     runtime::note_main_thread(py)?;
     errors::declare_retryable(py)?;
     asyncio::register(py)?;
+    runtime::register_exit(m)?;
     m.add_class::<store::InteractionStore>()?;
     m.add_class::<store::AsyncInteractionStore>()?;
     m.add_class::<session::SiteSession>()?;

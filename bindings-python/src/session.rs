@@ -8,9 +8,11 @@ use pyo3::types::PyDict;
 use crate::convert;
 use crate::errors::unavailable;
 use crate::finder::{AsyncFinder, Finder};
+use crate::runtime::InProcess;
 use crate::values::{AuditPage, Interaction, Member};
 
-fn open_handle(session: &core::SiteSession) -> PyResult<core::SiteSession> {
+fn open_handle(session: &InProcess<core::SiteSession>) -> PyResult<core::SiteSession> {
+    let session = session.get()?;
     if session.store().is_closed() {
         return Err(unavailable("the store is closed"));
     }
@@ -118,18 +120,20 @@ fn session_repr(class: &str, s: &core::SiteSession) -> String {
 /// request with `InteractionStore.session()` or `session_for_user()`.
 #[pyclass(frozen, module = "interaction_store")]
 pub struct SiteSession {
-    inner: core::SiteSession,
+    inner: InProcess<core::SiteSession>,
 }
 
 /// A user's view of one site (asyncio API).
 #[pyclass(frozen, module = "interaction_store")]
 pub struct AsyncSiteSession {
-    inner: core::SiteSession,
+    inner: InProcess<core::SiteSession>,
 }
 
 impl SiteSession {
     pub(crate) fn new(inner: core::SiteSession) -> Self {
-        SiteSession { inner }
+        SiteSession {
+            inner: InProcess::new(inner),
+        }
     }
 
     fn handle(&self) -> PyResult<core::SiteSession> {
@@ -139,7 +143,9 @@ impl SiteSession {
 
 impl AsyncSiteSession {
     pub(crate) fn new(inner: core::SiteSession) -> Self {
-        AsyncSiteSession { inner }
+        AsyncSiteSession {
+            inner: InProcess::new(inner),
+        }
     }
 
     fn handle(&self) -> PyResult<core::SiteSession> {
@@ -152,73 +158,73 @@ dual! {
     sync {
         /// Starts a Finder over this site's interactions (no I/O until `fetch()`).
         fn finder(&self) -> Finder {
-            Finder::new(self.inner.finder(), self.inner.store().clone())
+            Finder::new(self.inner.map(|s| (s.finder(), s.store().clone())))
         }
 
         /// The session's user.
         #[getter]
         fn user_id(&self) -> i64 {
-            self.inner.user_id()
+            self.inner.peek().user_id()
         }
 
         /// The session's site.
         #[getter]
         fn site_id(&self) -> i64 {
-            self.inner.site_id()
+            self.inner.peek().site_id()
         }
 
         /// The user's role at the site when the session opened: `"viewer"`, `"editor"`
         /// or `"admin"` (every call re-checks it).
         #[getter]
         fn role(&self) -> &'static str {
-            self.inner.role().as_str()
+            self.inner.peek().role().as_str()
         }
 
         /// The commit position of the newest write this session made or was given
         /// (`"0/16B3748"`), `None` before any (and always without replicas).
         #[getter]
         fn consistency_token(&self) -> Option<String> {
-            self.inner.consistency_token()
+            self.inner.peek().consistency_token()
         }
 
         fn __repr__(&self) -> String {
-            session_repr("SiteSession", &self.inner)
+            session_repr("SiteSession", self.inner.peek())
         }
     }
     async {
         /// Starts a Finder over this site's interactions (no I/O until `fetch()`).
         fn finder(&self) -> AsyncFinder {
-            AsyncFinder::new(self.inner.finder(), self.inner.store().clone())
+            AsyncFinder::new(self.inner.map(|s| (s.finder(), s.store().clone())))
         }
 
         /// The session's user.
         #[getter]
         fn user_id(&self) -> i64 {
-            self.inner.user_id()
+            self.inner.peek().user_id()
         }
 
         /// The session's site.
         #[getter]
         fn site_id(&self) -> i64 {
-            self.inner.site_id()
+            self.inner.peek().site_id()
         }
 
         /// The user's role at the site when the session opened: `"viewer"`, `"editor"`
         /// or `"admin"` (every call re-checks it).
         #[getter]
         fn role(&self) -> &'static str {
-            self.inner.role().as_str()
+            self.inner.peek().role().as_str()
         }
 
         /// The commit position of the newest write this session made or was given
         /// (`"0/16B3748"`), `None` before any (and always without replicas).
         #[getter]
         fn consistency_token(&self) -> Option<String> {
-            self.inner.consistency_token()
+            self.inner.peek().consistency_token()
         }
 
         fn __repr__(&self) -> String {
-            session_repr("AsyncSiteSession", &self.inner)
+            session_repr("AsyncSiteSession", self.inner.peek())
         }
     }
 

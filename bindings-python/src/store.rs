@@ -10,7 +10,7 @@ use crate::asyncio::Driver;
 use crate::convert;
 use crate::errors::unavailable;
 use crate::lifecycle::{Clock, RetentionPolicy};
-use crate::runtime::{awaitable, block};
+use crate::runtime::{awaitable, block, InProcess};
 use crate::session::{AsyncSiteSession, SiteSession};
 use crate::values::{
     AccessLogEntry, ArchiveReport, CacheStats, Counts, IntegrityReport, LoginToken,
@@ -84,6 +84,11 @@ fn store_options(
                     Err(_) => return Err(convert::type_error(&key, "a RetentionPolicy", &v)),
                 },
                 "access_logging" => o.access_logging(convert::boolean(&key, &v)?),
+                // `None` keeps the core default (the connection's own search_path).
+                "schema" => match convert::opt_string(&key, &v)? {
+                    Some(name) => o.schema(name),
+                    None => o,
+                },
                 other => {
                     return Err(pyo3::exceptions::PyTypeError::new_err(format!(
                         "connect() got an unexpected keyword argument '{other}'"
@@ -114,7 +119,8 @@ fn with_token(
     }
 }
 
-fn open_handle(store: &core::InteractionStore) -> PyResult<core::InteractionStore> {
+fn open_handle(store: &InProcess<core::InteractionStore>) -> PyResult<core::InteractionStore> {
+    let store = store.get()?;
     if store.is_closed() {
         return Err(unavailable("the store is closed"));
     }
@@ -133,13 +139,13 @@ fn backend_name(store: &core::InteractionStore) -> &'static str {
 /// the GIL while it waits.
 #[pyclass(frozen, module = "interaction_store")]
 pub struct InteractionStore {
-    inner: core::InteractionStore,
+    inner: InProcess<core::InteractionStore>,
 }
 
 /// The same store with the asyncio API: every I/O method returns a coroutine.
 #[pyclass(frozen, module = "interaction_store")]
 pub struct AsyncInteractionStore {
-    inner: core::InteractionStore,
+    inner: InProcess<core::InteractionStore>,
 }
 
 impl InteractionStore {
@@ -171,7 +177,7 @@ dual! {
             let o = store_options(url, migrate, options)?;
             crate::logging::reset_levels();
             let inner = block(py, o.connect())?;
-            Ok(InteractionStore { inner })
+            Ok(InteractionStore { inner: InProcess::new(inner) })
         }
 
         /// Opens a session on `site_id` for the user holding login `token`, seeing every
@@ -217,7 +223,7 @@ dual! {
         /// Closes the pool after the calls in flight; later calls raise
         /// `UnavailableError`. Closing twice is allowed.
         fn close(&self, py: Python<'_>) -> PyResult<()> {
-            let store = self.inner.clone();
+            let store = self.inner.get()?.clone();
             block(py, async move {
                 store.close().await;
                 Ok(())
@@ -237,38 +243,45 @@ dual! {
         /// `"postgres"` or `"sqlite"`.
         #[getter]
         fn backend(&self) -> &'static str {
-            backend_name(&self.inner)
+            backend_name(self.inner.peek())
+        }
+
+        /// The PostgreSQL schema the store works in (`schema=`); `None` without one
+        /// (the connection's default, normally `public`) and on SQLite.
+        #[getter]
+        fn schema(&self) -> Option<String> {
+            self.inner.schema().map(str::to_string)
         }
 
         /// True after `close()`.
         #[getter]
         fn closed(&self) -> bool {
-            self.inner.is_closed()
+            self.inner.peek().is_closed()
         }
 
         /// Hits and misses of each cache since the store opened, and whether Redis is
         /// reachable (no I/O).
         fn cache_stats(&self) -> CacheStats {
-            CacheStats::from(self.inner.cache_stats())
+            CacheStats::from(self.inner.peek().cache_stats())
         }
 
         /// The store's clock (`connect(..., clock=)`, else the system clock); no I/O.
         #[getter]
         fn clock(&self) -> Clock {
-            Clock::new(self.inner.clock().clone())
+            Clock::new(self.inner.peek().clock().clone())
         }
 
         /// The configured replicas as the health probe last saw them (empty without
         /// replicas; no I/O).
         fn replica_status(&self) -> Vec<ReplicaStatus> {
-            self.inner.replica_status().into_iter().map(ReplicaStatus::from).collect()
+            self.inner.peek().replica_status().into_iter().map(ReplicaStatus::from).collect()
         }
 
         fn __repr__(&self) -> String {
             format!(
                 "InteractionStore(backend='{}', closed={})",
-                backend_name(&self.inner),
-                if self.inner.is_closed() { "True" } else { "False" }
+                backend_name(self.inner.peek()),
+                if self.inner.peek().is_closed() { "True" } else { "False" }
             )
         }
     }
@@ -289,7 +302,7 @@ dual! {
             // Runtime: opening (and migrating) a SQLite file runs in the poll.
             awaitable("AsyncInteractionStore.connect", Driver::Runtime, async move {
                 let inner = o.connect().await?;
-                Ok(AsyncInteractionStore { inner })
+                Ok(AsyncInteractionStore { inner: InProcess::new(inner) })
             })
         }
 
@@ -332,7 +345,7 @@ dual! {
         /// Closes the pool after the calls in flight; later calls raise
         /// `UnavailableError`. Closing twice is allowed.
         fn close(&self) -> PyResult<Call> {
-            let store = self.inner.clone();
+            let store = self.inner.get()?.clone();
             awaitable("AsyncInteractionStore.close", Driver::Runtime, async move {
                 store.close().await;
                 Ok(())
@@ -345,7 +358,7 @@ dual! {
 
         #[pyo3(signature = (*_exc))]
         fn __aexit__(&self, _exc: &Bound<'_, pyo3::types::PyTuple>) -> PyResult<Call> {
-            let store = self.inner.clone();
+            let store = self.inner.get()?.clone();
             awaitable("AsyncInteractionStore.__aexit__", Driver::Runtime, async move {
                 store.close().await;
                 Ok(false)
@@ -355,38 +368,45 @@ dual! {
         /// `"postgres"` or `"sqlite"`.
         #[getter]
         fn backend(&self) -> &'static str {
-            backend_name(&self.inner)
+            backend_name(self.inner.peek())
+        }
+
+        /// The PostgreSQL schema the store works in (`schema=`); `None` without one
+        /// (the connection's default, normally `public`) and on SQLite.
+        #[getter]
+        fn schema(&self) -> Option<String> {
+            self.inner.schema().map(str::to_string)
         }
 
         /// True after `close()`.
         #[getter]
         fn closed(&self) -> bool {
-            self.inner.is_closed()
+            self.inner.peek().is_closed()
         }
 
         /// Hits and misses of each cache since the store opened, and whether Redis is
         /// reachable (no I/O).
         fn cache_stats(&self) -> CacheStats {
-            CacheStats::from(self.inner.cache_stats())
+            CacheStats::from(self.inner.peek().cache_stats())
         }
 
         /// The store's clock (`connect(..., clock=)`, else the system clock); no I/O.
         #[getter]
         fn clock(&self) -> Clock {
-            Clock::new(self.inner.clock().clone())
+            Clock::new(self.inner.peek().clock().clone())
         }
 
         /// The configured replicas as the health probe last saw them (empty without
         /// replicas; no I/O).
         fn replica_status(&self) -> Vec<ReplicaStatus> {
-            self.inner.replica_status().into_iter().map(ReplicaStatus::from).collect()
+            self.inner.peek().replica_status().into_iter().map(ReplicaStatus::from).collect()
         }
 
         fn __repr__(&self) -> String {
             format!(
                 "AsyncInteractionStore(backend='{}', closed={})",
-                backend_name(&self.inner),
-                if self.inner.is_closed() { "True" } else { "False" }
+                backend_name(self.inner.peek()),
+                if self.inner.peek().is_closed() { "True" } else { "False" }
             )
         }
     }

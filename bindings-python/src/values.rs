@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use interaction_core as core;
 use pyo3::prelude::*;
-use pyo3::types::{PyDateTime, PyDict, PyList, PyTzInfoAccess};
+use pyo3::types::{PyDateTime, PyDict, PyList, PyTuple, PyType, PyTzInfoAccess};
 
 /// Defines a frozen value class with `get_all` attributes, `to_dict()` and a `__repr__`
 /// showing the listed fields.
@@ -19,8 +19,8 @@ macro_rules! value_class {
         $( methods { $($extra:tt)* } )?
     ) => {
         $(#[$m])*
-        #[pyclass(frozen, eq, get_all, module = "interaction_store")]
-        #[derive(Debug, Clone, PartialEq)]
+        #[pyclass(frozen, eq, hash, get_all, from_py_object, module = "interaction_store")]
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
         pub struct $name {
             $( $(#[$fm])* pub $field: $ty ),*
         }
@@ -32,6 +32,37 @@ macro_rules! value_class {
                 let d = PyDict::new(py);
                 $( d.set_item(stringify!($field), self.$field.clone().into_pyobject(py)?)?; )*
                 Ok(d)
+            }
+
+            /// `to_dict()` as a JSON string; instants in ISO 8601 (`isoformat()`).
+            fn to_json(&self, py: Python<'_>) -> PyResult<String> {
+                to_json(py, self.to_dict(py)?.as_any())
+            }
+
+            /// Pickles as its attributes.
+            fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyTuple>,))> {
+                let fields = PyTuple::new(py, [$( pyo3::IntoPyObjectExt::into_py_any(self.$field.clone(), py)? ),*])?;
+                Ok((py.get_type::<Self>().getattr("_restore")?, (fields,)))
+            }
+
+            /// Rebuilds a value from `__reduce__`'s attributes (for pickle).
+            #[classmethod]
+            fn _restore(_cls: &Bound<'_, PyType>, fields: &Bound<'_, PyTuple>) -> PyResult<Self> {
+                let mut it = fields.iter();
+                let mut next = || it.next().ok_or_else(|| {
+                    pyo3::exceptions::PyTypeError::new_err(concat!("too few fields for ", stringify!($name)))
+                });
+                Ok(Self { $( $field: next()?.extract()? ),* })
+            }
+
+            /// Immutable: the copy is the value itself.
+            fn __copy__(slf: Py<Self>) -> Py<Self> {
+                slf
+            }
+
+            /// Immutable: the copy is the value itself.
+            fn __deepcopy__(slf: Py<Self>, _memo: &Bound<'_, PyAny>) -> Py<Self> {
+                slf
             }
 
             fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
@@ -461,8 +492,15 @@ impl From<core::PurgeOutcome> for PurgeOutcome {
 }
 
 /// What a purge did (or would do): `InteractionStore.purge()`.
-#[pyclass(frozen, eq, get_all, module = "interaction_store")]
-#[derive(Debug, Clone, PartialEq)]
+#[pyclass(
+    frozen,
+    eq,
+    hash,
+    get_all,
+    from_py_object,
+    module = "interaction_store"
+)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct PurgeReport {
     /// Nothing was changed: the counts say what a real purge would do now.
     pub dry_run: bool,
@@ -488,6 +526,55 @@ impl From<core::PurgeReport> for PurgeReport {
 
 #[pymethods]
 impl PurgeReport {
+    /// `to_dict()` as a JSON string; instants in ISO 8601 (`isoformat()`).
+    fn to_json(&self, py: Python<'_>) -> PyResult<String> {
+        to_json(py, self.to_dict(py)?.as_any())
+    }
+
+    /// Pickles as its attributes.
+    fn __reduce__<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyTuple>,))> {
+        let fields = PyTuple::new(
+            py,
+            [
+                pyo3::IntoPyObjectExt::into_py_any(self.dry_run, py)?,
+                pyo3::IntoPyObjectExt::into_py_any(self.now, py)?,
+                pyo3::IntoPyObjectExt::into_py_any(self.outcomes.clone(), py)?,
+                pyo3::IntoPyObjectExt::into_py_any(self.total, py)?,
+            ],
+        )?;
+        Ok((py.get_type::<Self>().getattr("_restore")?, (fields,)))
+    }
+
+    /// Rebuilds a value from `__reduce__`'s attributes (for pickle).
+    #[classmethod]
+    fn _restore(_cls: &Bound<'_, PyType>, fields: &Bound<'_, PyTuple>) -> PyResult<Self> {
+        let mut it = fields.iter();
+        let mut next = || {
+            it.next().ok_or_else(|| {
+                pyo3::exceptions::PyTypeError::new_err("too few fields for PurgeReport")
+            })
+        };
+        Ok(Self {
+            dry_run: next()?.extract()?,
+            now: next()?.extract()?,
+            outcomes: next()?.extract()?,
+            total: next()?.extract()?,
+        })
+    }
+
+    /// Immutable: the copy is the value itself.
+    fn __copy__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    /// Immutable: the copy is the value itself.
+    fn __deepcopy__(slf: Py<Self>, _memo: &Bound<'_, PyAny>) -> Py<Self> {
+        slf
+    }
+
     /// Every attribute in a new dict; the outcomes as dicts.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let outcomes = PyList::empty(py);
@@ -613,7 +700,15 @@ impl CacheStats {
 }
 
 /// A schema version `MAJOR.MINOR.PATCH`; ordered, hashable, `str()` gives `"1.0.0"`.
-#[pyclass(frozen, eq, ord, hash, get_all, module = "interaction_store")]
+#[pyclass(
+    frozen,
+    eq,
+    ord,
+    hash,
+    get_all,
+    from_py_object,
+    module = "interaction_store"
+)]
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SchemaVersion {
     /// Breaking schema changes.
@@ -636,6 +731,53 @@ impl From<core::SchemaVersion> for SchemaVersion {
 
 #[pymethods]
 impl SchemaVersion {
+    /// `to_dict()` as a JSON string; instants in ISO 8601 (`isoformat()`).
+    fn to_json(&self, py: Python<'_>) -> PyResult<String> {
+        to_json(py, self.to_dict(py)?.as_any())
+    }
+
+    /// Pickles as its attributes.
+    fn __reduce__<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyTuple>,))> {
+        let fields = PyTuple::new(
+            py,
+            [
+                pyo3::IntoPyObjectExt::into_py_any(self.major, py)?,
+                pyo3::IntoPyObjectExt::into_py_any(self.minor, py)?,
+                pyo3::IntoPyObjectExt::into_py_any(self.patch, py)?,
+            ],
+        )?;
+        Ok((py.get_type::<Self>().getattr("_restore")?, (fields,)))
+    }
+
+    /// Rebuilds a value from `__reduce__`'s attributes (for pickle).
+    #[classmethod]
+    fn _restore(_cls: &Bound<'_, PyType>, fields: &Bound<'_, PyTuple>) -> PyResult<Self> {
+        let mut it = fields.iter();
+        let mut next = || {
+            it.next().ok_or_else(|| {
+                pyo3::exceptions::PyTypeError::new_err("too few fields for SchemaVersion")
+            })
+        };
+        Ok(Self {
+            major: next()?.extract()?,
+            minor: next()?.extract()?,
+            patch: next()?.extract()?,
+        })
+    }
+
+    /// Immutable: the copy is the value itself.
+    fn __copy__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    /// Immutable: the copy is the value itself.
+    fn __deepcopy__(slf: Py<Self>, _memo: &Bound<'_, PyAny>) -> Py<Self> {
+        slf
+    }
+
     /// `{"major": .., "minor": .., "patch": ..}`.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let d = PyDict::new(py);
@@ -658,8 +800,15 @@ impl SchemaVersion {
 }
 
 /// One page of Finder results.
-#[pyclass(frozen, eq, get_all, module = "interaction_store")]
-#[derive(Debug, Clone, PartialEq)]
+#[pyclass(
+    frozen,
+    eq,
+    hash,
+    get_all,
+    from_py_object,
+    module = "interaction_store"
+)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Page {
     /// The interactions of this page, in the requested order.
     pub items: Vec<Interaction>,
@@ -678,6 +827,55 @@ impl From<core::Page> for Page {
 
 #[pymethods]
 impl Page {
+    /// `to_dict()` as a JSON string; instants in ISO 8601 (`isoformat()`).
+    fn to_json(&self, py: Python<'_>) -> PyResult<String> {
+        to_json(py, self.to_dict(py)?.as_any())
+    }
+
+    /// Pickles as its attributes.
+    fn __reduce__<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyTuple>,))> {
+        let fields = PyTuple::new(
+            py,
+            [
+                pyo3::IntoPyObjectExt::into_py_any(self.items.clone(), py)?,
+                pyo3::IntoPyObjectExt::into_py_any(self.next_cursor.clone(), py)?,
+            ],
+        )?;
+        Ok((py.get_type::<Self>().getattr("_restore")?, (fields,)))
+    }
+
+    /// Rebuilds a value from `__reduce__`'s attributes (for pickle).
+    #[classmethod]
+    fn _restore(_cls: &Bound<'_, PyType>, fields: &Bound<'_, PyTuple>) -> PyResult<Self> {
+        let mut it = fields.iter();
+        let mut next = || {
+            it.next()
+                .ok_or_else(|| pyo3::exceptions::PyTypeError::new_err("too few fields for Page"))
+        };
+        Ok(Self {
+            items: next()?.extract()?,
+            next_cursor: next()?.extract()?,
+        })
+    }
+
+    /// Immutable: the copy is the value itself.
+    fn __copy__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    /// Immutable: the copy is the value itself.
+    fn __deepcopy__(slf: Py<Self>, _memo: &Bound<'_, PyAny>) -> Py<Self> {
+        slf
+    }
+
+    /// Iterates over `items`.
+    fn __iter__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, pyo3::types::PyIterator>> {
+        PyList::new(py, self.items.clone())?.try_iter()
+    }
+
     /// `{"items": [interaction dicts], "next_cursor": ..}`.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let items = PyList::empty(py);
@@ -707,8 +905,15 @@ impl Page {
 }
 
 /// A page of the audit trail, newest first.
-#[pyclass(frozen, eq, get_all, module = "interaction_store")]
-#[derive(Debug, Clone, PartialEq)]
+#[pyclass(
+    frozen,
+    eq,
+    hash,
+    get_all,
+    from_py_object,
+    module = "interaction_store"
+)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct AuditPage {
     /// The entries.
     pub entries: Vec<AuditEntry>,
@@ -727,6 +932,56 @@ impl From<core::AuditPage> for AuditPage {
 
 #[pymethods]
 impl AuditPage {
+    /// `to_dict()` as a JSON string; instants in ISO 8601 (`isoformat()`).
+    fn to_json(&self, py: Python<'_>) -> PyResult<String> {
+        to_json(py, self.to_dict(py)?.as_any())
+    }
+
+    /// Pickles as its attributes.
+    fn __reduce__<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyTuple>,))> {
+        let fields = PyTuple::new(
+            py,
+            [
+                pyo3::IntoPyObjectExt::into_py_any(self.entries.clone(), py)?,
+                pyo3::IntoPyObjectExt::into_py_any(self.next_cursor.clone(), py)?,
+            ],
+        )?;
+        Ok((py.get_type::<Self>().getattr("_restore")?, (fields,)))
+    }
+
+    /// Rebuilds a value from `__reduce__`'s attributes (for pickle).
+    #[classmethod]
+    fn _restore(_cls: &Bound<'_, PyType>, fields: &Bound<'_, PyTuple>) -> PyResult<Self> {
+        let mut it = fields.iter();
+        let mut next = || {
+            it.next().ok_or_else(|| {
+                pyo3::exceptions::PyTypeError::new_err("too few fields for AuditPage")
+            })
+        };
+        Ok(Self {
+            entries: next()?.extract()?,
+            next_cursor: next()?.extract()?,
+        })
+    }
+
+    /// Immutable: the copy is the value itself.
+    fn __copy__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    /// Immutable: the copy is the value itself.
+    fn __deepcopy__(slf: Py<Self>, _memo: &Bound<'_, PyAny>) -> Py<Self> {
+        slf
+    }
+
+    /// Iterates over `entries`.
+    fn __iter__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, pyo3::types::PyIterator>> {
+        PyList::new(py, self.entries.clone())?.try_iter()
+    }
+
     /// `{"entries": [entry dicts], "next_cursor": ..}`.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let entries = PyList::empty(py);
@@ -794,8 +1049,53 @@ impl LocalTime {
 }
 
 /// A JSON value, converted to plain Python objects on access.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Json(pub serde_json::Value);
+
+impl std::hash::Hash for Json {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.to_string().hash(state);
+    }
+}
+
+impl<'a, 'py> FromPyObject<'a, 'py> for Json {
+    type Error = PyErr;
+
+    /// Plain JSON-able Python objects (through `json.dumps`).
+    fn extract(obj: pyo3::Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        let py = obj.py();
+        let text: String = py
+            .import("json")?
+            .call_method1("dumps", (obj,))?
+            .extract()?;
+        serde_json::from_str(&text)
+            .map(Json)
+            .map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))
+    }
+}
+
+/// `json.dumps(value)` with instants as ISO 8601 strings and values as their dicts.
+pub(crate) fn to_json(py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<String> {
+    let kwargs = PyDict::new(py);
+    kwargs.set_item("default", wrap_pyfunction!(json_default, py)?)?;
+    py.import("json")?
+        .call_method("dumps", (value,), Some(&kwargs))?
+        .extract()
+}
+
+/// `json.dumps`' `default`: `isoformat()` for dates and times, `to_dict()` for values.
+#[pyfunction]
+fn json_default<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    for method in ["isoformat", "to_dict"] {
+        if obj.hasattr(method)? {
+            return obj.call_method0(method);
+        }
+    }
+    Err(pyo3::exceptions::PyTypeError::new_err(format!(
+        "{} is not JSON serializable",
+        obj.get_type().name()?
+    )))
+}
 
 impl<'py> IntoPyObject<'py> for Json {
     type Target = PyAny;

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import os
 import shutil
-import sqlite3
 import subprocess
+import sys
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -163,15 +163,26 @@ def store(url: str) -> Iterator[ist.InteractionStore]:
     s.close()
 
 
+# Python's sqlite3 in another process: the wheel links its own copy of SQLite, and two
+# copies in one process do not see each other's POSIX locks (closing the second copy's
+# connection drops the first one's: sqlite.org/howtocorrupt.html §2.2.1), so a test must
+# never open a store's file with Python's sqlite3 in its own process.
+_SQLITE_EXEC = (
+    "import sqlite3, sys\n"
+    "c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=30)\n"
+    "c.executescript(sys.argv[2])\n"
+    "c.close()\n"
+)
+
+
 def exec_sql(url: str, sql: str) -> None:
-    """Runs SQL behind the library's back (to break things on purpose)."""
+    """Runs SQL behind the library's back (to break things on purpose); SQLite from
+    another process."""
     if url.startswith("sqlite://"):
-        conn = sqlite3.connect(url[len("sqlite://") :])
-        try:
-            conn.execute(sql)
-            conn.commit()
-        finally:
-            conn.close()
+        subprocess.run(
+            [sys.executable, "-c", _SQLITE_EXEC, url[len("sqlite://") :], sql],
+            check=True, capture_output=True, text=True, timeout=60,
+        )
     else:
         psql(sql, url)
 

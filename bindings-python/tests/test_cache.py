@@ -146,7 +146,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 def readme_block(path: Path, heading: str, lang: str) -> str:
     text = path.read_text(encoding="utf-8")
-    m = re.search(rf"^{re.escape(heading)}\n\n```{lang}\n(.*?)^```", text, re.M | re.S)
+    m = re.search(rf"^{re.escape(heading)}\n\n```{lang}[^\n]*\n(.*?)^```", text, re.M | re.S)
     assert m, f"{path}: no ```{lang} block right after {heading!r}"
     return m.group(1)
 
@@ -181,5 +181,5 @@ def test_root_readme_carries_the_bindings_caching_examples() -> None:
         (REPO / "bindings-python" / "README.md", "python"),
         (REPO / "bindings-node" / "README.md", "js"),
     ):
-        block = f"```{lang}\n" + readme_block(path, "## Caching", lang) + "```"
+        block = f"```{lang} scoped\n" + readme_block(path, "## Caching", lang) + "```"
         assert block in root, f"README.md: the {lang} caching example differs from {path.relative_to(REPO)}'s"

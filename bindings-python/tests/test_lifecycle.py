@@ -284,5 +284,5 @@ def test_root_readme_carries_the_bindings_lifecycle_examples() -> None:
         (REPO / "bindings-python" / "README.md", "python"),
         (REPO / "bindings-node" / "README.md", "js"),
     ):
-        block = f"```{lang}\n" + readme_block(path, "## Data lifecycle", lang) + "```"
+        block = f"```{lang} scoped\n" + readme_block(path, "## Data lifecycle", lang) + "```"
         assert block in root, f"README.md: the {lang} lifecycle example differs from {path.name}'s"

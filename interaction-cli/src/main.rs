@@ -44,6 +44,11 @@ struct Cli {
     #[arg(long, global = true, env = "REDIS_URL", hide_env_values = true)]
     redis_url: Option<String>,
 
+    /// The PostgreSQL schema of the store's tables, when it lives beside a host
+    /// application's own (default: the connection's search_path, normally public)
+    #[arg(long, global = true, env = "INTERACTIONS_SCHEMA")]
+    schema: Option<String>,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -82,6 +87,7 @@ async fn main() -> ExitCode {
     let target = commands::Target {
         url: cli.database_url.trim().to_string(),
         redis_url: cli.redis_url.filter(|u| !u.trim().is_empty()),
+        schema: cli.schema.filter(|s| !s.trim().is_empty()),
     };
     let result = match cli.command {
         Command::Migrate(a) => migrate::run(&target, a).await,

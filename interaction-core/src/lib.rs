@@ -38,3 +38,9 @@ pub use ops::status::Counts;
 pub use ops::verify::{Check, IntegrityReport, MigrationCheck, MigrationState, TableChecksum};
 pub use session::SiteSession;
 pub use store::{InteractionStore, ReplicaStatus, StoreOptions, DEFAULT_URL};
+
+/// The top-level README's Rust blocks, compiled by `cargo test --doc` (every README block
+/// runs or is exempt with a reason: `scripts/readme_blocks.py check`).
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct RootReadme;

@@ -72,6 +72,7 @@ pub struct StoreOptions {
     clock: Clock,
     retention: RetentionPolicy,
     access_logging: bool,
+    schema: Option<String>,
 }
 
 impl Default for StoreOptions {
@@ -110,10 +111,12 @@ impl StoreOptions {
             clock: Clock::system(),
             retention: RetentionPolicy::default(),
             access_logging: false,
+            schema: None,
         }
     }
 
-    /// Connections kept open even when idle. Default 5.
+    /// Connections kept open even when idle, opened in the background when the store
+    /// opens (PostgreSQL; SQLite connections open on first use). Default 5.
     pub fn min_connections(mut self, n: u32) -> Self {
         self.min_connections = n;
         self
@@ -313,6 +316,60 @@ impl StoreOptions {
         self
     }
 
+    /// The PostgreSQL schema that holds every table and view of the store, so that the
+    /// store can live in a host application's database beside that application's own
+    /// `users` or `schema_migrations` (see the README, "Beside a host application").
+    ///
+    /// A lowercase identifier (`[a-z_][a-z0-9_]*`, at most 63 bytes, not `pg_…`);
+    /// anything else is an [`Error::Validation`] of `schema`. Every connection of the
+    /// store (and of its replicas) works in that schema alone: its `search_path` is just
+    /// that schema, so no name of the store's ever resolves to a table of another
+    /// schema. [`migrate`](StoreOptions::migrate) creates the schema when missing;
+    /// migrators of different schemas do not wait for each other. `pg_trgm` and
+    /// `btree_gin`, which the migrations need and PostgreSQL installs once per database,
+    /// are used where they are installed; when missing they are installed in `public`
+    /// (when it exists and the migrating role may create there), else in this schema.
+    ///
+    /// With [`behind_pgbouncer`](Self::behind_pgbouncer) no setting can travel with the
+    /// connection: set the role's `search_path` instead (`ALTER ROLE app IN DATABASE db
+    /// SET search_path = interactions`); opening checks it and fails with
+    /// [`Error::Configuration`] when the first schema of the `search_path` is another.
+    ///
+    /// SQLite has no schemas: there only `main` (a no-op) is accepted; use another
+    /// database file instead.
+    ///
+    /// Default: none: the connection's own `search_path`, normally `"$user", public`, so
+    /// the tables are in `public` (the behaviour before this option existed).
+    ///
+    /// ```no_run
+    /// # async fn run() -> interaction_core::Result<()> {
+    /// use interaction_core::StoreOptions;
+    ///
+    /// let store = StoreOptions::new("postgres://app@db/app")
+    ///     .schema("interactions")
+    ///     .migrate(true)
+    ///     .connect()
+    ///     .await?;
+    /// assert_eq!(store.schema(), Some("interactions"));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn schema(mut self, name: impl Into<String>) -> Self {
+        self.schema = Some(name.into());
+        self
+    }
+
+    /// The schema the store's PostgreSQL connections work in: the configured
+    /// [`schema`](Self::schema), `None` without one and on SQLite (where `main` is the
+    /// only schema).
+    fn pg_schema(&self) -> Option<String> {
+        if self.url.trim().starts_with("sqlite:") {
+            None
+        } else {
+            self.schema.clone()
+        }
+    }
+
     /// Opens the pool, applies migrations if asked, then checks the schema version.
     ///
     /// A refused open leaves no file behind: when it fails (an empty database opened
@@ -363,6 +420,11 @@ impl StoreOptions {
             }),
         };
         let store = open(db.clone(), Cache::new(CacheConfig::Off, Duration::ZERO)?);
+        if self.behind_pgbouncer {
+            if let Some(schema) = self.pg_schema() {
+                store.check_search_path(&schema).await?;
+            }
+        }
         if self.migrate {
             store.migrate().await?;
         }
@@ -446,6 +508,15 @@ impl StoreOptions {
             ));
         }
         self.retention.validate()?;
+        if let Some(schema) = &self.schema {
+            crate::validate::schema_name(schema)?;
+            if self.url.trim().starts_with("sqlite:") && schema != "main" {
+                return Err(Error::validation(
+                    "schema",
+                    "SQLite has no schemas (only `main`): use another database file",
+                ));
+            }
+        }
         for u in self.replicas.iter().chain(self.reporting_replica.iter()) {
             crate::validate::no_nul("replicas", u)?;
         }
@@ -482,6 +553,7 @@ impl StoreOptions {
             max_connections: self.max_connections,
             pgbouncer: self.behind_pgbouncer,
             clock: self.clock.clone(),
+            schema: self.pg_schema(),
         }
     }
 }
@@ -676,6 +748,12 @@ impl InteractionStore {
         self.clock().now()
     }
 
+    /// The PostgreSQL schema this store works in ([`StoreOptions::schema`]); `None` when
+    /// none was configured (the connection's default, normally `public`) and on SQLite.
+    pub fn schema(&self) -> Option<&str> {
+        self.inner.db.limits().schema.as_deref()
+    }
+
     /// True after [`close`](Self::close).
     pub fn is_closed(&self) -> bool {
         self.inner.db.is_closed()
@@ -687,6 +765,37 @@ impl InteractionStore {
 }
 
 impl InteractionStore {
+    /// Behind pgBouncer the `search_path` cannot be sent at connect time: the role (or
+    /// database) must set it. Checks that the first schema of the connection's
+    /// `search_path` is `schema` (the schema need not exist yet: `migrate` creates it).
+    async fn check_search_path(&self, schema: &str) -> Result<()> {
+        let Some(q) = self.backend().dialect().search_path() else {
+            return Ok(());
+        };
+        let (path,): (String,) = self
+            .read_opt(Op::new("check_search_path"), Fresh::Latest, q)
+            .await?
+            .unwrap_or_default();
+        let first = path
+            .split(',')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .trim_matches('"');
+        if first == schema {
+            return Ok(());
+        }
+        Err(Error::Configuration {
+            message: format!(
+                "schema \"{schema}\" behind pgBouncer: the search_path cannot be sent at \
+                 connect time, and the role's is `{path}`; run `ALTER ROLE <role> IN \
+                 DATABASE <database> SET search_path = {schema}` (or `ALTER DATABASE \
+                 <database> SET search_path = {schema}`)"
+            ),
+            source: None,
+        })
+    }
+
     /// The prefix of this deployment's Redis keys, derived from its `cursor_mac` secret
     /// (one-way): unique per database, the same in every process. `None` before schema
     /// 1.2.0.

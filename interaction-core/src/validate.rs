@@ -34,6 +34,38 @@ pub(crate) fn optional(field: &str, value: Option<&str>, max: usize) -> Result<(
     Ok(())
 }
 
+/// Longest schema name PostgreSQL keeps (`NAMEDATALEN - 1` bytes).
+pub(crate) const MAX_SCHEMA_NAME_BYTES: usize = 63;
+
+/// Checks a PostgreSQL schema name (`StoreOptions::schema`): an unquoted identifier as
+/// PostgreSQL folds it (`[a-z_][a-z0-9_]*`), at most 63 bytes, not one of the names
+/// PostgreSQL reserves (`pg_…`). Such a name needs no quoting anywhere (SQL, the
+/// `search_path` setting, `psql`), so it cannot smuggle in SQL or another schema.
+pub(crate) fn schema_name(value: &str) -> Result<()> {
+    no_nul("schema", value)?;
+    let bad = |why: &str| Err(Error::validation("schema", format!("{value:?} {why}")));
+    if value.is_empty() {
+        return bad("is empty");
+    }
+    if value.len() > MAX_SCHEMA_NAME_BYTES {
+        return bad("is longer than 63 bytes");
+    }
+    let mut chars = value.chars();
+    let first = chars.next().expect("not empty");
+    if !(first.is_ascii_lowercase() || first == '_')
+        || !chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    {
+        return bad(
+            "is not a lowercase identifier: a letter a-z or `_`, then letters a-z, \
+             digits and `_`",
+        );
+    }
+    if value.starts_with("pg_") {
+        return bad("starts with `pg_`, which PostgreSQL reserves for its own schemas");
+    }
+    Ok(())
+}
+
 /// Checks an optional long text field (description, notes).
 pub(crate) fn long_text(field: &str, value: Option<&str>) -> Result<()> {
     let Some(v) = value else { return Ok(()) };

@@ -79,7 +79,9 @@ fn main() {
             table.push(c);
         }
         if b == "postgres" && load_rows > 0 {
-            eprintln!("  {b} bulk load of {load_rows} rows, generator then COPY");
+            eprintln!(
+                "  {b} bulk load of {load_rows} rows: generator, COPY, the library's bulk path"
+            );
             let r = rt
                 .block_on(fixture::load_rates(&s.fx, load_rows))
                 .unwrap_or_else(|e| panic!("{b} bulk load: {e}"));
@@ -103,6 +105,12 @@ fn main() {
             r.generator / r.copy
         );
         println!("| COPY ... FROM STDIN (text) | {:.0} | 1.00x |", r.copy);
+        println!(
+            "| library: `create_interactions`, 1000 per transaction, with an audit row each \
+             (into `interactions`) | {:.0} | {:.2}x |",
+            r.library,
+            r.library / r.copy
+        );
     }
     if explain {
         for (b, s) in &suites {

@@ -25,15 +25,20 @@ pub struct Target {
     pub url: String,
     /// The deployment's Redis, if given (`--redis-url` / `REDIS_URL`).
     pub redis_url: Option<String>,
+    /// The store's PostgreSQL schema, if given (`--schema` / `INTERACTIONS_SCHEMA`).
+    pub schema: Option<String>,
 }
 
 impl Target {
     /// Store options for a short operator run: a small pool, the deployment's Redis (so
     /// the applications' caches see the changes) or no cache at all.
     pub fn options(&self) -> StoreOptions {
-        let o = StoreOptions::new(&self.url)
+        let mut o = StoreOptions::new(&self.url)
             .min_connections(1)
             .max_connections(4);
+        if let Some(schema) = &self.schema {
+            o = o.schema(schema);
+        }
         match &self.redis_url {
             Some(r) => o.redis_url(r),
             None => o.cache(false),
@@ -78,6 +83,7 @@ mod tests {
         Target {
             url: url.into(),
             redis_url: None,
+            schema: None,
         }
     }
 

@@ -90,15 +90,33 @@ pub(crate) trait Dialect: Send + Sync {
     /// The prefix that turns a query into its plan.
     fn explain_prefix(&self) -> &'static str;
 
-    /// A query returning one row when table `name` exists.
+    /// A query returning one row when table `name` exists in the store's own schema
+    /// (PostgreSQL: `current_schema()`, never a table of the same name further along the
+    /// `search_path`, such as a host application's `public.schema_migrations`).
     fn table_exists(&self, name: &str) -> Sql;
+
+    /// A query returning the connection's `search_path` as one text column (to check a
+    /// role's setting behind pgBouncer); `None` where the engine has no schemas.
+    fn search_path(&self) -> Option<Sql>;
 
     /// The statement that opens a write transaction.
     fn begin(&self) -> &'static str;
 
     /// A statement, run first in the migration transaction, that serialises concurrent
-    /// migrators; `None` where `begin` already does.
-    fn migration_lock(&self) -> Option<&'static str>;
+    /// migrators of one schema (`schema`: the store's configured one, `None` for the
+    /// connection's default); `None` where `begin` already does.
+    fn migration_lock(&self, schema: Option<&str>) -> Option<Sql>;
+
+    /// A script run in the migration transaction right after the lock, for a store with
+    /// a configured `schema`: creates the schema when missing and makes what the
+    /// migrations need from elsewhere (extensions) visible to them for this transaction
+    /// only. `None` where the engine has no schemas.
+    fn prepare_schema(&self, schema: &str) -> Option<String>;
+
+    /// A script run in the migration transaction after migrations were applied, for a
+    /// store with a configured `schema`: the reporting role's access to that schema.
+    /// `None` where there is nothing to grant.
+    fn after_migrations(&self, schema: &str) -> Option<String>;
 
     /// A statement run inside a transaction that rewrote interaction text to erase
     /// personal data, so that the full-text index keeps no trace of the old words

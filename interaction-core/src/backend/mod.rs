@@ -129,6 +129,9 @@ pub(crate) struct Limits {
     pub pgbouncer: bool,
     /// The store's source of time (see `clock.rs`).
     pub clock: crate::clock::Clock,
+    /// The PostgreSQL schema every connection works in (`StoreOptions::schema`); `None`:
+    /// the connection's default `search_path`. Always `None` on SQLite.
+    pub schema: Option<String>,
 }
 
 /// Where a store's connections go, for error messages.
@@ -332,9 +335,15 @@ impl Db {
         &self.inner.limits
     }
 
-    /// Warms `min_connections` and, while the pool lives, closes connections idle past
-    /// `idle_timeout` above that minimum.
+    /// Warms `min_connections` (PostgreSQL) and, while the pool lives, closes connections
+    /// idle past `idle_timeout` above that minimum.
+    ///
+    /// SQLite pools are not warmed: opening a file costs microseconds on first use, and
+    /// background SQLite work at the moment a process forks can leave SQLite's global
+    /// mutex held in the child (SQLite is not fork-safe): a store opened just before a
+    /// fork (`gunicorn --preload`) must leave no SQLite call running.
     fn maintain(&self) {
+        let warm = self.backend() != Backend::Sqlite;
         macro_rules! spawn_for {
             ($pool:expr) => {{
                 let weak = $pool.weak();
@@ -342,7 +351,11 @@ impl Db {
                 tokio::spawn(async move {
                     let warm: Vec<_> = {
                         let Some(pool) = weak.upgrade() else { return };
-                        let want = limits.min_connections.min(limits.max_connections) as usize;
+                        let want = if warm {
+                            limits.min_connections.min(limits.max_connections) as usize
+                        } else {
+                            0
+                        };
                         let mut held = Vec::new();
                         while pool.status().size < want && held.len() < want {
                             match pool.get().await {
@@ -795,6 +808,11 @@ impl Tx {
     /// The current time of the store's clock.
     pub(crate) fn now(&self) -> chrono::DateTime<chrono::Utc> {
         self.db.limits().clock.now()
+    }
+
+    /// The PostgreSQL schema of the store (`StoreOptions::schema`), if one is configured.
+    pub(crate) fn schema(&self) -> Option<&str> {
+        self.db.limits().schema.as_deref()
     }
 
     /// After each statement: the connection is inside a transaction, so it must not go

@@ -63,19 +63,115 @@ impl Dialect for Postgres {
     }
 
     fn table_exists(&self, name: &str) -> Sql {
-        let mut q = Sql::new(super::Backend::Postgres, "SELECT 1 WHERE to_regclass(");
-        q.bind(name).push(") IS NOT NULL");
+        // In `current_schema()` only (NULL, so no row, while the store's schema does not
+        // exist yet): a host application's table of the same name in `public` is not ours.
+        let mut q = Sql::new(
+            super::Backend::Postgres,
+            "SELECT 1 WHERE to_regclass(quote_ident(current_schema()) || '.' || quote_ident(",
+        );
+        q.bind(name).push(")) IS NOT NULL");
         q
+    }
+
+    fn search_path(&self) -> Option<Sql> {
+        Some(Sql::new(
+            super::Backend::Postgres,
+            "SELECT current_setting('search_path')",
+        ))
     }
 
     fn begin(&self) -> &'static str {
         "BEGIN"
     }
 
-    fn migration_lock(&self) -> Option<&'static str> {
+    fn migration_lock(&self, schema: Option<&str>) -> Option<Sql> {
         // Transaction-scoped, so it can never leak on a pooled connection. The constant
-        // is arbitrary: "interaction-store migrate".
-        Some("SELECT pg_advisory_xact_lock(7283054911)")
+        // is arbitrary: "interaction-store migrate". The default schema (and `public`,
+        // the same tables) keeps the lock of earlier versions, so that they and this one
+        // still exclude each other; another schema has its own key (the two-integer key
+        // space), so migrators of different schemas do not wait for each other.
+        Some(match schema {
+            None | Some("public") => Sql::new(
+                super::Backend::Postgres,
+                "SELECT pg_advisory_xact_lock(7283054911)",
+            ),
+            Some(s) => {
+                let mut q = Sql::new(
+                    super::Backend::Postgres,
+                    "SELECT pg_advisory_xact_lock(72830549, hashtext(",
+                );
+                q.bind(s).push("))");
+                q
+            }
+        })
+    }
+
+    fn prepare_schema(&self, schema: &str) -> Option<String> {
+        // `schema` is a validated lowercase identifier (`validate::schema_name`): safe as
+        // it is in both a literal and an identifier.
+        //
+        // * The schema: created when missing (checked first, as `CREATE SCHEMA IF NOT
+        //   EXISTS` needs the CREATE privilege on the database even when it exists).
+        // * `pg_trgm` and `btree_gin` (0001 runs `CREATE EXTENSION IF NOT EXISTS`, which
+        //   does nothing when another schema's store or the host installed them): one
+        //   install per database, under the database-wide migration lock (the default
+        //   schema's key) so that two migrators cannot race to create one. A missing one
+        //   goes to `public` when it exists and this role may create there (where the
+        //   default store and most applications have them: other schemas' stores find
+        //   them there, and dropping this schema never takes them away from others), else
+        //   to this schema.
+        // * For this transaction only, the `search_path` is this schema and then the
+        //   schemas holding those extensions, so that the migrations find their operator
+        //   classes; the tables they create go to this schema, the first one.
+        Some(format!(
+            r#"DO $interaction_store$
+DECLARE
+    ext text;
+    home text;
+    extra text;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = '{schema}') THEN
+        CREATE SCHEMA "{schema}";
+    END IF;
+    FOREACH ext IN ARRAY ARRAY['pg_trgm', 'btree_gin'] LOOP
+        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = ext) THEN
+            PERFORM pg_catalog.pg_advisory_xact_lock(7283054911);
+            IF EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = 'public')
+               AND pg_catalog.has_schema_privilege('public', 'CREATE') THEN
+                home := 'public';
+            ELSE
+                home := '{schema}';
+            END IF;
+            EXECUTE pg_catalog.format('CREATE EXTENSION IF NOT EXISTS %I SCHEMA %I', ext, home);
+        END IF;
+    END LOOP;
+    SELECT pg_catalog.string_agg(DISTINCT pg_catalog.quote_ident(n.nspname), ', ')
+      INTO extra
+      FROM pg_catalog.pg_extension e
+      JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
+     WHERE e.extname IN ('pg_trgm', 'btree_gin') AND n.nspname <> '{schema}';
+    PERFORM pg_catalog.set_config('search_path',
+        '"{schema}"' || coalesce(', ' || extra, ''), true);
+END
+$interaction_store$"#
+        ))
+    }
+
+    fn after_migrations(&self, schema: &str) -> Option<String> {
+        // 0004 grants the reporting role SELECT on the masked views (unqualified: in this
+        // schema); it also needs USAGE on the schema (`public` has it for everyone).
+        if schema == "public" {
+            return None;
+        }
+        Some(format!(
+            r#"DO $interaction_store$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'interaction_reporting') THEN
+        GRANT USAGE ON SCHEMA "{schema}" TO interaction_reporting;
+    END IF;
+END
+$interaction_store$"#
+        ))
     }
 
     fn purge_text_index(&self) -> Option<&'static str> {
@@ -360,6 +456,12 @@ fn host_options(url: &str, limits: &Limits) -> Result<PgConnectOptions> {
         return Ok(opts);
     }
     let ms = |d: std::time::Duration| d.as_millis().max(1).to_string();
+    // The store's schema alone (a validated identifier, quoted): no name of the store's
+    // resolves to another schema's table. `pg_catalog` is always searched first.
+    let opts = match &limits.schema {
+        Some(schema) => opts.options([("search_path", format!("\"{schema}\""))]),
+        None => opts,
+    };
     Ok(opts.options([
         ("statement_timeout", ms(limits.statement_timeout)),
         ("lock_timeout", ms(limits.lock_timeout)),

@@ -105,7 +105,19 @@ impl Dialect for Sqlite {
         "BEGIN IMMEDIATE"
     }
 
-    fn migration_lock(&self) -> Option<&'static str> {
+    fn search_path(&self) -> Option<Sql> {
+        None
+    }
+
+    fn migration_lock(&self, _schema: Option<&str>) -> Option<Sql> {
+        None
+    }
+
+    fn prepare_schema(&self, _schema: &str) -> Option<String> {
+        None
+    }
+
+    fn after_migrations(&self, _schema: &str) -> Option<String> {
         None
     }
 

@@ -260,8 +260,12 @@ pub(crate) async fn run(
 async fn run_in(tx: &mut Tx, target: Option<SchemaVersion>) -> Result<Vec<SchemaVersion>> {
     let backend = tx.backend();
     let dialect = backend.dialect();
-    if let Some(lock) = dialect.migration_lock() {
-        tx.execute(&Sql::new(backend, lock)).await?;
+    let schema = tx.schema().map(str::to_string);
+    if let Some(lock) = dialect.migration_lock(schema.as_deref()) {
+        tx.execute(&lock).await?;
+    }
+    if let Some(prepare) = schema.as_deref().and_then(|s| dialect.prepare_schema(s)) {
+        tx.execute_script(&prepare).await?;
     }
     let applied: Vec<(i32, Vec<u8>)> = if tx
         .fetch_optional::<(i32,)>(&dialect.table_exists("schema_migrations"))
@@ -296,6 +300,11 @@ async fn run_in(tx: &mut Tx, target: Option<SchemaVersion>) -> Result<Vec<Schema
     {
         apply(tx, m).await?;
         done.push(m.version);
+    }
+    if !done.is_empty() {
+        if let Some(after) = schema.as_deref().and_then(|s| dialect.after_migrations(s)) {
+            tx.execute_script(&after).await?;
+        }
     }
     Ok(done)
 }

@@ -119,6 +119,10 @@ impl Harness {
         let raw = if url.starts_with("postgres") {
             Raw::Pg(sqlx::PgPool::connect(&url).await.expect("raw pg"))
         } else {
+            // A raw pool beside the store in this process is safe here, unlike Python's
+            // `sqlite3` beside the wheel: sqlx-sqlite and rusqlite link the one
+            // libsqlite3-sys of the build (cargo allows a single `links = "sqlite3"`
+            // package; both use 0.37), so it is the same SQLite copy and the same locks.
             Raw::Sqlite(
                 sqlx::SqlitePool::connect_with(
                     sqlx::sqlite::SqliteConnectOptions::from_str(&url)

@@ -21,6 +21,8 @@ mod isolation;
 mod lifecycle;
 mod operator;
 #[cfg(feature = "postgres-tests")]
+mod pg_schema;
+#[cfg(feature = "postgres-tests")]
 mod postgres_only;
 mod privacy;
 mod retention;
