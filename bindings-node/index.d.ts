@@ -379,6 +379,12 @@ export declare class SiteSession {
 export interface AccessLogEntry {
   /** When the attempt happened. */
   occurredAt: Date
+  /**
+   * `occurredAt` as an ISO-8601 UTC string with microseconds
+   * (`2026-12-01T08:30:00.123456Z`), exact where the `Date` keeps milliseconds only.
+   * Accepted wherever an instant is an input.
+   */
+  occurredAtIso: string
   /** The username given. */
   username: string
   /** The user, when known. */
@@ -412,6 +418,12 @@ export interface ArchiveReport {
   dryRun: boolean
   /** Interactions whose last change (update, else creation) is older than this moved. */
   cutoff: Date
+  /**
+   * `cutoff` as an ISO-8601 UTC string with microseconds
+   * (`2026-12-01T08:30:00.123456Z`), exact where the `Date` keeps milliseconds only.
+   * Accepted wherever an instant is an input.
+   */
+  cutoffIso: string
   /** Interactions moved (would move, in a dry run). */
   moved: number
   /** Moved per site id: `{ [siteId]: count }`. */
@@ -434,6 +446,12 @@ export interface AuditEntry {
   id: number
   /** When the change committed. */
   occurredAt: Date
+  /**
+   * `occurredAt` as an ISO-8601 UTC string with microseconds
+   * (`2026-12-01T08:30:00.123456Z`), exact where the `Date` keeps milliseconds only.
+   * Accepted wherever an instant is an input.
+   */
+  occurredAtIso: string
   /** Who did it; `null` for the host application or the migrator. */
   actorId: number | null
   /** The site concerned, if any. */
@@ -768,8 +786,20 @@ export interface Interaction {
   lead: string
   /** Start instant. */
   startDatetime: Date
+  /**
+   * `startDatetime` as an ISO-8601 UTC string with microseconds
+   * (`2026-12-01T08:30:00.123456Z`), exact where the `Date` keeps milliseconds only.
+   * Accepted wherever an instant is an input.
+   */
+  startDatetimeIso: string
   /** End instant, never before the start. */
   endDatetime: Date
+  /**
+   * `endDatetime` as an ISO-8601 UTC string with microseconds
+   * (`2026-12-01T08:30:00.123456Z`), exact where the `Date` keeps milliseconds only.
+   * Accepted wherever an instant is an input.
+   */
+  endDatetimeIso: string
   /** IANA zone the interaction was entered in, e.g. `Europe/Berlin`. */
   timezone: string
   /** Location (at most 255 characters). */
@@ -782,12 +812,30 @@ export interface Interaction {
   createdBy: number
   /** Creation instant. */
   createdAt: Date
+  /**
+   * `createdAt` as an ISO-8601 UTC string with microseconds
+   * (`2026-12-01T08:30:00.123456Z`), exact where the `Date` keeps milliseconds only.
+   * Accepted wherever an instant is an input.
+   */
+  createdAtIso: string
   /** Last updater. */
   updatedBy: number | null
   /** Last update instant. */
   updatedAt: Date | null
+  /**
+   * `updatedAt` as an ISO-8601 UTC string with microseconds
+   * (`2026-12-01T08:30:00.123456Z`), exact where the `Date` keeps milliseconds only;
+   * `null` when `updatedAt` is. Accepted wherever an instant is an input.
+   */
+  updatedAtIso: string | null
   /** Set when soft-deleted. */
   deletedAt: Date | null
+  /**
+   * `deletedAt` as an ISO-8601 UTC string with microseconds
+   * (`2026-12-01T08:30:00.123456Z`), exact where the `Date` keeps milliseconds only;
+   * `null` when `deletedAt` is. Accepted wherever an instant is an input.
+   */
+  deletedAtIso: string | null
   /** Who soft-deleted it. */
   deletedBy: number | null
   /**
@@ -801,6 +849,12 @@ export interface Interaction {
    * `includeArchived()` / `archivedOnly()`.
    */
   archivedAt: Date | null
+  /**
+   * `archivedAt` as an ISO-8601 UTC string with microseconds
+   * (`2026-12-01T08:30:00.123456Z`), exact where the `Date` keeps milliseconds only;
+   * `null` when `archivedAt` is. Accepted wherever an instant is an input.
+   */
+  archivedAtIso: string | null
 }
 
 /**
@@ -846,6 +900,12 @@ export interface LoginToken {
   userId: number
   /** When the token stops being accepted. */
   expiresAt: Date
+  /**
+   * `expiresAt` as an ISO-8601 UTC string with microseconds
+   * (`2026-12-01T08:30:00.123456Z`), exact where the `Date` keeps milliseconds only.
+   * Accepted wherever an instant is an input.
+   */
+  expiresAtIso: string
 }
 
 /**
@@ -871,6 +931,12 @@ export interface Member {
   role: Role
   /** When the role was assigned. */
   assignedAt: Date
+  /**
+   * `assignedAt` as an ISO-8601 UTC string with microseconds
+   * (`2026-12-01T08:30:00.123456Z`), exact where the `Date` keeps milliseconds only.
+   * Accepted wherever an instant is an input.
+   */
+  assignedAtIso: string
 }
 
 /** One migration as the database records it, against this library's copy. */
@@ -964,6 +1030,12 @@ export interface PurgeOutcome {
   action: 'delete' | 'anonymise'
   /** Rows older than this were affected. */
   cutoff: Date
+  /**
+   * `cutoff` as an ISO-8601 UTC string with microseconds
+   * (`2026-12-01T08:30:00.123456Z`), exact where the `Date` keeps milliseconds only.
+   * Accepted wherever an instant is an input.
+   */
+  cutoffIso: string
   /** Rows affected (would be, in a dry run). */
   rows: number
 }
@@ -974,6 +1046,12 @@ export interface PurgeReport {
   dryRun: boolean
   /** The store clock's time the cut-offs were computed from. */
   now: Date
+  /**
+   * `now` as an ISO-8601 UTC string with microseconds
+   * (`2026-12-01T08:30:00.123456Z`), exact where the `Date` keeps milliseconds only.
+   * Accepted wherever an instant is an input.
+   */
+  nowIso: string
   /** One entry per rule, in the order applied. */
   outcomes: Array<PurgeOutcome>
   /** Rows affected by every rule together. */
@@ -1085,6 +1163,12 @@ export interface User {
   isActive: boolean
   /** The last successful login. */
   lastLogin: Date | null
+  /**
+   * `lastLogin` as an ISO-8601 UTC string with microseconds
+   * (`2026-12-01T08:30:00.123456Z`), exact where the `Date` keeps milliseconds only;
+   * `null` when `lastLogin` is. Accepted wherever an instant is an input.
+   */
+  lastLoginIso: string | null
 }
 
 /** A site together with the user's role there (`userSites`). */

@@ -372,7 +372,21 @@ wrapSync(Clock.prototype, 'now', [])
 wrapSync(Clock.prototype, 'set', [['clock', 'instant']])
 wrapSync(Clock.prototype, 'advance', [['clock', 'number']])
 // Masking (the core's rule, applied to a value the API returned): synchronous, no I/O.
-const masking = { maskInteraction: native.maskInteraction, maskUser: native.maskUser }
+// A value built by hand may lack the `...Iso` strings that returned values carry: each one
+// left out is taken from its Date (milliseconds), or null beside a null.
+function withIsoKeys(fn) {
+  return (v, ...rest) => {
+    if (!isPlainObject(v)) return fn(v, ...rest)
+    const filled = { ...v }
+    for (const [k, x] of Object.entries(v)) {
+      if (k.endsWith('Iso') || Object.hasOwn(v, k + 'Iso')) continue
+      if (x instanceof Date) filled[k + 'Iso'] = Number.isNaN(x.getTime()) ? null : x.toISOString()
+      else if (x === null) filled[k + 'Iso'] = null
+    }
+    return fn(filled, ...rest)
+  }
+}
+const masking = { maskInteraction: withIsoKeys(native.maskInteraction), maskUser: withIsoKeys(native.maskUser) }
 wrapSync(masking, 'maskInteraction', [['interaction', 'object']])
 wrapSync(masking, 'maskUser', [['user', 'object']])
 const { maskInteraction, maskUser } = masking

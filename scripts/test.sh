@@ -38,7 +38,7 @@
 #   2. Rust: cargo fmt --check, clippy -D warnings, nextest (or cargo test) with
 #      feature interaction-core/postgres-tests, doctests, each backend feature alone,
 #      cargo publish --dry-run, actionlint on .github/workflows (scripts/lint-workflows.sh),
-#      the Rust quickstart. Shared CARGO_TARGET_DIR (default <repo>/target).
+#      the Rust quickstart and API tour. Shared CARGO_TARGET_DIR (default <repo>/target).
 #   3. Bindings: bindings-python/scripts/test.sh and bindings-node/scripts/test.sh
 #      when they exist (same environment).
 #
@@ -301,6 +301,9 @@ run_step "lint release workflow" bash "$REPO/scripts/lint-workflows.sh"
 QUICKSTART_DIR=$(mktemp -d "${TMPDIR:-/tmp}/interaction-store-quickstart.XXXXXX")
 run_step "quickstart (Rust)" bash -c 'cd "$1" && env -u DATABASE_URL -u REDIS_URL cargo run -q --manifest-path "$2/Cargo.toml" --example quickstart && test -s interactions.db' _ "$QUICKSTART_DIR" "$REPO"
 rm -rf "$QUICKSTART_DIR"
+# The README's Rust API tour (examples/tour.rs; examples/tests/readme.rs keeps the README
+# block identical): on sqlite::memory:, with the Redis part on REDIS_URL.
+run_step "API tour (Rust)" cargo run -q --example tour
 
 # -------------------------------------------------------------- 3. bindings
 if [[ $RUST_ONLY == 1 ]]; then

@@ -111,3 +111,21 @@ pub(crate) fn when(
         }),
     }
 }
+
+/// An instant as the `...Iso` fields carry it: ISO-8601 in UTC with exactly six
+/// fractional digits (`2026-12-01T08:30:00.123456Z`), the core's precision.
+pub(crate) fn iso(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+/// An instant of a value given back (`maskInteraction`, `maskUser`): its `...Iso` string
+/// when it is one (exact to the microsecond), else the `Date` (milliseconds).
+pub(crate) fn exact(date: DateTime<Utc>, iso: Option<&str>) -> DateTime<Utc> {
+    iso.and_then(|s| DateTime::parse_from_rfc3339(s.trim()).ok())
+        .map_or(date, |t| t.with_timezone(&Utc))
+}
+
+/// [`exact`] of a nullable instant.
+pub(crate) fn exact_opt(date: Option<DateTime<Utc>>, iso: Option<&str>) -> Option<DateTime<Utc>> {
+    date.map(|d| exact(d, iso))
+}

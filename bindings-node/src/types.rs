@@ -228,6 +228,10 @@ pub struct ArchiveReport {
     pub dry_run: bool,
     /// Interactions whose last change (update, else creation) is older than this moved.
     pub cutoff: DateTime<Utc>,
+    /// `cutoff` as an ISO-8601 UTC string with microseconds
+    /// (`2026-12-01T08:30:00.123456Z`), exact where the `Date` keeps milliseconds only.
+    /// Accepted wherever an instant is an input.
+    pub cutoff_iso: String,
     /// Interactions moved (would move, in a dry run).
     pub moved: i64,
     /// Moved per site id: `{ [siteId]: count }`.
@@ -248,6 +252,7 @@ impl From<interaction_core::ArchiveReport> for ArchiveReport {
         ArchiveReport {
             dry_run: r.dry_run,
             cutoff: r.cutoff,
+            cutoff_iso: crate::convert::iso(r.cutoff),
             moved: count(r.moved),
             sites: r
                 .sites
@@ -274,6 +279,10 @@ pub struct PurgeOutcome {
     pub action: String,
     /// Rows older than this were affected.
     pub cutoff: DateTime<Utc>,
+    /// `cutoff` as an ISO-8601 UTC string with microseconds
+    /// (`2026-12-01T08:30:00.123456Z`), exact where the `Date` keeps milliseconds only.
+    /// Accepted wherever an instant is an input.
+    pub cutoff_iso: String,
     /// Rows affected (would be, in a dry run).
     pub rows: i64,
 }
@@ -285,6 +294,10 @@ pub struct PurgeReport {
     pub dry_run: bool,
     /// The store clock's time the cut-offs were computed from.
     pub now: DateTime<Utc>,
+    /// `now` as an ISO-8601 UTC string with microseconds
+    /// (`2026-12-01T08:30:00.123456Z`), exact where the `Date` keeps milliseconds only.
+    /// Accepted wherever an instant is an input.
+    pub now_iso: String,
     /// One entry per rule, in the order applied.
     pub outcomes: Vec<PurgeOutcome>,
     /// Rows affected by every rule together.
@@ -297,6 +310,7 @@ impl From<interaction_core::PurgeReport> for PurgeReport {
         PurgeReport {
             dry_run: r.dry_run,
             now: r.now,
+            now_iso: crate::convert::iso(r.now),
             outcomes: r
                 .outcomes
                 .into_iter()
@@ -305,6 +319,7 @@ impl From<interaction_core::PurgeReport> for PurgeReport {
                     table: o.table,
                     action: o.action,
                     cutoff: o.cutoff,
+                    cutoff_iso: crate::convert::iso(o.cutoff),
                     rows: count(o.rows),
                 })
                 .collect(),
@@ -459,6 +474,10 @@ pub struct User {
     pub is_active: bool,
     /// The last successful login.
     pub last_login: Option<DateTime<Utc>>,
+    /// `lastLogin` as an ISO-8601 UTC string with microseconds
+    /// (`2026-12-01T08:30:00.123456Z`), exact where the `Date` keeps milliseconds only;
+    /// `null` when `lastLogin` is. Accepted wherever an instant is an input.
+    pub last_login_iso: Option<String>,
 }
 
 impl From<User> for interaction_core::User {
@@ -468,7 +487,7 @@ impl From<User> for interaction_core::User {
             username: u.username,
             email: u.email,
             is_active: u.is_active,
-            last_login: u.last_login,
+            last_login: crate::convert::exact_opt(u.last_login, u.last_login_iso.as_deref()),
         }
     }
 }
@@ -481,6 +500,7 @@ impl From<interaction_core::User> for User {
             email: u.email,
             is_active: u.is_active,
             last_login: u.last_login,
+            last_login_iso: u.last_login.map(crate::convert::iso),
         }
     }
 }
@@ -531,6 +551,10 @@ pub struct Member {
     pub role: String,
     /// When the role was assigned.
     pub assigned_at: DateTime<Utc>,
+    /// `assignedAt` as an ISO-8601 UTC string with microseconds
+    /// (`2026-12-01T08:30:00.123456Z`), exact where the `Date` keeps milliseconds only.
+    /// Accepted wherever an instant is an input.
+    pub assigned_at_iso: String,
 }
 
 impl From<interaction_core::Member> for Member {
@@ -540,6 +564,7 @@ impl From<interaction_core::Member> for Member {
             username: m.username,
             role: m.role.as_str().to_string(),
             assigned_at: m.assigned_at,
+            assigned_at_iso: crate::convert::iso(m.assigned_at),
         }
     }
 }
@@ -553,6 +578,10 @@ pub struct LoginToken {
     pub user_id: i64,
     /// When the token stops being accepted.
     pub expires_at: DateTime<Utc>,
+    /// `expiresAt` as an ISO-8601 UTC string with microseconds
+    /// (`2026-12-01T08:30:00.123456Z`), exact where the `Date` keeps milliseconds only.
+    /// Accepted wherever an instant is an input.
+    pub expires_at_iso: String,
 }
 
 impl From<interaction_core::LoginToken> for LoginToken {
@@ -561,6 +590,7 @@ impl From<interaction_core::LoginToken> for LoginToken {
             token: t.token,
             user_id: t.user_id,
             expires_at: t.expires_at,
+            expires_at_iso: crate::convert::iso(t.expires_at),
         }
     }
 }
@@ -570,6 +600,10 @@ impl From<interaction_core::LoginToken> for LoginToken {
 pub struct AccessLogEntry {
     /// When the attempt happened.
     pub occurred_at: DateTime<Utc>,
+    /// `occurredAt` as an ISO-8601 UTC string with microseconds
+    /// (`2026-12-01T08:30:00.123456Z`), exact where the `Date` keeps milliseconds only.
+    /// Accepted wherever an instant is an input.
+    pub occurred_at_iso: String,
     /// The username given.
     pub username: String,
     /// The user, when known.
@@ -590,6 +624,7 @@ impl From<interaction_core::AccessLogEntry> for AccessLogEntry {
     fn from(e: interaction_core::AccessLogEntry) -> Self {
         AccessLogEntry {
             occurred_at: e.occurred_at,
+            occurred_at_iso: crate::convert::iso(e.occurred_at),
             username: e.username,
             user_id: e.user_id,
             action: e.action,
@@ -616,8 +651,16 @@ pub struct Interaction {
     pub lead: String,
     /// Start instant.
     pub start_datetime: DateTime<Utc>,
+    /// `startDatetime` as an ISO-8601 UTC string with microseconds
+    /// (`2026-12-01T08:30:00.123456Z`), exact where the `Date` keeps milliseconds only.
+    /// Accepted wherever an instant is an input.
+    pub start_datetime_iso: String,
     /// End instant, never before the start.
     pub end_datetime: DateTime<Utc>,
+    /// `endDatetime` as an ISO-8601 UTC string with microseconds
+    /// (`2026-12-01T08:30:00.123456Z`), exact where the `Date` keeps milliseconds only.
+    /// Accepted wherever an instant is an input.
+    pub end_datetime_iso: String,
     /// IANA zone the interaction was entered in, e.g. `Europe/Berlin`.
     pub timezone: String,
     /// Location (at most 255 characters).
@@ -630,12 +673,24 @@ pub struct Interaction {
     pub created_by: i64,
     /// Creation instant.
     pub created_at: DateTime<Utc>,
+    /// `createdAt` as an ISO-8601 UTC string with microseconds
+    /// (`2026-12-01T08:30:00.123456Z`), exact where the `Date` keeps milliseconds only.
+    /// Accepted wherever an instant is an input.
+    pub created_at_iso: String,
     /// Last updater.
     pub updated_by: Option<i64>,
     /// Last update instant.
     pub updated_at: Option<DateTime<Utc>>,
+    /// `updatedAt` as an ISO-8601 UTC string with microseconds
+    /// (`2026-12-01T08:30:00.123456Z`), exact where the `Date` keeps milliseconds only;
+    /// `null` when `updatedAt` is. Accepted wherever an instant is an input.
+    pub updated_at_iso: Option<String>,
     /// Set when soft-deleted.
     pub deleted_at: Option<DateTime<Utc>>,
+    /// `deletedAt` as an ISO-8601 UTC string with microseconds
+    /// (`2026-12-01T08:30:00.123456Z`), exact where the `Date` keeps milliseconds only;
+    /// `null` when `deletedAt` is. Accepted wherever an instant is an input.
+    pub deleted_at_iso: Option<String>,
     /// Who soft-deleted it.
     pub deleted_by: Option<i64>,
     /// Optimistic-concurrency version: 1 on creation, +1 on every change. Pass it as
@@ -645,6 +700,10 @@ pub struct Interaction {
     /// read-only (a change rejects with `ARCHIVED`) and found by the Finder only with
     /// `includeArchived()` / `archivedOnly()`.
     pub archived_at: Option<DateTime<Utc>>,
+    /// `archivedAt` as an ISO-8601 UTC string with microseconds
+    /// (`2026-12-01T08:30:00.123456Z`), exact where the `Date` keeps milliseconds only;
+    /// `null` when `archivedAt` is. Accepted wherever an instant is an input.
+    pub archived_at_iso: Option<String>,
 }
 
 impl From<interaction_core::Interaction> for Interaction {
@@ -656,19 +715,25 @@ impl From<interaction_core::Interaction> for Interaction {
             interaction_type: i.interaction_type,
             lead: i.lead,
             start_datetime: i.start_datetime,
+            start_datetime_iso: crate::convert::iso(i.start_datetime),
             end_datetime: i.end_datetime,
+            end_datetime_iso: crate::convert::iso(i.end_datetime),
             timezone: i.timezone,
             location: i.location,
             description: i.description,
             notes: i.notes,
             created_by: i.created_by,
             created_at: i.created_at,
+            created_at_iso: crate::convert::iso(i.created_at),
             updated_by: i.updated_by,
             updated_at: i.updated_at,
+            updated_at_iso: i.updated_at.map(crate::convert::iso),
             deleted_at: i.deleted_at,
+            deleted_at_iso: i.deleted_at.map(crate::convert::iso),
             deleted_by: i.deleted_by,
             version: i.version,
             archived_at: i.archived_at,
+            archived_at_iso: i.archived_at.map(crate::convert::iso),
         }
     }
 }
@@ -681,20 +746,20 @@ impl From<Interaction> for interaction_core::Interaction {
             title: i.title,
             interaction_type: i.interaction_type,
             lead: i.lead,
-            start_datetime: i.start_datetime,
-            end_datetime: i.end_datetime,
+            start_datetime: crate::convert::exact(i.start_datetime, Some(&i.start_datetime_iso)),
+            end_datetime: crate::convert::exact(i.end_datetime, Some(&i.end_datetime_iso)),
             timezone: i.timezone,
             location: i.location,
             description: i.description,
             notes: i.notes,
             created_by: i.created_by,
-            created_at: i.created_at,
+            created_at: crate::convert::exact(i.created_at, Some(&i.created_at_iso)),
             updated_by: i.updated_by,
-            updated_at: i.updated_at,
-            deleted_at: i.deleted_at,
+            updated_at: crate::convert::exact_opt(i.updated_at, i.updated_at_iso.as_deref()),
+            deleted_at: crate::convert::exact_opt(i.deleted_at, i.deleted_at_iso.as_deref()),
             deleted_by: i.deleted_by,
             version: i.version,
-            archived_at: i.archived_at,
+            archived_at: crate::convert::exact_opt(i.archived_at, i.archived_at_iso.as_deref()),
         }
     }
 }
@@ -808,6 +873,10 @@ pub struct AuditEntry {
     pub id: i64,
     /// When the change committed.
     pub occurred_at: DateTime<Utc>,
+    /// `occurredAt` as an ISO-8601 UTC string with microseconds
+    /// (`2026-12-01T08:30:00.123456Z`), exact where the `Date` keeps milliseconds only.
+    /// Accepted wherever an instant is an input.
+    pub occurred_at_iso: String,
     /// Who did it; `null` for the host application or the migrator.
     pub actor_id: Option<i64>,
     /// The site concerned, if any.
@@ -829,6 +898,7 @@ impl From<interaction_core::AuditEntry> for AuditEntry {
         AuditEntry {
             id: e.id,
             occurred_at: e.occurred_at,
+            occurred_at_iso: crate::convert::iso(e.occurred_at),
             actor_id: e.actor_id,
             site_id: e.site_id,
             action: e.action,

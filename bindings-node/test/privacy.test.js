@@ -22,11 +22,16 @@ test('maskInteraction and maskUser apply the core rule to plain values', async (
     deletedBy: null, version: 4, archivedAt: null,
   }
   const m = maskInteraction(i)
-  assert.deepEqual(m, { ...i, lead: 'A. M.', description: null, notes: null })
+  // Built by hand without the `...Iso` strings: the Dates are read, and the result has both.
+  const isos = {
+    startDatetimeIso: '2026-01-01T09:00:00.000000Z', endDatetimeIso: '2026-01-01T10:00:00.000000Z',
+    createdAtIso: '2025-12-01T00:00:00.000000Z', updatedAtIso: null, deletedAtIso: null, archivedAtIso: null,
+  }
+  assert.deepEqual(m, { ...i, ...isos, lead: 'A. M.', description: null, notes: null })
   assert.equal(i.notes, 'private') // the argument is not changed
   assert.equal(maskInteraction({ ...i, lead: '李 小龍' }).lead, '李. 小.')
   const u = { id: 7, username: 'ana_lopez', email: 'ana@example.com', isActive: true, lastLogin: null }
-  assert.deepEqual(maskUser(u), { ...u, username: 'a***', email: 'a***@example.com' })
+  assert.deepEqual(maskUser(u), { ...u, lastLoginIso: null, username: 'a***', email: 'a***@example.com' })
   // Not an Interaction / User: VALIDATION naming the field, as every other input.
   await rejects(() => maskInteraction({ ...i, title: 5 }), 'VALIDATION', 'title')
   await rejects(() => maskInteraction('x'), 'VALIDATION', 'interaction')

@@ -118,6 +118,27 @@ pub struct AuditEntry {
 }
 
 /// A page of the audit trail, newest first.
+///
+/// # Examples
+///
+/// ```
+/// # use chrono::{Duration, Utc};
+/// # use interaction_core::{NewInteraction, Role, StoreOptions};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> interaction_core::Result<()> {
+/// # let store = StoreOptions::new("sqlite::memory:").migrate(true).connect().await?;
+/// # let site = store.create_site("Head office", None).await?;
+/// # let alice = store.create_user("alice", "alice@example.com", "correct horse battery").await?;
+/// # store.grant_role(alice.id, site.id, Role::Admin).await?;
+/// # let session = store.session_for_user(alice.id, site.id).await?;
+/// let t = Utc::now();
+/// session.create_interaction(NewInteraction::new("Call", "call", "Alice", t, t, "UTC")).await?;
+/// let page = session.audit_trail(100, None).await?; // site admins only, newest first
+/// assert_eq!(page.entries[0].action, "create");
+/// assert!(page.next_cursor.is_none());
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AuditPage {
     /// The entries.

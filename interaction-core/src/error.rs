@@ -10,6 +10,32 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use chrono::{Duration, Utc};
+    /// # use interaction_core::{NewInteraction, Role, StoreOptions};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> interaction_core::Result<()> {
+    /// # let store = StoreOptions::new("sqlite::memory:").migrate(true).connect().await?;
+    /// # let site = store.create_site("Head office", None).await?;
+    /// # let alice = store.create_user("alice", "alice@example.com", "correct horse battery").await?;
+    /// # store.grant_role(alice.id, site.id, Role::Admin).await?;
+    /// # let session = store.session_for_user(alice.id, site.id).await?;
+    /// use interaction_core::{Error, ErrorKind};
+    /// let err = session.get_interaction(9999).await.unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::NotFound);     // what callers and the bindings match on
+    /// assert!(!err.is_retryable());
+    /// let bad = session
+    ///     .create_interaction(NewInteraction::new("", "meeting", "Alice", Utc::now(), Utc::now(), "UTC"))
+    ///     .await
+    ///     .unwrap_err();
+    /// assert!(matches!(bad, Error::Validation { .. }));
+    /// assert_eq!(bad.field(), Some("title"));
+    /// # Ok(())
+    /// # }
+    /// ```
     /// An input failed validation; nothing was written.
     #[error("invalid {field}: {message}")]
     Validation {

@@ -29,6 +29,10 @@ use crate::model::{Interaction, Role};
 use crate::session::SiteSession;
 use crate::validate;
 
+mod stream;
+
+pub use stream::{Pages, Rows};
+
 /// Relevance ranking looks at most at this many matches (the most recent ones).
 pub const RELEVANCE_CANDIDATES: i64 = 1000;
 /// Largest page.
@@ -41,7 +45,7 @@ pub const MAX_TYPES: usize = 50;
 pub const MAX_TEXT_CHARS: usize = 1000;
 
 /// Sort order of a Finder.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Sort {
     /// Newest start first (the default).
@@ -56,7 +60,7 @@ pub enum Sort {
 }
 
 /// How [`Finder::date_range`] matches an interaction's `[start, end]`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RangeMode {
     /// The interaction overlaps the range (the default).
@@ -119,6 +123,34 @@ impl std::str::FromStr for RangeMode {
 }
 
 /// One page of Finder results.
+///
+/// # Examples
+///
+/// ```
+/// # use chrono::{Duration, Utc};
+/// # use interaction_core::{NewInteraction, Role, StoreOptions};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> interaction_core::Result<()> {
+/// # let store = StoreOptions::new("sqlite::memory:").migrate(true).connect().await?;
+/// # let site = store.create_site("Head office", None).await?;
+/// # let alice = store.create_user("alice", "alice@example.com", "correct horse battery").await?;
+/// # store.grant_role(alice.id, site.id, Role::Admin).await?;
+/// # let session = store.session_for_user(alice.id, site.id).await?;
+/// # let t = Utc::now();
+/// # for n in 0..3 { session.create_interaction(NewInteraction::new(format!("Call {n}"), "call", "Alice", t, t, "UTC")).await?; }
+/// let mut all = Vec::new();
+/// let mut page = session.finder().limit(2).await?;
+/// loop {
+///     all.extend(page.items);
+///     match page.next_cursor {
+///         Some(c) => page = session.finder().limit(2).after(c).await?,
+///         None => break, // the last page
+///     }
+/// }
+/// assert_eq!(all.len(), 3);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Page {
     /// The interactions of this page, in the requested order.
@@ -129,6 +161,44 @@ pub struct Page {
 
 /// A search over one site's interactions. Build it with [`SiteSession::finder`], then
 /// `.await` it (or call [`fetch`](Self::fetch)) for a [`Page`].
+///
+/// # Examples
+///
+/// ```
+/// # use chrono::{Duration, Utc};
+/// # use interaction_core::{NewInteraction, Role, StoreOptions};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> interaction_core::Result<()> {
+/// # let store = StoreOptions::new("sqlite::memory:").migrate(true).connect().await?;
+/// # let site = store.create_site("Head office", None).await?;
+/// # let alice = store.create_user("alice", "alice@example.com", "correct horse battery").await?;
+/// # store.grant_role(alice.id, site.id, Role::Admin).await?;
+/// # let session = store.session_for_user(alice.id, site.id).await?;
+/// use interaction_core::{RangeMode, Sort};
+/// let start = Utc::now();
+/// # for (title, ty) in [("Budget review", "meeting"), ("Budget call", "call"), ("Lunch", "meeting")] {
+/// #     session.create_interaction(NewInteraction::new(title, ty, "Alice", start, start + Duration::hours(1), "UTC")).await?;
+/// # }
+/// let page = session
+///     .finder()
+///     .text("budget")                          // web-search syntax: "phrase", or, -word
+///     .types(["meeting", "call"])
+///     .date_range(start - Duration::days(1), start + Duration::days(1), RangeMode::Overlap)
+///     .sort(Sort::StartDesc)
+///     .limit(1)
+///     .await?;                                 // or .fetch(), .count(), .pages(), .iterate()
+/// assert_eq!(page.items.len(), 1);
+/// // The next page: the same Finder, after the cursor (None on the last page).
+/// if let Some(cursor) = page.next_cursor {
+///     let next = session.finder().text("budget").types(["meeting", "call"])
+///         .date_range(start - Duration::days(1), start + Duration::days(1), RangeMode::Overlap)
+///         .limit(1).after(cursor).await?;
+///     assert_eq!(next.items.len(), 1);
+/// }
+/// assert_eq!(session.finder().text("budget").count().await?, 2);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a Finder does nothing until awaited"]
 pub struct Finder {

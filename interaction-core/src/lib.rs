@@ -1,4 +1,5 @@
 #![doc = include_str!("../README.md")]
+#![deny(rustdoc::broken_intra_doc_links)]
 
 pub mod audit;
 mod auth;
@@ -27,7 +28,7 @@ pub use backend::Backend;
 pub use cache::{CacheCounts, CacheStats};
 pub use clock::Clock;
 pub use error::{Cause, Error, ErrorKind, Result};
-pub use finder::{Finder, Page, RangeMode, Sort};
+pub use finder::{Finder, Page, Pages, RangeMode, Rows, Sort};
 pub use interactions::{IDEMPOTENCY_WINDOW, MAX_CREATE_BATCH};
 pub use migrate::{PendingMigration, SchemaVersion};
 pub use model::{Interaction, InteractionPatch, Member, NewInteraction, Role, Site, User, When};

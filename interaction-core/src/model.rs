@@ -96,12 +96,66 @@ pub struct Member {
 /// A point in time given by a caller: either an exact instant, or a wall-clock time in the
 /// interaction's time zone. A wall-clock time that does not exist (DST gap) or happens
 /// twice (DST overlap) is refused with a validation error.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+///
+/// With serde, an instant is an RFC 3339 string with a UTC offset (written in UTC with as
+/// many fractional digits as it has, microseconds included) and a local time is
+/// `{"local": "2026-12-01T09:30:00"}`, the forms the Node package accepts. A string
+/// without an offset is refused: it would be ambiguous.
+///
+/// # Examples
+///
+/// ```
+/// use chrono::{NaiveDate, TimeZone, Utc};
+/// use interaction_core::When;
+///
+/// let at: When = Utc.with_ymd_and_hms(2026, 12, 1, 8, 30, 0).unwrap().into();
+/// assert_eq!(serde_json::to_string(&at).unwrap(), r#""2026-12-01T08:30:00Z""#);
+///
+/// let local: When = serde_json::from_str(r#"{"local": "2026-12-01T09:30:00"}"#).unwrap();
+/// let wall = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap().and_hms_opt(9, 30, 0).unwrap();
+/// assert_eq!(local, When::Local(wall));
+///
+/// // An offset other than Z is converted to the same instant.
+/// let same: When = serde_json::from_str(r#""2026-12-01T09:30:00+01:00""#).unwrap();
+/// assert_eq!(same, at);
+/// assert!(serde_json::from_str::<When>(r#""2026-12-01T09:30:00""#).is_err());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "WhenRepr", into = "WhenRepr")]
 pub enum When {
     /// An exact instant.
     Instant(DateTime<Utc>),
     /// A local wall-clock time in the interaction's `timezone`.
     Local(NaiveDateTime),
+}
+
+/// The serde form of [`When`].
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(
+    untagged,
+    expecting = "an RFC 3339 date-time with a UTC offset, or {\"local\": \"YYYY-MM-DDTHH:MM:SS\"}"
+)]
+enum WhenRepr {
+    Instant(DateTime<Utc>),
+    Local { local: NaiveDateTime },
+}
+
+impl From<WhenRepr> for When {
+    fn from(r: WhenRepr) -> Self {
+        match r {
+            WhenRepr::Instant(t) => When::Instant(t),
+            WhenRepr::Local { local } => When::Local(local),
+        }
+    }
+}
+
+impl From<When> for WhenRepr {
+    fn from(w: When) -> Self {
+        match w {
+            When::Instant(t) => WhenRepr::Instant(t),
+            When::Local(local) => WhenRepr::Local { local },
+        }
+    }
 }
 
 impl From<DateTime<Utc>> for When {
@@ -117,6 +171,32 @@ impl From<NaiveDateTime> for When {
 }
 
 /// A stored interaction.
+///
+/// # Examples
+///
+/// ```
+/// # use chrono::{Duration, Utc};
+/// # use interaction_core::{NewInteraction, Role, StoreOptions};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> interaction_core::Result<()> {
+/// # let store = StoreOptions::new("sqlite::memory:").migrate(true).connect().await?;
+/// # let site = store.create_site("Head office", None).await?;
+/// # let alice = store.create_user("alice", "alice@example.com", "correct horse battery").await?;
+/// # store.grant_role(alice.id, site.id, Role::Admin).await?;
+/// # let session = store.session_for_user(alice.id, site.id).await?;
+/// let start: chrono::DateTime<Utc> = "2026-12-01T08:30:00.123456Z".parse().unwrap();
+/// let i = session
+///     .create_interaction(NewInteraction::new("Kickoff", "meeting", "Alice", start, start, "Europe/Berlin"))
+///     .await?;
+/// assert_eq!((i.site_id, i.version, i.created_by), (site.id, 1, alice.id));
+/// assert_eq!(i.start_datetime, start);      // stored to the microsecond
+/// assert!(i.deleted_at.is_none() && i.archived_at.is_none());
+/// // Serde: instants as RFC 3339 strings in UTC.
+/// let json = serde_json::to_value(&i).unwrap();
+/// assert_eq!(json["start_datetime"], "2026-12-01T08:30:00.123456Z");
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Interaction {
     /// Primary key.
@@ -162,7 +242,43 @@ pub struct Interaction {
 }
 
 /// Input of [`SiteSession::create_interaction`](crate::SiteSession::create_interaction).
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// With serde, the fields keep their names; `start` and `end` take the [`When`] forms, the
+/// optional fields may be left out, and an unknown field is an error (a typo is not
+/// silently dropped).
+///
+/// # Examples
+///
+/// ```
+/// use chrono::{Duration, Utc};
+/// use interaction_core::{NewInteraction, Role, StoreOptions};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let store = StoreOptions::new("sqlite::memory:").migrate(true).connect().await?;
+/// let site = store.create_site("Head office", None).await?;
+/// let alice = store.create_user("alice", "alice@example.com", "correct horse battery").await?;
+/// store.grant_role(alice.id, site.id, Role::Editor).await?;
+/// let session = store.session_for_user(alice.id, site.id).await?;
+///
+/// let start = Utc::now();
+/// let new = NewInteraction::new("Kickoff", "meeting", "Alice", start, start + Duration::hours(1), "Europe/Berlin")
+///     .location("Room 4")
+///     .idempotency_key("form-1");
+/// let created = session.create_interaction(new).await?;
+/// assert_eq!(created.location.as_deref(), Some("Room 4"));
+///
+/// // The same input from JSON (e.g. a request body).
+/// let json = r#"{"title": "Call", "interaction_type": "call", "lead": "Bob",
+///               "start": {"local": "2026-12-01T09:30:00"}, "end": "2026-12-01T09:00:00.000001Z",
+///               "timezone": "Europe/Berlin"}"#;
+/// let call = session.create_interaction(serde_json::from_str(json)?).await?;
+/// assert_eq!(call.end_datetime.to_rfc3339(), "2026-12-01T09:00:00.000001+00:00");
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NewInteraction {
     /// Title (1–255 characters).
     pub title: String,
@@ -177,10 +293,13 @@ pub struct NewInteraction {
     /// IANA zone name.
     pub timezone: String,
     /// Optional location (at most 255 characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<String>,
     /// Optional description (at most 1 MiB).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Optional notes (at most 1 MiB).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
     /// Makes retrying this create safe (1–255 characters, chosen by the caller, e.g. a
     /// UUID per form submission). A create that failed with a timeout or lost connection
@@ -188,6 +307,7 @@ pub struct NewInteraction {
     /// ([`IDEMPOTENCY_WINDOW`](crate::interactions::IDEMPOTENCY_WINDOW)), it returns the
     /// interaction the first call created, with no second row and no second audit row.
     /// The same key with other content is [`Error::Conflict`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idempotency_key: Option<String>,
 }
 
@@ -242,25 +362,82 @@ impl NewInteraction {
 
 /// A partial update: `None` leaves a field as it is. For the nullable fields,
 /// `Some(None)` clears the value.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// With serde (e.g. a JSON `PATCH` body), a field left out is `None` (unchanged) and, for
+/// `location`, `description` and `notes`, `null` is `Some(None)` (cleared); serializing
+/// writes only the fields the patch changes. An unknown field is an error.
+///
+/// # Examples
+///
+/// ```
+/// use chrono::{Duration, Utc};
+/// use interaction_core::{InteractionPatch, NewInteraction, Role, StoreOptions};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let store = StoreOptions::new("sqlite::memory:").migrate(true).connect().await?;
+/// let site = store.create_site("Head office", None).await?;
+/// let alice = store.create_user("alice", "alice@example.com", "correct horse battery").await?;
+/// store.grant_role(alice.id, site.id, Role::Editor).await?;
+/// let session = store.session_for_user(alice.id, site.id).await?;
+/// let start = Utc::now();
+/// let i = session
+///     .create_interaction(NewInteraction::new("Kickoff", "meeting", "Alice", start, start, "UTC").location("Room 4"))
+///     .await?;
+///
+/// let patch = InteractionPatch { title: Some("Kickoff v2".into()), ..Default::default() };
+/// let i = session.update_interaction(i.id, patch, Some(i.version)).await?;
+/// assert_eq!((i.title.as_str(), i.version), ("Kickoff v2", 2));
+///
+/// // From JSON: `null` clears a nullable field, a missing field stays as it is.
+/// let patch: InteractionPatch = serde_json::from_str(r#"{"location": null}"#)?;
+/// assert_eq!(patch.location, Some(None));
+/// let i = session.update_interaction(i.id, patch, None).await?;
+/// assert_eq!((i.title.as_str(), i.location), ("Kickoff v2", None));
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct InteractionPatch {
     /// New title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// New type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interaction_type: Option<String>,
     /// New lead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lead: Option<String>,
     /// New start (a local time is read in the new `timezone` if one is given).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start: Option<When>,
     /// New end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end: Option<When>,
     /// New IANA zone. Changing it alone does not move the stored instants.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone: Option<String>,
     /// New location, or `Some(None)` to clear it.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "nullable"
+    )]
     pub location: Option<Option<String>>,
     /// New description, or `Some(None)` to clear it.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "nullable"
+    )]
     pub description: Option<Option<String>>,
     /// New notes, or `Some(None)` to clear it.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "nullable"
+    )]
     pub notes: Option<Option<String>>,
 }
 
@@ -268,5 +445,159 @@ impl InteractionPatch {
     /// True when the patch changes nothing.
     pub fn is_empty(&self) -> bool {
         *self == InteractionPatch::default()
+    }
+}
+
+/// Deserializes a present field (`null` included) as `Some`, so that a missing field
+/// (`#[serde(default)]`: `None`) and `null` (`Some(None)`) differ.
+fn nullable<'de, D>(d: D) -> Result<Option<Option<String>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    Option::<String>::deserialize(d).map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{NaiveDate, TimeZone};
+    use serde_json::json;
+
+    use super::*;
+    use crate::{RangeMode, SchemaVersion, Sort};
+
+    fn round_trip<T>(v: &T) -> serde_json::Value
+    where
+        T: Serialize + for<'de> Deserialize<'de> + PartialEq + fmt::Debug,
+    {
+        let j = serde_json::to_value(v).unwrap();
+        let back: T = serde_json::from_value(j.clone()).unwrap();
+        assert_eq!(&back, v, "{j}");
+        j
+    }
+
+    fn micros() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 12, 1, 8, 30, 0).unwrap()
+            + chrono::Duration::microseconds(123_456)
+    }
+
+    fn wall() -> NaiveDateTime {
+        NaiveDate::from_ymd_opt(2026, 12, 1)
+            .unwrap()
+            .and_hms_micro_opt(9, 30, 0, 7)
+            .unwrap()
+    }
+
+    #[test]
+    fn when_round_trips_with_microseconds() {
+        assert_eq!(
+            round_trip(&When::Instant(micros())),
+            json!("2026-12-01T08:30:00.123456Z")
+        );
+        assert_eq!(
+            round_trip(&When::Local(wall())),
+            json!({"local": "2026-12-01T09:30:00.000007"})
+        );
+        let offset: When =
+            serde_json::from_value(json!("2026-12-01T09:30:00.123456+01:00")).unwrap();
+        assert_eq!(offset, When::Instant(micros()));
+        for bad in [
+            json!("2026-12-01T09:30:00"),
+            json!("tomorrow"),
+            json!(12),
+            json!({"local": "2026-12-01T09:30:00Z"}),
+        ] {
+            let e = serde_json::from_value::<When>(bad.clone()).unwrap_err();
+            assert!(e.to_string().contains("RFC 3339"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn new_interaction_round_trips() {
+        let minimal = NewInteraction::new(
+            "Kickoff",
+            "meeting",
+            "Alice",
+            micros(),
+            wall(),
+            "Europe/Berlin",
+        );
+        assert_eq!(
+            round_trip(&minimal),
+            json!({
+                "title": "Kickoff", "interaction_type": "meeting", "lead": "Alice",
+                "start": "2026-12-01T08:30:00.123456Z",
+                "end": {"local": "2026-12-01T09:30:00.000007"},
+                "timezone": "Europe/Berlin",
+            })
+        );
+        let full = minimal
+            .location("Room 4")
+            .description("d")
+            .notes("n")
+            .idempotency_key("k");
+        let j = round_trip(&full);
+        assert_eq!(j["idempotency_key"], "k");
+        // A typo is an error, not a dropped field.
+        let mut typo = j.clone();
+        typo["locaton"] = json!("Room 5");
+        let e = serde_json::from_value::<NewInteraction>(typo).unwrap_err();
+        assert!(e.to_string().contains("locaton"), "{e}");
+        let mut missing = j;
+        missing.as_object_mut().unwrap().remove("title");
+        assert!(serde_json::from_value::<NewInteraction>(missing).is_err());
+    }
+
+    #[test]
+    fn patch_round_trips_and_tells_missing_from_null() {
+        assert_eq!(round_trip(&InteractionPatch::default()), json!({}));
+        let p = InteractionPatch {
+            title: Some("T".into()),
+            start: Some(When::Instant(micros())),
+            end: Some(When::Local(wall())),
+            timezone: Some("UTC".into()),
+            location: Some(None),
+            description: Some(Some("d".into())),
+            ..Default::default()
+        };
+        assert_eq!(
+            round_trip(&p),
+            json!({
+                "title": "T", "start": "2026-12-01T08:30:00.123456Z",
+                "end": {"local": "2026-12-01T09:30:00.000007"}, "timezone": "UTC",
+                "location": null, "description": "d",
+            })
+        );
+        let p: InteractionPatch = serde_json::from_value(json!({"notes": null})).unwrap();
+        assert_eq!(p.notes, Some(None));
+        assert_eq!(p.location, None);
+        assert!(serde_json::from_value::<InteractionPatch>(json!({"version": 2})).is_err());
+    }
+
+    #[test]
+    fn enums_and_versions_use_the_binding_names() {
+        for r in [Role::Viewer, Role::Editor, Role::Admin] {
+            assert_eq!(round_trip(&r), json!(r.as_str()));
+        }
+        for s in [
+            Sort::StartDesc,
+            Sort::StartAsc,
+            Sort::CreatedDesc,
+            Sort::Relevance,
+        ] {
+            assert_eq!(round_trip(&s), json!(s.as_str()));
+        }
+        for m in [RangeMode::Overlap, RangeMode::Contained] {
+            assert_eq!(round_trip(&m), json!(m.as_str()));
+        }
+        let v: SchemaVersion = "1.3.0".parse().unwrap();
+        assert_eq!(round_trip(&v), json!("1.3.0"));
+        assert_eq!(round_trip(&Some(v)), json!("1.3.0"));
+        for bad in [json!("1.3"), json!("1.3.0.1"), json!("x"), json!(130)] {
+            assert!(
+                serde_json::from_value::<SchemaVersion>(bad.clone()).is_err(),
+                "{bad}"
+            );
+        }
+        assert!(serde_json::from_value::<Sort>(json!("sideways")).is_err());
     }
 }

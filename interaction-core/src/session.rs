@@ -30,6 +30,34 @@ use crate::{sites, validate};
 /// call, the site still active. The check is served by the permission cache, which every
 /// logout, password change, deactivation, role change and removal invalidates when it
 /// commits, in every process sharing the cache (see `StoreOptions::redis_url`).
+///
+/// # Examples
+///
+/// ```
+/// # use chrono::{Duration, Utc};
+/// # use interaction_core::{NewInteraction, Role, StoreOptions};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> interaction_core::Result<()> {
+/// # let store = StoreOptions::new("sqlite::memory:").migrate(true).connect().await?;
+/// # let site = store.create_site("Head office", None).await?;
+/// # let alice = store.create_user("alice", "alice@example.com", "correct horse battery").await?;
+/// # store.grant_role(alice.id, site.id, Role::Admin).await?;
+/// # let session = store.session_for_user(alice.id, site.id).await?;
+/// let token = store.login("alice", "correct horse battery").await?.token;
+/// let session = store.session(&token, site.id).await?; // or session_for_user(user_id, site_id)
+/// let start = Utc::now();
+/// let i = session
+///     .create_interaction(NewInteraction::new("Kickoff", "meeting", "Alice", start, start, "UTC"))
+///     .await?;
+/// assert_eq!(session.get_interaction(i.id).await?.site_id, site.id);
+/// session.delete_interaction(i.id, Some(i.version)).await?;
+/// session.restore_interaction(i.id).await?; // admins, within the retention period
+/// let trail = session.audit_trail(10, None).await?; // admins; newest first
+/// let actions: Vec<&str> = trail.entries.iter().take(3).map(|e| e.action.as_str()).collect();
+/// assert_eq!(actions, ["restore", "delete", "create"]);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct SiteSession {
     pub(crate) store: InteractionStore,

@@ -23,6 +23,28 @@ pub const DEFAULT_URL: &str = "sqlite://interactions.db";
 
 /// How to open an [`InteractionStore`]. Every setter documents its default; the pool
 /// defaults are those of spec §5.3.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use interaction_core::{Clock, StoreOptions};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> interaction_core::Result<()> {
+/// let clock = Clock::manual("2026-01-01T00:00:00Z".parse().unwrap());
+/// let store = StoreOptions::new("sqlite::memory:") // or sqlite://file.db, postgres://user@host/db
+///     .migrate(true)                              // default false: a database behind is refused
+///     .call_timeout(Duration::from_secs(5))
+///     .cache(false)                               // default true (in process memory)
+///     .clock(clock.clone())                       // default: the system clock
+///     .connect()
+///     .await?;
+/// assert_eq!(store.create_site("Head office", None).await.map(|s| s.id)?, 1);
+/// assert_eq!(store.clock().now(), clock.now());
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 pub struct StoreOptions {
     url: String,
@@ -575,6 +597,26 @@ const MEMORY_CACHE_ENTRIES: usize = 50_000;
 ///
 /// Store-level calls (users, sites, roles, login) are for the host application's own
 /// administration; everything site-scoped goes through a [`SiteSession`](crate::SiteSession).
+///
+/// # Examples
+///
+/// ```
+/// use interaction_core::StoreOptions;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> interaction_core::Result<()> {
+/// // One store per process; clones share the pool.
+/// let store = StoreOptions::new("sqlite::memory:").migrate(true).connect().await?;
+/// let site = store.create_site("Head office", Some("HQ")).await?;
+/// let alice = store.create_user("alice", "alice@example.com", "correct horse battery").await?;
+/// let login = store.login("alice", "correct horse battery").await?;
+/// assert_eq!(login.user_id, alice.id);
+/// assert_eq!(store.counts().await?.sites, 1);
+/// # let _ = site;
+/// store.close().await;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct InteractionStore {
     pub(crate) inner: Arc<Inner>,

@@ -92,6 +92,14 @@ async function main(): Promise<void> {
   const patch: InteractionPatch = { location: null, title: 'Typed 2' }
   const updated = await session.updateInteraction(created.id, patch, created.version)
   const start: Date = updated.startDatetime
+  // Every instant field has its exact (microsecond) ISO string beside the Date, accepted
+  // back wherever an instant is an input.
+  const startIso: string = updated.startDatetimeIso
+  const updatedAtIso: string | null = updated.updatedAtIso
+  const expiresIso: string = token.expiresAtIso
+  const exact: Page = await session.finder().dateRange(updated.startDatetimeIso, updated.endDatetimeIso, 'contained').fetch()
+  await session.updateInteraction(created.id, { start: startIso, end: updated.endDatetimeIso })
+  void [updatedAtIso, expiresIso, exact, maskInteraction(updated).startDatetimeIso]
   const notes: string | null = updated.notes
   const finder: Finder = session.finder().text('typed').types(['meeting']).sort('relevance').limit(10)
   const page: Page = await finder.fetch()

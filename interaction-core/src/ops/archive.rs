@@ -45,6 +45,33 @@ static DATA_COLUMNS: LazyLock<String> = LazyLock::new(|| {
 
 /// What an archival run did (or, in a dry run, would do): see
 /// [`InteractionStore::archive`].
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use interaction_core::{Clock, NewInteraction, Role, StoreOptions, ARCHIVE_AFTER};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> interaction_core::Result<()> {
+/// let clock = Clock::manual("2020-01-01T00:00:00Z".parse().unwrap());
+/// let store = StoreOptions::new("sqlite::memory:").migrate(true).clock(clock.clone()).connect().await?;
+/// # let site = store.create_site("Head office", None).await?;
+/// # let alice = store.create_user("alice", "alice@example.com", "correct horse battery").await?;
+/// # store.grant_role(alice.id, site.id, Role::Admin).await?;
+/// # let session = store.session_for_user(alice.id, site.id).await?;
+/// let t = clock.now();
+/// session.create_interaction(NewInteraction::new("Old", "call", "Alice", t, t, "UTC")).await?;
+/// clock.advance(Duration::from_secs(3 * 365 * 86_400))?; // three years later
+/// let plan = store.archive(None, true).await?;           // dry run: nothing moves
+/// assert_eq!((plan.dry_run, plan.moved), (true, 1));
+/// let done = store.archive(Some(ARCHIVE_AFTER), false).await?;
+/// assert_eq!(done.moved, 1);
+/// assert_eq!(done.sites[&site.id], 1);
+/// assert_eq!(store.counts().await?.archived, 1);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ArchiveReport {
     /// Nothing was moved: the counts say what a real run would move now.

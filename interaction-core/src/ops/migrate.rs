@@ -12,7 +12,22 @@ use crate::error::{Error, Result};
 use crate::exec::{Fresh, Op};
 use crate::store::InteractionStore;
 
-/// A schema version, `MAJOR.MINOR.PATCH` (spec §4.2).
+/// A schema version, `MAJOR.MINOR.PATCH` (spec §4.2). Displayed, parsed and serialized
+/// (serde) as that string, e.g. `"1.3.0"`; versions order numerically.
+///
+/// # Examples
+///
+/// ```
+/// use interaction_core::SchemaVersion;
+///
+/// let v: SchemaVersion = "1.3.0".parse()?;
+/// assert_eq!((v.major, v.minor, v.patch), (1, 3, 0));
+/// assert!(v < "1.10.0".parse()?);
+/// assert_eq!(serde_json::to_string(&v).unwrap(), r#""1.3.0""#);
+/// assert_eq!(serde_json::from_str::<SchemaVersion>(r#""1.3.0""#).unwrap(), v);
+/// assert_eq!("1.3".parse::<SchemaVersion>().unwrap_err().field(), Some("version"));
+/// # Ok::<(), interaction_core::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SchemaVersion {
     /// Breaking schema changes.
@@ -43,6 +58,20 @@ impl FromStr for SchemaVersion {
             }),
             _ => Err(bad()),
         }
+    }
+}
+
+impl serde::Serialize for SchemaVersion {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for SchemaVersion {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        s.parse()
+            .map_err(|_| serde::de::Error::custom(format_args!("{s:?} is not MAJOR.MINOR.PATCH")))
     }
 }
 

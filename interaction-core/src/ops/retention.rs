@@ -102,6 +102,28 @@ pub struct PurgeOutcome {
 }
 
 /// What a purge did (or would do): see [`InteractionStore::purge`].
+///
+/// # Examples
+///
+/// ```
+/// # use chrono::{Duration, Utc};
+/// # use interaction_core::{NewInteraction, Role, StoreOptions};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> interaction_core::Result<()> {
+/// # let store = StoreOptions::new("sqlite::memory:").migrate(true).connect().await?;
+/// # let site = store.create_site("Head office", None).await?;
+/// # let alice = store.create_user("alice", "alice@example.com", "correct horse battery").await?;
+/// # store.grant_role(alice.id, site.id, Role::Admin).await?;
+/// # let session = store.session_for_user(alice.id, site.id).await?;
+/// let report = store.purge(true).await?; // dry run: count, change nothing
+/// assert!(report.dry_run);
+/// assert_eq!(report.total(), 0);
+/// for o in &report.outcomes {
+///     println!("{} {}: {} rows before {}", o.action, o.table, o.rows, o.cutoff);
+/// }
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PurgeReport {
     /// Nothing was changed: the counts say what a real purge would do now.

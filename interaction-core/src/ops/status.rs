@@ -7,6 +7,27 @@ use crate::exec::{Fresh, Op};
 use crate::store::InteractionStore;
 
 /// Row counts of a database: see [`InteractionStore::counts`].
+///
+/// # Examples
+///
+/// ```
+/// # use chrono::{Duration, Utc};
+/// # use interaction_core::{NewInteraction, Role, StoreOptions};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> interaction_core::Result<()> {
+/// # let store = StoreOptions::new("sqlite::memory:").migrate(true).connect().await?;
+/// # let site = store.create_site("Head office", None).await?;
+/// # let alice = store.create_user("alice", "alice@example.com", "correct horse battery").await?;
+/// # store.grant_role(alice.id, site.id, Role::Admin).await?;
+/// # let session = store.session_for_user(alice.id, site.id).await?;
+/// let t = Utc::now();
+/// let i = session.create_interaction(NewInteraction::new("Call", "call", "Alice", t, t, "UTC")).await?;
+/// session.delete_interaction(i.id, None).await?;
+/// let c = store.counts().await?;
+/// assert_eq!((c.users, c.sites, c.live, c.deleted, c.archived), (1, 1, 0, 1, 0));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Counts {
     /// Users, active or not.

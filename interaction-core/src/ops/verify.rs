@@ -46,6 +46,28 @@ const PAGE_ROWS: i64 = 1000;
 /// The result of [`InteractionStore::verify`]. Two reports are equal when the databases
 /// hold the same schema, migrations and content: compare the report of a restored backup
 /// with the original's. Serializes to JSON (the CLI's `verify --json`).
+///
+/// # Examples
+///
+/// ```
+/// # use chrono::{Duration, Utc};
+/// # use interaction_core::{NewInteraction, Role, StoreOptions};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> interaction_core::Result<()> {
+/// # let store = StoreOptions::new("sqlite::memory:").migrate(true).connect().await?;
+/// # let site = store.create_site("Head office", None).await?;
+/// # let alice = store.create_user("alice", "alice@example.com", "correct horse battery").await?;
+/// # store.grant_role(alice.id, site.id, Role::Admin).await?;
+/// # let session = store.session_for_user(alice.id, site.id).await?;
+/// let report = store.verify().await?;
+/// assert!(report.ok(), "{:?}", report.problems);
+/// assert_eq!(report.schema_version.as_deref(), Some(report.required_version.to_string().as_str()));
+/// assert_eq!(report.counts.users, 1);
+/// let json = serde_json::to_string(&report).unwrap(); // the CLI's `verify --json`
+/// # let _ = json;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct IntegrityReport {
     /// The schema version recorded in `schema_metadata`, as written there; `None` when the

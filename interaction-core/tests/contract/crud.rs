@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{NaiveDate, Utc};
-use interaction_core::{ErrorKind, InteractionPatch, NewInteraction, When};
+use interaction_core::{ErrorKind, Interaction, InteractionPatch, NewInteraction, RangeMode, When};
 
 use crate::harness::{meeting, Harness};
 
@@ -532,7 +532,51 @@ async fn cancelled_calls_leave_nothing_half_done(h: Harness) {
     assert_eq!(audits, v);
 }
 
+/// Inputs from JSON (serde) behave as the typed ones, and microseconds survive the trip:
+/// the instants read back serialize to the same strings and find the row again.
+async fn json_inputs_round_trip_through_the_store(h: Harness) {
+    let w = h.world().await;
+    let new: NewInteraction = serde_json::from_value(serde_json::json!({
+        "title": "From JSON", "interaction_type": "call", "lead": "Bob",
+        "start": "2026-12-01T08:30:00.123456Z",
+        "end": {"local": "2026-12-01T10:00:00.654321"},
+        "timezone": "Europe/Berlin", "location": "Room 4",
+    }))
+    .unwrap();
+    let i = w.a_editor.create_interaction(new).await.unwrap();
+    let as_json = serde_json::to_value(&i).unwrap();
+    assert_eq!(as_json["start_datetime"], "2026-12-01T08:30:00.123456Z");
+    assert_eq!(as_json["end_datetime"], "2026-12-01T09:00:00.654321Z");
+    let back: Interaction = serde_json::from_value(as_json.clone()).unwrap();
+    assert_eq!(back, i);
+    // The instants read back, as strings, bound a `contained` range that finds the row.
+    let bound = |k: &str| -> chrono::DateTime<chrono::Utc> {
+        serde_json::from_value(as_json[k].clone()).unwrap()
+    };
+    let page = w
+        .a_viewer
+        .finder()
+        .date_range(
+            bound("start_datetime"),
+            bound("end_datetime"),
+            RangeMode::Contained,
+        )
+        .await
+        .unwrap();
+    assert_eq!(page.items.iter().map(|x| x.id).collect::<Vec<_>>(), [i.id]);
+    let patch: InteractionPatch =
+        serde_json::from_value(serde_json::json!({"location": null, "title": "Patched"})).unwrap();
+    let u = w
+        .a_editor
+        .update_interaction(i.id, patch, Some(i.version))
+        .await
+        .unwrap();
+    assert_eq!((u.title.as_str(), u.location.as_deref()), ("Patched", None));
+    assert_eq!(u.start_datetime, i.start_datetime);
+}
+
 crate::contract!(
+    json_inputs_round_trip_through_the_store,
     create_get_update_with_library_fields,
     stale_versions_conflict_and_change_nothing,
     parallel_updates_lose_nothing,

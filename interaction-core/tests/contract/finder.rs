@@ -328,7 +328,95 @@ async fn explain_works(h: Harness) {
     assert!(!plan.is_empty());
 }
 
+async fn streams_walk_every_page(h: Harness) {
+    use futures_util::StreamExt;
+    let w = h.world().await;
+    for n in 0..7 {
+        w.a_editor
+            .create_interaction(meeting(&format!("row {n} budget"), n % 3))
+            .await
+            .unwrap();
+    }
+    for sort in [
+        Sort::StartDesc,
+        Sort::StartAsc,
+        Sort::CreatedDesc,
+        Sort::Relevance,
+    ] {
+        let base = || w.a_viewer.finder().text("budget").sort(sort);
+        let want: Vec<i64> = base()
+            .limit(500)
+            .await
+            .unwrap()
+            .items
+            .iter()
+            .map(|i| i.id)
+            .collect();
+        assert_eq!(want.len(), 7);
+        // Pages of 3: 3 + 3 + 1, the last without a cursor, then the stream ends (fused).
+        let mut pages = base().limit(3).pages();
+        let mut sizes = Vec::new();
+        let mut ids = Vec::new();
+        while let Some(p) = pages.next().await {
+            let p = p.unwrap();
+            sizes.push((p.items.len(), p.next_cursor.is_some()));
+            ids.extend(p.items.iter().map(|i| i.id));
+        }
+        assert_eq!(sizes, [(3, true), (3, true), (1, false)], "{sort:?}");
+        assert_eq!(ids, want, "{sort:?}");
+        assert!(futures_util::stream::FusedStream::is_terminated(&pages));
+        assert!(pages.next().await.is_none());
+        // Rows: the same interactions, whatever the page size (an exact multiple too).
+        for limit in [1, 7, 500] {
+            let rows: Vec<i64> = base()
+                .limit(limit)
+                .iterate()
+                .map(|r| r.unwrap().id)
+                .collect()
+                .await;
+            assert_eq!(rows, want, "{sort:?} limit {limit}");
+        }
+        // A Finder's own cursor is where the stream starts.
+        let first = base().limit(3).await.unwrap();
+        let rest: Vec<i64> = base()
+            .limit(3)
+            .after(first.next_cursor.unwrap())
+            .iterate()
+            .map(|r| r.unwrap().id)
+            .collect()
+            .await;
+        assert_eq!(rest, want[3..], "{sort:?}");
+    }
+    // No match: one empty page, no rows.
+    let pages: Vec<_> = w.a_viewer.finder().text("nothing").pages().collect().await;
+    assert_eq!(pages.len(), 1);
+    assert!(pages[0].as_ref().unwrap().items.is_empty());
+    assert_eq!(
+        w.a_viewer.finder().text("nothing").iterate().count().await,
+        0
+    );
+    // An error is yielded once, then the stream ends.
+    let errs: Vec<_> = w.a_viewer.finder().limit(0).iterate().collect().await;
+    assert_eq!(errs.len(), 1);
+    assert_eq!(errs[0].as_ref().unwrap_err().field(), Some("limit"));
+    let denied: Vec<_> = w
+        .a_viewer
+        .finder()
+        .include_deleted(true)
+        .pages()
+        .collect()
+        .await;
+    assert_eq!(denied.len(), 1);
+    assert_eq!(
+        denied[0].as_ref().unwrap_err().kind(),
+        ErrorKind::PermissionDenied
+    );
+    // Another site's rows never appear.
+    assert_eq!(w.b_viewer.finder().iterate().count().await, 0);
+}
+
 crate::contract!(
+    streams_walk_every_page,
     filters_each_work,
     bad_finder_input_is_typed,
     keyset_pages_are_stable_under_ties,
