@@ -292,26 +292,29 @@ async fn bad_schema_names_are_refused() {
     let store = opts(&url, &name).connect().await.unwrap();
     assert_eq!(store.schema(), Some(name.as_str()));
     store.close().await;
-    // SQLite has only `main`.
-    let (sqlite, _dir) = Harness::fresh_sqlite_url();
-    let e = StoreOptions::new(&sqlite)
-        .schema("interactions")
-        .migrate(true)
-        .connect()
-        .await
-        .unwrap_err();
-    assert_eq!(
-        (e.kind(), e.field()),
-        (ErrorKind::Validation, Some("schema"))
-    );
-    let main = StoreOptions::new(&sqlite)
-        .schema("main")
-        .migrate(true)
-        .connect()
-        .await
-        .unwrap();
-    assert_eq!(main.schema(), None);
-    main.close().await;
+    // SQLite has only `main` (in builds with SQLite).
+    #[cfg(feature = "sqlite")]
+    {
+        let (sqlite, _dir) = Harness::fresh_sqlite_url();
+        let e = StoreOptions::new(&sqlite)
+            .schema("interactions")
+            .migrate(true)
+            .connect()
+            .await
+            .unwrap_err();
+        assert_eq!(
+            (e.kind(), e.field()),
+            (ErrorKind::Validation, Some("schema"))
+        );
+        let main = StoreOptions::new(&sqlite)
+            .schema("main")
+            .migrate(true)
+            .connect()
+            .await
+            .unwrap();
+        assert_eq!(main.schema(), None);
+        main.close().await;
+    }
 }
 
 /// Behind pgBouncer no setting travels with the connection: the role's `search_path`
