@@ -250,7 +250,7 @@ dual! {
         /// (the connection's default, normally `public`) and on SQLite.
         #[getter]
         fn schema(&self) -> Option<String> {
-            self.inner.schema().map(str::to_string)
+            self.inner.peek().schema().map(str::to_string)
         }
 
         /// True after `close()`.
@@ -375,7 +375,7 @@ dual! {
         /// (the connection's default, normally `public`) and on SQLite.
         #[getter]
         fn schema(&self) -> Option<String> {
-            self.inner.schema().map(str::to_string)
+            self.inner.peek().schema().map(str::to_string)
         }
 
         /// True after `close()`.
