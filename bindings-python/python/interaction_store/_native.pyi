@@ -78,21 +78,32 @@ _When = Union[datetime, LocalTime]
 class LocalTime:
     """A wall-clock time in an interaction's time zone (wraps a naive datetime)."""
 
-    def __new__(cls, value: datetime) -> LocalTime: ...
+    def __new__(cls, value: datetime) -> LocalTime:
+        """Wraps ``value``, a naive ``datetime`` (no ``tzinfo``): that wall-clock time in
+        the interaction's ``timezone``. An aware datetime is a ``ValidationError`` (field
+        ``local_time``): pass it directly for an exact instant."""
     @property
-    def value(self) -> datetime: ...
+    def value(self) -> datetime:
+        """The naive wall-clock time."""
     def __eq__(self, other: object, /) -> bool: ...
     def __hash__(self) -> int: ...
 
 @final
 class SchemaVersion:
+    """A schema version ``MAJOR.MINOR.PATCH``; ordered, hashable, ``str()`` gives
+    ``"1.0.0"``. ``SCHEMA_VERSION`` is the one this library requires."""
+
     @property
-    def major(self) -> int: ...
+    def major(self) -> int:
+        """The MAJOR number: breaking schema changes."""
     @property
-    def minor(self) -> int: ...
+    def minor(self) -> int:
+        """The MINOR number: backward-compatible additions."""
     @property
-    def patch(self) -> int: ...
-    def to_dict(self) -> Dict[str, int]: ...
+    def patch(self) -> int:
+        """The PATCH number: non-structural changes."""
+    def to_dict(self) -> Dict[str, int]:
+        """``{"major": .., "minor": .., "patch": ..}``."""
     def to_json(self) -> str:
         """``to_dict()`` as a JSON string; instants in ISO 8601 (``isoformat()``)."""
     def __copy__(self) -> Self: ...
@@ -106,17 +117,25 @@ class SchemaVersion:
 
 @final
 class User:
+    """A user account (immutable; the password hash never leaves the library)."""
+
     @property
-    def id(self) -> int: ...
+    def id(self) -> int:
+        """Primary key."""
     @property
-    def username(self) -> str: ...
+    def username(self) -> str:
+        """Unique login name."""
     @property
-    def email(self) -> str: ...
+    def email(self) -> str:
+        """Unique email address (unique case-insensitively)."""
     @property
-    def is_active(self) -> bool: ...
+    def is_active(self) -> bool:
+        """Inactive users cannot log in or open sessions."""
     @property
-    def last_login(self) -> Optional[datetime]: ...
-    def to_dict(self) -> Dict[str, Any]: ...
+    def last_login(self) -> Optional[datetime]:
+        """The last successful login; ``None`` before the first."""
+    def to_dict(self) -> Dict[str, Any]:
+        """Every attribute in a new dict."""
     def to_json(self) -> str:
         """``to_dict()`` as a JSON string; instants in ISO 8601 (``isoformat()``)."""
     def __copy__(self) -> Self: ...
@@ -129,15 +148,22 @@ class User:
 
 @final
 class Site:
+    """A site: one tenant's set of interactions (immutable)."""
+
     @property
-    def id(self) -> int: ...
+    def id(self) -> int:
+        """Primary key."""
     @property
-    def name(self) -> str: ...
+    def name(self) -> str:
+        """Unique name."""
     @property
-    def description(self) -> Optional[str]: ...
+    def description(self) -> Optional[str]:
+        """Free text; ``None`` when not given."""
     @property
-    def is_active(self) -> bool: ...
-    def to_dict(self) -> Dict[str, Any]: ...
+    def is_active(self) -> bool:
+        """Inactive sites cannot be opened in a session."""
+    def to_dict(self) -> Dict[str, Any]:
+        """Every attribute in a new dict."""
     def to_json(self) -> str:
         """``to_dict()`` as a JSON string; instants in ISO 8601 (``isoformat()``)."""
     def __copy__(self) -> Self: ...
@@ -147,15 +173,22 @@ class Site:
 
 @final
 class Member:
+    """A user's membership of a site: ``SiteSession.members()`` (immutable)."""
+
     @property
-    def user_id(self) -> int: ...
+    def user_id(self) -> int:
+        """The member's user id."""
     @property
-    def username(self) -> str: ...
+    def username(self) -> str:
+        """The member's username."""
     @property
-    def role(self) -> Role: ...
+    def role(self) -> Role:
+        """``"viewer"``, ``"editor"`` or ``"admin"``."""
     @property
-    def assigned_at(self) -> datetime: ...
-    def to_dict(self) -> Dict[str, Any]: ...
+    def assigned_at(self) -> datetime:
+        """When the role was assigned."""
+    def to_dict(self) -> Dict[str, Any]:
+        """Every attribute in a new dict."""
     def to_json(self) -> str:
         """``to_dict()`` as a JSON string; instants in ISO 8601 (``isoformat()``)."""
     def __copy__(self) -> Self: ...
@@ -165,48 +198,72 @@ class Member:
 
 @final
 class Interaction:
+    """A stored interaction (immutable): what ``SiteSession`` calls and the Finder return."""
+
     @property
-    def id(self) -> int: ...
+    def id(self) -> int:
+        """Primary key."""
     @property
-    def site_id(self) -> int: ...
+    def site_id(self) -> int:
+        """The site it belongs to."""
     @property
-    def title(self) -> str: ...
+    def title(self) -> str:
+        """Title."""
     @property
-    def interaction_type(self) -> str: ...
+    def interaction_type(self) -> str:
+        """Type, e.g. ``"meeting"``."""
     @property
-    def lead(self) -> str: ...
+    def lead(self) -> str:
+        """The person leading it."""
     @property
-    def start_datetime(self) -> datetime: ...
+    def start_datetime(self) -> datetime:
+        """Start instant (an aware datetime in UTC)."""
     @property
-    def end_datetime(self) -> datetime: ...
+    def end_datetime(self) -> datetime:
+        """End instant (an aware datetime in UTC)."""
     @property
-    def timezone(self) -> str: ...
+    def timezone(self) -> str:
+        """The IANA zone it was entered in (e.g. ``"Europe/Madrid"``)."""
     @property
-    def location(self) -> Optional[str]: ...
+    def location(self) -> Optional[str]:
+        """Location; ``None`` when not given."""
     @property
-    def description(self) -> Optional[str]: ...
+    def description(self) -> Optional[str]:
+        """Description; ``None`` when not given."""
     @property
-    def notes(self) -> Optional[str]: ...
+    def notes(self) -> Optional[str]:
+        """Notes; ``None`` when not given."""
     @property
-    def created_by(self) -> int: ...
+    def created_by(self) -> int:
+        """The user id of its creator."""
     @property
-    def created_at(self) -> datetime: ...
+    def created_at(self) -> datetime:
+        """Creation instant."""
     @property
-    def updated_by(self) -> Optional[int]: ...
+    def updated_by(self) -> Optional[int]:
+        """The user id of the last updater; ``None`` if never updated."""
     @property
-    def updated_at(self) -> Optional[datetime]: ...
+    def updated_at(self) -> Optional[datetime]:
+        """Last update instant; ``None`` if never updated."""
     @property
-    def deleted_at(self) -> Optional[datetime]: ...
+    def deleted_at(self) -> Optional[datetime]:
+        """When it was soft-deleted; ``None`` unless deleted (deleted ones are found only
+        with ``Finder.include_deleted()``)."""
     @property
-    def deleted_by(self) -> Optional[int]: ...
+    def deleted_by(self) -> Optional[int]:
+        """The user id of who soft-deleted it; ``None`` unless deleted."""
     @property
-    def version(self) -> int: ...
+    def version(self) -> int:
+        """Optimistic-concurrency version: goes up by one with every change. Pass it as
+        ``expected_version`` to ``update_interaction()`` / ``delete_interaction()`` to
+        refuse a concurrent change."""
     @property
     def archived_at(self) -> Optional[datetime]:
         """When it was archived; ``None`` for a live interaction. Archived interactions
         are read-only (a change raises ``ArchivedError``) and found only with
         ``Finder.include_archived()`` / ``archived_only()``."""
-    def to_dict(self) -> Dict[str, Any]: ...
+    def to_dict(self) -> Dict[str, Any]:
+        """Every attribute in a new dict."""
     def to_json(self) -> str:
         """``to_dict()`` as a JSON string; instants in ISO 8601 (``isoformat()``)."""
     def __copy__(self) -> Self: ...
@@ -220,11 +277,17 @@ class Interaction:
 
 @final
 class Page:
+    """One page of Finder results (immutable): iterate it or read ``items``; pass
+    ``next_cursor`` to ``Finder.after()`` for the next page."""
+
     @property
-    def items(self) -> List[Interaction]: ...
+    def items(self) -> List[Interaction]:
+        """The interactions of this page, in the requested order."""
     @property
-    def next_cursor(self) -> Optional[str]: ...
-    def to_dict(self) -> Dict[str, Any]: ...
+    def next_cursor(self) -> Optional[str]:
+        """Give to ``Finder.after()`` to fetch the next page; ``None`` on the last page."""
+    def to_dict(self) -> Dict[str, Any]:
+        """Every attribute in a new dict; the items as dicts."""
     def to_json(self) -> str:
         """``to_dict()`` as a JSON string; instants in ISO 8601 (``isoformat()``)."""
     def __copy__(self) -> Self: ...
@@ -237,23 +300,34 @@ class Page:
 
 @final
 class AuditEntry:
+    """A row of a site's audit trail: ``SiteSession.audit_trail()`` (immutable)."""
+
     @property
-    def id(self) -> int: ...
+    def id(self) -> int:
+        """Sequence number; later entries have larger ids."""
     @property
-    def occurred_at(self) -> datetime: ...
+    def occurred_at(self) -> datetime:
+        """When the change committed."""
     @property
-    def actor_id(self) -> Optional[int]: ...
+    def actor_id(self) -> Optional[int]:
+        """Who did it; ``None`` for the host application or the migrator."""
     @property
-    def site_id(self) -> Optional[int]: ...
+    def site_id(self) -> Optional[int]:
+        """The site concerned; ``None`` for a change outside any site."""
     @property
-    def action(self) -> str: ...
+    def action(self) -> str:
+        """``"create"``, ``"update"``, ``"delete"``, ``"restore"``, ..."""
     @property
-    def entity(self) -> str: ...
+    def entity(self) -> str:
+        """``"interaction"``, ``"user"``, ``"site"``, ``"membership"``, ``"schema"``."""
     @property
-    def entity_id(self) -> Optional[int]: ...
+    def entity_id(self) -> Optional[int]:
+        """Id of the entity concerned; ``None`` when it has none."""
     @property
-    def changes(self) -> Any: ...
-    def to_dict(self) -> Dict[str, Any]: ...
+    def changes(self) -> Any:
+        """Changed fields, as JSON values (dicts, lists, str, int, float, bool, None)."""
+    def to_dict(self) -> Dict[str, Any]:
+        """Every attribute in a new dict."""
     def to_json(self) -> str:
         """``to_dict()`` as a JSON string; instants in ISO 8601 (``isoformat()``)."""
     def __copy__(self) -> Self: ...
@@ -263,11 +337,17 @@ class AuditEntry:
 
 @final
 class AuditPage:
+    """One page of a site's audit trail, newest first (immutable): iterate it or read
+    ``entries``."""
+
     @property
-    def entries(self) -> List[AuditEntry]: ...
+    def entries(self) -> List[AuditEntry]:
+        """The entries of this page, newest first."""
     @property
-    def next_cursor(self) -> Optional[str]: ...
-    def to_dict(self) -> Dict[str, Any]: ...
+    def next_cursor(self) -> Optional[str]:
+        """Pass as ``audit_trail(after=)`` to continue; ``None`` on the last page."""
+    def to_dict(self) -> Dict[str, Any]:
+        """Every attribute in a new dict; the entries as dicts."""
     def to_json(self) -> str:
         """``to_dict()`` as a JSON string; instants in ISO 8601 (``isoformat()``)."""
     def __copy__(self) -> Self: ...
@@ -280,18 +360,24 @@ class AuditPage:
 
 @final
 class AccessLogEntry:
+    """An entry of the access log: ``InteractionStore.access_log()`` (immutable)."""
+
     @property
-    def occurred_at(self) -> datetime: ...
+    def occurred_at(self) -> datetime:
+        """When the attempt happened."""
     @property
-    def username(self) -> str: ...
+    def username(self) -> str:
+        """The username given."""
     @property
-    def user_id(self) -> Optional[int]: ...
+    def user_id(self) -> Optional[int]:
+        """The user, when known; ``None`` otherwise (e.g. an unknown username)."""
     @property
     def action(self) -> str:
         """``"login"``, ``"logout"``, or for reads (with ``access_logging=True``)
         ``"read"``, ``"search"`` or ``"count"``."""
     @property
-    def success(self) -> bool: ...
+    def success(self) -> bool:
+        """Whether it succeeded."""
     @property
     def detail(self) -> Optional[str]:
         """The outcome: ``"ok"``, or why not (``"wrong password"``, ``"not_found"``,
@@ -302,7 +388,8 @@ class AccessLogEntry:
     @property
     def resource(self) -> Optional[str]:
         """What was read: ``"interaction:<id>"`` or ``"finder"``."""
-    def to_dict(self) -> Dict[str, Any]: ...
+    def to_dict(self) -> Dict[str, Any]:
+        """Every attribute in a new dict."""
     def to_json(self) -> str:
         """``to_dict()`` as a JSON string; instants in ISO 8601 (``isoformat()``)."""
     def __copy__(self) -> Self: ...
@@ -312,13 +399,20 @@ class AccessLogEntry:
 
 @final
 class LoginToken:
+    """The result of a successful ``login()`` (immutable). The token is a credential:
+    ``repr()`` hides it."""
+
     @property
-    def token(self) -> str: ...
+    def token(self) -> str:
+        """The opaque bearer token, for ``session()`` and ``logout()``."""
     @property
-    def user_id(self) -> int: ...
+    def user_id(self) -> int:
+        """The user who logged in."""
     @property
-    def expires_at(self) -> datetime: ...
-    def to_dict(self) -> Dict[str, Any]: ...
+    def expires_at(self) -> datetime:
+        """When the token stops being accepted (24 hours after the login)."""
+    def to_dict(self) -> Dict[str, Any]:
+        """Every attribute in a new dict."""
     def to_json(self) -> str:
         """``to_dict()`` as a JSON string; instants in ISO 8601 (``isoformat()``)."""
     def __copy__(self) -> Self: ...
@@ -336,7 +430,8 @@ class CacheCounts:
     @property
     def misses(self) -> int:
         """Lookups that went to the database (absent, expired or invalidated entry)."""
-    def to_dict(self) -> Dict[str, int]: ...
+    def to_dict(self) -> Dict[str, int]:
+        """``{"hits": .., "misses": ..}``."""
     def to_json(self) -> str:
         """``to_dict()`` as a JSON string; instants in ISO 8601 (``isoformat()``)."""
     def __copy__(self) -> Self: ...
@@ -394,7 +489,8 @@ class ReplicaStatus:
     @property
     def replayed(self) -> str:
         """The WAL position it had replayed at the last probe (``"0/0"`` before any)."""
-    def to_dict(self) -> Dict[str, Any]: ...
+    def to_dict(self) -> Dict[str, Any]:
+        """Every attribute in a new dict."""
     def to_json(self) -> str:
         """``to_dict()`` as a JSON string; instants in ISO 8601 (``isoformat()``)."""
     def __copy__(self) -> Self: ...
@@ -429,7 +525,8 @@ class ArchiveReport:
         """SHA-256 over the content of every moved interaction, in the order moved (hex;
         empty when nothing moved or in a dry run). Each batch compared it with the
         archived copies before it committed."""
-    def to_dict(self) -> Dict[str, Any]: ...
+    def to_dict(self) -> Dict[str, Any]:
+        """Every attribute in a new dict."""
     def to_json(self) -> str:
         """``to_dict()`` as a JSON string; instants in ISO 8601 (``isoformat()``)."""
     def __copy__(self) -> Self: ...
@@ -457,7 +554,8 @@ class PurgeOutcome:
     @property
     def rows(self) -> int:
         """Rows affected (would be, in a dry run)."""
-    def to_dict(self) -> Dict[str, Any]: ...
+    def to_dict(self) -> Dict[str, Any]:
+        """Every attribute in a new dict."""
     def to_json(self) -> str:
         """``to_dict()`` as a JSON string; instants in ISO 8601 (``isoformat()``)."""
     def __copy__(self) -> Self: ...
@@ -510,7 +608,8 @@ class Counts:
     @property
     def archived(self) -> int:
         """Archived interactions."""
-    def to_dict(self) -> Dict[str, int]: ...
+    def to_dict(self) -> Dict[str, int]:
+        """Every count in a new dict."""
     def to_json(self) -> str:
         """``to_dict()`` as a JSON string; instants in ISO 8601 (``isoformat()``)."""
     def __copy__(self) -> Self: ...
@@ -535,7 +634,8 @@ class PendingMigration:
     @property
     def sql(self) -> str:
         """The SQL script it runs, for this store's backend."""
-    def to_dict(self) -> Dict[str, Any]: ...
+    def to_dict(self) -> Dict[str, Any]:
+        """Every attribute in a new dict."""
     def to_json(self) -> str:
         """``to_dict()`` as a JSON string; instants in ISO 8601 (``isoformat()``)."""
     def __copy__(self) -> Self: ...
@@ -561,7 +661,8 @@ class MigrationCheck:
         """``"applied"`` (recorded with this library's checksum), ``"modified"`` (another
         checksum: a problem), ``"unknown"`` (recorded by a newer library) or ``"pending"``
         (not recorded: a problem)."""
-    def to_dict(self) -> Dict[str, Any]: ...
+    def to_dict(self) -> Dict[str, Any]:
+        """Every attribute in a new dict."""
     def to_json(self) -> str:
         """``to_dict()`` as a JSON string; instants in ISO 8601 (``isoformat()``)."""
     def __copy__(self) -> Self: ...
@@ -582,7 +683,8 @@ class Check:
     @property
     def failing(self) -> Optional[int]:
         """How many rows fail it (0: sound); ``None`` when a table it reads is missing."""
-    def to_dict(self) -> Dict[str, Any]: ...
+    def to_dict(self) -> Dict[str, Any]:
+        """Every attribute in a new dict."""
     def to_json(self) -> str:
         """``to_dict()`` as a JSON string; instants in ISO 8601 (``isoformat()``)."""
     def __copy__(self) -> Self: ...
@@ -605,7 +707,8 @@ class TableChecksum:
         """SHA-256 (hex) over the table's name, its columns' names and the multiset of its
         rows: equal for equal content whatever the rows' order. Comparable between
         databases of the same engine only."""
-    def to_dict(self) -> Dict[str, Any]: ...
+    def to_dict(self) -> Dict[str, Any]:
+        """Every attribute in a new dict."""
     def to_json(self) -> str:
         """``to_dict()`` as a JSON string; instants in ISO 8601 (``isoformat()``)."""
     def __copy__(self) -> Self: ...
@@ -710,7 +813,11 @@ class RetentionPolicy:
         data_modifications: Optional[Seconds] = None,
         admin_actions: Optional[Seconds] = None,
         schema_changes: Optional[Seconds] = None,
-    ) -> RetentionPolicy: ...
+    ) -> RetentionPolicy:
+        """A policy with the given periods (keyword-only, each a ``timedelta`` or seconds);
+        an omitted one keeps the default its attribute shows. A wrong type is a
+        ``TypeError``; the periods' range is checked when a store opens with the policy
+        (``ValidationError``, field ``retention.<name>``)."""
     @property
     def deleted_interactions(self) -> timedelta:
         """Soft-deleted interactions are deleted for good this long after their deletion
@@ -749,6 +856,13 @@ class RetentionPolicy:
 
 @final
 class InteractionStore:
+    """A connection pool on PostgreSQL or SQLite with the blocking API. Open one per process
+    with ``InteractionStore.connect()`` and share it between threads: every call releases
+    the GIL while it waits. As a context manager, ``with`` closes it on exit.
+
+    Errors derive from ``InteractionStoreError``, one subclass per kind
+    (``ValidationError``, ``NotFoundError``, ``ConflictError``, ...)."""
+
     @staticmethod
     def connect(
         url: Optional[str] = None,
@@ -845,9 +959,11 @@ class InteractionStore:
           ``"main"``.
         """
     @property
-    def backend(self) -> str: ...
+    def backend(self) -> str:
+        """``"postgres"`` or ``"sqlite"``."""
     @property
-    def closed(self) -> bool: ...
+    def closed(self) -> bool:
+        """True after ``close()``."""
     @property
     def schema(self) -> Optional[str]:
         """The PostgreSQL schema the store works in (``schema=``); ``None`` without one
@@ -858,7 +974,11 @@ class InteractionStore:
     def replica_status(self) -> List[ReplicaStatus]:
         """The configured replicas as the health probe last saw them (empty without
         replicas; no I/O)."""
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """Closes the store: idle connections close at once and every later call raises
+        ``UnavailableError``. Calls in flight end within their own deadline (a write
+        still commits or rolls back whole); this waits for them at most ``call_timeout``,
+        never on an unreachable server. Closing twice is allowed."""
     def __enter__(self) -> InteractionStore: ...
     def __exit__(
         self,
@@ -867,14 +987,22 @@ class InteractionStore:
         tb: Optional[TracebackType],
         /,
     ) -> bool: ...
-    def migrate(self) -> List[SchemaVersion]: ...
+    def migrate(self) -> List[SchemaVersion]:
+        """Applies pending migrations (forward-only, each recorded and audited); returns the
+        versions applied now (empty when up to date). Safe to call from several processes
+        at once: PostgreSQL serialises migrators with an advisory lock, SQLite with its
+        write lock."""
     def migrate_to(self, version: str) -> List[SchemaVersion]:
         """Applies pending migrations up to and including ``version`` (``"1.0.0"``, one
         of this library's schema versions), e.g. to stage an upgrade; returns the
         versions applied now. An unparsable version is a ``SchemaVersionError``, an
         unknown one a ``ValidationError`` (field ``version``)."""
-    def schema_version(self) -> Optional[SchemaVersion]: ...
-    def check_schema(self) -> None: ...
+    def schema_version(self) -> Optional[SchemaVersion]:
+        """The schema version recorded in the database; ``None`` for an empty database."""
+    def check_schema(self) -> None:
+        """Raises ``SchemaVersionError`` unless the database schema is one this library can
+        use: the same MAJOR version as ``SCHEMA_VERSION`` and at least that version
+        (newer MINOR/PATCH versions are backward-compatible and accepted)."""
     def pending_migrations(self) -> List[PendingMigration]:
         """The migrations ``migrate()`` would apply, oldest first, each with its SQL for this
         backend (for review): all of them on an empty database, none on an up-to-date one.
@@ -884,9 +1012,14 @@ class InteractionStore:
         checks and a content checksum per table (``ok`` is true when ``problems`` is
         empty). Problems found are in the report, not raised; works on a store opened with
         ``check_schema=False``. Reads every table."""
-    def create_user(self, username: str, email: str, password: str) -> User: ...
-    def get_user(self, user_id: int) -> User: ...
-    def get_user_by_username(self, username: str) -> User: ...
+    def create_user(self, username: str, email: str, password: str) -> User:
+        """Creates an active user and returns it. Username and email must be unique (email
+        case-insensitively): a duplicate is a ``ConflictError``; an invalid value a
+        ``ValidationError`` naming the field."""
+    def get_user(self, user_id: int) -> User:
+        """Reads a user by id; an unknown id is a ``NotFoundError``."""
+    def get_user_by_username(self, username: str) -> User:
+        """Reads a user by username; an unknown one is a ``NotFoundError``."""
     def list_users(self) -> List[User]:
         """Every user, active or not, by id (oldest first)."""
     def anonymize_user(self, user_id: int) -> User:
@@ -895,17 +1028,37 @@ class InteractionStore:
         scrubs the old username and email from the access log, the audit trail and
         interactions (live, deleted, archived), keeping every key and count. Returns the
         anonymised user; an unknown one is a ``NotFoundError``. Cannot be undone."""
-    def set_password(self, user_id: int, password: str) -> None: ...
-    def set_user_active(self, user_id: int, active: bool) -> User: ...
-    def user_sites(self, user_id: int) -> List[Tuple[Site, Role]]: ...
-    def create_site(self, name: str, description: Optional[str] = None) -> Site: ...
-    def get_site(self, site_id: int) -> Site: ...
-    def list_sites(self) -> List[Site]: ...
-    def set_site_active(self, site_id: int, active: bool) -> Site: ...
-    def grant_role(self, user_id: int, site_id: int, role: Role) -> None: ...
-    def login(self, username: str, password: str) -> LoginToken: ...
-    def logout(self, token: str) -> None: ...
-    def access_log(self, limit: int = 50) -> List[AccessLogEntry]: ...
+    def set_password(self, user_id: int, password: str) -> None:
+        """Sets a new password for the user and revokes every login token of the user."""
+    def set_user_active(self, user_id: int, active: bool) -> User:
+        """Activates (``active=True``) or deactivates a user; returns the user. Deactivation
+        revokes every login token of the user."""
+    def user_sites(self, user_id: int) -> List[Tuple[Site, Role]]:
+        """The sites the user belongs to, with the role at each: ``[(Site, role), ...]``."""
+    def create_site(self, name: str, description: Optional[str] = None) -> Site:
+        """Creates an active site and returns it; a duplicate name is a ``ConflictError``."""
+    def get_site(self, site_id: int) -> Site:
+        """Reads a site by id; an unknown id is a ``NotFoundError``."""
+    def list_sites(self) -> List[Site]:
+        """All sites, by name."""
+    def set_site_active(self, site_id: int, active: bool) -> Site:
+        """Activates (``active=True``) or deactivates a site; returns the site. Sessions
+        cannot be opened on an inactive site."""
+    def grant_role(self, user_id: int, site_id: int, role: Role) -> None:
+        """Gives the user ``role`` (``"viewer"``, ``"editor"`` or ``"admin"``) at the site,
+        replacing any earlier role. For the host application's own administration, e.g.
+        to create a site's first admin; site admins use
+        ``SiteSession.set_member_role()``."""
+    def login(self, username: str, password: str) -> LoginToken:
+        """Checks a username and password and returns a new login token, valid for 24 hours.
+        Every attempt is written to the access log. An unknown user, a wrong password and
+        an inactive user all raise ``AuthenticationError``."""
+    def logout(self, token: str) -> None:
+        """Revokes a login token; an unknown or already revoked token is an
+        ``AuthenticationError``."""
+    def access_log(self, limit: int = 50) -> List[AccessLogEntry]:
+        """The most recent access-log entries, newest first: at most ``limit``, 1-500 (else
+        ``ValidationError``, field ``limit``)."""
     @property
     def clock(self) -> Clock:
         """The store's clock (``connect(..., clock=)``, else the system clock); no I/O."""
@@ -951,10 +1104,17 @@ class InteractionStore:
 
 @final
 class SiteSession:
+    """A user's view of one site with that user's role there (blocking API). Open one per
+    request with ``InteractionStore.session()`` or ``session_for_user()``. Every call
+    re-checks the session (a logout, role change, removal or deactivation is seen by the
+    next call); a call the role does not allow is a ``PermissionDeniedError``."""
+
     @property
-    def user_id(self) -> int: ...
+    def user_id(self) -> int:
+        """The session's user id."""
     @property
-    def site_id(self) -> int: ...
+    def site_id(self) -> int:
+        """The session's site id."""
     @property
     def role(self) -> Role:
         """The user's role at the site when the session opened (every call re-checks
@@ -966,7 +1126,9 @@ class SiteSession:
         write this session made or was given; ``None`` before any, and always on a
         store without replicas. Hand it to the next request and pass it to
         ``session(..., consistency_token=)`` there to read your writes."""
-    def finder(self) -> Finder: ...
+    def finder(self) -> Finder:
+        """Starts a Finder over this site's interactions (no I/O until ``fetch()``,
+        ``count()`` or iteration)."""
     def create_interaction(
         self,
         *,
@@ -999,7 +1161,10 @@ class SiteSession:
         index (``ValidationError`` with field ``interactions[2].title``; a wrong type is a
         ``TypeError`` naming ``interactions[2].title``). All commit together or none does;
         returns the interactions in input order."""
-    def get_interaction(self, id: int) -> Interaction: ...
+    def get_interaction(self, id: int) -> Interaction:
+        """Reads one interaction of this site that is not deleted: a live one, or an
+        archived one (read-only, ``archived_at`` set). A missing interaction, or another
+        site's, is a ``NotFoundError``."""
     def update_interaction(
         self,
         id: int,
@@ -1014,30 +1179,64 @@ class SiteSession:
         location: Optional[str] = ...,
         description: Optional[str] = ...,
         notes: Optional[str] = ...,
-    ) -> Interaction: ...
-    def delete_interaction(self, id: int, *, expected_version: Optional[int] = None) -> None: ...
-    def restore_interaction(self, id: int) -> Interaction: ...
+    ) -> Interaction:
+        """Partial update (editor or admin): pass only the fields to change; returns the
+        updated interaction. ``location=None`` (or ``description``, ``notes``) clears the
+        field; omitting it leaves it. With ``expected_version``, a record whose version
+        differs is a ``ConflictError`` and nothing changes. A patch that changes nothing
+        returns the record as it is; an archived interaction is an ``ArchivedError``."""
+    def delete_interaction(self, id: int, *, expected_version: Optional[int] = None) -> None:
+        """Soft-deletes an interaction (editor or admin): it disappears from reads and the
+        Finder; an admin can restore it until the retention policy's
+        ``deleted_interactions`` period (30 days by default) has passed. With
+        ``expected_version``, a record whose version differs is a ``ConflictError``."""
+    def restore_interaction(self, id: int) -> Interaction:
+        """Restores a soft-deleted interaction (admin) and returns it; one deleted longer
+        ago than the retention policy's ``deleted_interactions`` period (30 days by
+        default) is a ``ConflictError``."""
     def unarchive_interaction(self, id: int) -> Interaction:
         """Brings an archived interaction back to the live table (admin): it becomes
         editable again, its version goes up by one and its last change is now (so the
         next archival run leaves it alone)."""
-    def set_member_role(self, user_id: int, role: Role) -> None: ...
-    def remove_member(self, user_id: int) -> None: ...
+    def set_member_role(self, user_id: int, role: Role) -> None:
+        """Gives a user a role at this site (admin): ``"viewer"``, ``"editor"`` or
+        ``"admin"``, replacing any earlier role."""
+    def remove_member(self, user_id: int) -> None:
+        """Removes a user from this site (admin)."""
     def verify(self) -> Role:
         """Re-check the session now (as every call does) and return the current role."""
         ...
-    def members(self) -> List[Member]: ...
-    def audit_trail(self, limit: int = 50, after: Optional[str] = None) -> AuditPage: ...
+    def members(self) -> List[Member]:
+        """The site's members (admin)."""
+    def audit_trail(self, limit: int = 50, after: Optional[str] = None) -> AuditPage:
+        """The site's audit trail, newest first (admin). ``limit`` 1-500; pass the previous
+        page's ``next_cursor`` as ``after`` to continue."""
 
 @final
 class Finder:
-    def text(self, query: str) -> Finder: ...
-    def title_contains(self, s: str) -> Finder: ...
-    def types(self, types: List[str]) -> Finder: ...
-    def lead_contains(self, s: str) -> Finder: ...
-    def date_range(self, start: datetime, end: datetime, mode: RangeMode = "overlap") -> Finder: ...
-    def created_by(self, user_id: int) -> Finder: ...
-    def include_deleted(self, yes: bool = True) -> Finder: ...
+    """A search over one site's interactions (blocking API). Build it with
+    ``SiteSession.finder()``, chain filters (each returns a new Finder), then
+    ``fetch()``, ``count()`` or iterate it. The filters are checked when the query runs:
+    an invalid one is a ``ValidationError`` naming it."""
+
+    def text(self, query: str) -> Finder:
+        """Free text over title, description and notes (web-search syntax: ``"exact
+        phrase"``, ``or``, ``-excluded``)."""
+    def title_contains(self, s: str) -> Finder:
+        """Title contains ``s``, case-insensitively."""
+    def types(self, types: List[str]) -> Finder:
+        """Type is one of ``types`` (a list of str)."""
+    def lead_contains(self, s: str) -> Finder:
+        """Lead contains ``s``, case-insensitively."""
+    def date_range(self, start: datetime, end: datetime, mode: RangeMode = "overlap") -> Finder:
+        """Interactions overlapping ``[start, end]`` (``mode="overlap"``, the default) or
+        contained in it (``mode="contained"``); ``start`` and ``end`` are aware
+        datetimes."""
+    def created_by(self, user_id: int) -> Finder:
+        """Created by ``user_id``."""
+    def include_deleted(self, yes: bool = True) -> Finder:
+        """Also return soft-deleted interactions (admin only: for another role the query
+        raises ``PermissionDeniedError``)."""
     def include_archived(self, yes: bool = True) -> Finder:
         """Also return archived interactions (read-only, with ``archived_at`` set), in
         the same pages and order as live ones."""
@@ -1047,18 +1246,32 @@ class Finder:
         """Return every item masked as the ``interactions_masked`` view shows it (the
         core's rule, as ``Interaction.masked()``): description and notes hidden, lead
         reduced to initials."""
-    def sort(self, sort: Sort) -> Finder: ...
-    def limit(self, limit: int) -> Finder: ...
-    def after(self, cursor: str) -> Finder: ...
-    def fetch(self) -> Page: ...
-    def count(self) -> int: ...
-    def explain(self) -> str: ...
-    def iter(self) -> FinderIter: ...
+    def sort(self, sort: Sort) -> Finder:
+        """Sort order: ``"start_desc"`` (default), ``"start_asc"``, ``"created_desc"`` or
+        ``"relevance"`` (needs ``text()``, else ``ValidationError``)."""
+    def limit(self, limit: int) -> Finder:
+        """Page size, 1-500 (else the query raises ``ValidationError``); default 50."""
+    def after(self, cursor: str) -> Finder:
+        """Continue after the page that returned ``cursor`` (its ``Page.next_cursor``)."""
+    def fetch(self) -> Page:
+        """Runs the query and returns one page: at most ``limit`` interactions and the next
+        page's cursor."""
+    def count(self) -> int:
+        """Counts every match of the filters (ignores sort, limit and cursor); a separate
+        query."""
+    def explain(self) -> str:
+        """The database's plan for the page query (``EXPLAIN`` on PostgreSQL, ``EXPLAIN
+        QUERY PLAN`` on SQLite), one line per plan node: for checking index use."""
+    def iter(self) -> FinderIter:
+        """Iterates over every match, fetching page after page (``limit`` per page)."""
     def __iter__(self) -> FinderIter:
         """``for i in finder:`` is ``for i in finder.iter():``."""
 
 @final
 class FinderIter:
+    """Iterator over every match of a ``Finder`` (``Finder.iter()``): fetches the next page
+    when the current one is used up."""
+
     def __iter__(self) -> FinderIter: ...
     def __next__(self) -> Interaction: ...
 
@@ -1066,6 +1279,12 @@ class FinderIter:
 
 @final
 class AsyncInteractionStore:
+    """The same store with the asyncio API: every I/O method returns a coroutine. Open one
+    with ``await AsyncInteractionStore.connect()``; ``async with`` closes it on exit.
+
+    Errors derive from ``InteractionStoreError``, one subclass per kind
+    (``ValidationError``, ``NotFoundError``, ``ConflictError``, ...)."""
+
     @staticmethod
     def connect(
         url: Optional[str] = None,
@@ -1162,9 +1381,11 @@ class AsyncInteractionStore:
           ``"main"``.
         """
     @property
-    def backend(self) -> str: ...
+    def backend(self) -> str:
+        """``"postgres"`` or ``"sqlite"``."""
     @property
-    def closed(self) -> bool: ...
+    def closed(self) -> bool:
+        """True after ``close()``."""
     @property
     def schema(self) -> Optional[str]:
         """The PostgreSQL schema the store works in (``schema=``); ``None`` without one
@@ -1175,7 +1396,11 @@ class AsyncInteractionStore:
     def replica_status(self) -> List[ReplicaStatus]:
         """The configured replicas as the health probe last saw them (empty without
         replicas; no I/O: not a coroutine)."""
-    def close(self) -> Coroutine[Any, Any, None]: ...
+    def close(self) -> Coroutine[Any, Any, None]:
+        """Closes the store: idle connections close at once and every later call raises
+        ``UnavailableError``. Calls in flight end within their own deadline (a write
+        still commits or rolls back whole); this waits for them at most ``call_timeout``,
+        never on an unreachable server. Closing twice is allowed."""
     def __aenter__(self) -> Coroutine[Any, Any, AsyncInteractionStore]: ...
     def __aexit__(
         self,
@@ -1184,14 +1409,22 @@ class AsyncInteractionStore:
         tb: Optional[TracebackType],
         /,
     ) -> Coroutine[Any, Any, bool]: ...
-    def migrate(self) -> Coroutine[Any, Any, List[SchemaVersion]]: ...
+    def migrate(self) -> Coroutine[Any, Any, List[SchemaVersion]]:
+        """Applies pending migrations (forward-only, each recorded and audited); returns the
+        versions applied now (empty when up to date). Safe to call from several processes
+        at once: PostgreSQL serialises migrators with an advisory lock, SQLite with its
+        write lock."""
     def migrate_to(self, version: str) -> Coroutine[Any, Any, List[SchemaVersion]]:
         """Applies pending migrations up to and including ``version`` (``"1.0.0"``, one
         of this library's schema versions), e.g. to stage an upgrade; returns the
         versions applied now. An unparsable version is a ``SchemaVersionError``, an
         unknown one a ``ValidationError`` (field ``version``)."""
-    def schema_version(self) -> Coroutine[Any, Any, Optional[SchemaVersion]]: ...
-    def check_schema(self) -> Coroutine[Any, Any, None]: ...
+    def schema_version(self) -> Coroutine[Any, Any, Optional[SchemaVersion]]:
+        """The schema version recorded in the database; ``None`` for an empty database."""
+    def check_schema(self) -> Coroutine[Any, Any, None]:
+        """Raises ``SchemaVersionError`` unless the database schema is one this library can
+        use: the same MAJOR version as ``SCHEMA_VERSION`` and at least that version
+        (newer MINOR/PATCH versions are backward-compatible and accepted)."""
     def pending_migrations(self) -> Coroutine[Any, Any, List[PendingMigration]]:
         """The migrations ``migrate()`` would apply, oldest first, each with its SQL for this
         backend (for review): all of them on an empty database, none on an up-to-date one.
@@ -1201,9 +1434,14 @@ class AsyncInteractionStore:
         checks and a content checksum per table (``ok`` is true when ``problems`` is
         empty). Problems found are in the report, not raised; works on a store opened with
         ``check_schema=False``. Reads every table."""
-    def create_user(self, username: str, email: str, password: str) -> Coroutine[Any, Any, User]: ...
-    def get_user(self, user_id: int) -> Coroutine[Any, Any, User]: ...
-    def get_user_by_username(self, username: str) -> Coroutine[Any, Any, User]: ...
+    def create_user(self, username: str, email: str, password: str) -> Coroutine[Any, Any, User]:
+        """Creates an active user and returns it. Username and email must be unique (email
+        case-insensitively): a duplicate is a ``ConflictError``; an invalid value a
+        ``ValidationError`` naming the field."""
+    def get_user(self, user_id: int) -> Coroutine[Any, Any, User]:
+        """Reads a user by id; an unknown id is a ``NotFoundError``."""
+    def get_user_by_username(self, username: str) -> Coroutine[Any, Any, User]:
+        """Reads a user by username; an unknown one is a ``NotFoundError``."""
     def list_users(self) -> Coroutine[Any, Any, List[User]]:
         """Every user, active or not, by id (oldest first)."""
     def anonymize_user(self, user_id: int) -> Coroutine[Any, Any, User]:
@@ -1212,17 +1450,37 @@ class AsyncInteractionStore:
         scrubs the old username and email from the access log, the audit trail and
         interactions (live, deleted, archived), keeping every key and count. Returns the
         anonymised user; an unknown one is a ``NotFoundError``. Cannot be undone."""
-    def set_password(self, user_id: int, password: str) -> Coroutine[Any, Any, None]: ...
-    def set_user_active(self, user_id: int, active: bool) -> Coroutine[Any, Any, User]: ...
-    def user_sites(self, user_id: int) -> Coroutine[Any, Any, List[Tuple[Site, Role]]]: ...
-    def create_site(self, name: str, description: Optional[str] = None) -> Coroutine[Any, Any, Site]: ...
-    def get_site(self, site_id: int) -> Coroutine[Any, Any, Site]: ...
-    def list_sites(self) -> Coroutine[Any, Any, List[Site]]: ...
-    def set_site_active(self, site_id: int, active: bool) -> Coroutine[Any, Any, Site]: ...
-    def grant_role(self, user_id: int, site_id: int, role: Role) -> Coroutine[Any, Any, None]: ...
-    def login(self, username: str, password: str) -> Coroutine[Any, Any, LoginToken]: ...
-    def logout(self, token: str) -> Coroutine[Any, Any, None]: ...
-    def access_log(self, limit: int = 50) -> Coroutine[Any, Any, List[AccessLogEntry]]: ...
+    def set_password(self, user_id: int, password: str) -> Coroutine[Any, Any, None]:
+        """Sets a new password for the user and revokes every login token of the user."""
+    def set_user_active(self, user_id: int, active: bool) -> Coroutine[Any, Any, User]:
+        """Activates (``active=True``) or deactivates a user; returns the user. Deactivation
+        revokes every login token of the user."""
+    def user_sites(self, user_id: int) -> Coroutine[Any, Any, List[Tuple[Site, Role]]]:
+        """The sites the user belongs to, with the role at each: ``[(Site, role), ...]``."""
+    def create_site(self, name: str, description: Optional[str] = None) -> Coroutine[Any, Any, Site]:
+        """Creates an active site and returns it; a duplicate name is a ``ConflictError``."""
+    def get_site(self, site_id: int) -> Coroutine[Any, Any, Site]:
+        """Reads a site by id; an unknown id is a ``NotFoundError``."""
+    def list_sites(self) -> Coroutine[Any, Any, List[Site]]:
+        """All sites, by name."""
+    def set_site_active(self, site_id: int, active: bool) -> Coroutine[Any, Any, Site]:
+        """Activates (``active=True``) or deactivates a site; returns the site. Sessions
+        cannot be opened on an inactive site."""
+    def grant_role(self, user_id: int, site_id: int, role: Role) -> Coroutine[Any, Any, None]:
+        """Gives the user ``role`` (``"viewer"``, ``"editor"`` or ``"admin"``) at the site,
+        replacing any earlier role. For the host application's own administration, e.g.
+        to create a site's first admin; site admins use
+        ``SiteSession.set_member_role()``."""
+    def login(self, username: str, password: str) -> Coroutine[Any, Any, LoginToken]:
+        """Checks a username and password and returns a new login token, valid for 24 hours.
+        Every attempt is written to the access log. An unknown user, a wrong password and
+        an inactive user all raise ``AuthenticationError``."""
+    def logout(self, token: str) -> Coroutine[Any, Any, None]:
+        """Revokes a login token; an unknown or already revoked token is an
+        ``AuthenticationError``."""
+    def access_log(self, limit: int = 50) -> Coroutine[Any, Any, List[AccessLogEntry]]:
+        """The most recent access-log entries, newest first: at most ``limit``, 1-500 (else
+        ``ValidationError``, field ``limit``)."""
     @property
     def clock(self) -> Clock:
         """The store's clock (``connect(..., clock=)``, else the system clock); no I/O."""
@@ -1268,10 +1526,16 @@ class AsyncInteractionStore:
 
 @final
 class AsyncSiteSession:
+    """A user's view of one site (asyncio API): ``SiteSession``'s methods, the I/O ones
+    returning coroutines. Open one with ``await store.session(...)`` or ``await
+    store.session_for_user(...)``."""
+
     @property
-    def user_id(self) -> int: ...
+    def user_id(self) -> int:
+        """The session's user id."""
     @property
-    def site_id(self) -> int: ...
+    def site_id(self) -> int:
+        """The session's site id."""
     @property
     def role(self) -> Role:
         """The user's role at the site when the session opened (every call re-checks
@@ -1283,7 +1547,9 @@ class AsyncSiteSession:
         write this session made or was given; ``None`` before any, and always on a
         store without replicas. Hand it to the next request and pass it to
         ``session(..., consistency_token=)`` there to read your writes."""
-    def finder(self) -> AsyncFinder: ...
+    def finder(self) -> AsyncFinder:
+        """Starts a Finder over this site's interactions (no I/O until ``fetch()``,
+        ``count()`` or iteration)."""
     def create_interaction(
         self,
         *,
@@ -1316,7 +1582,10 @@ class AsyncSiteSession:
         index (``ValidationError`` with field ``interactions[2].title``; a wrong type is a
         ``TypeError`` naming ``interactions[2].title``). All commit together or none does;
         returns the interactions in input order."""
-    def get_interaction(self, id: int) -> Coroutine[Any, Any, Interaction]: ...
+    def get_interaction(self, id: int) -> Coroutine[Any, Any, Interaction]:
+        """Reads one interaction of this site that is not deleted: a live one, or an
+        archived one (read-only, ``archived_at`` set). A missing interaction, or another
+        site's, is a ``NotFoundError``."""
     def update_interaction(
         self,
         id: int,
@@ -1331,34 +1600,67 @@ class AsyncSiteSession:
         location: Optional[str] = ...,
         description: Optional[str] = ...,
         notes: Optional[str] = ...,
-    ) -> Coroutine[Any, Any, Interaction]: ...
+    ) -> Coroutine[Any, Any, Interaction]:
+        """Partial update (editor or admin): pass only the fields to change; returns the
+        updated interaction. ``location=None`` (or ``description``, ``notes``) clears the
+        field; omitting it leaves it. With ``expected_version``, a record whose version
+        differs is a ``ConflictError`` and nothing changes. A patch that changes nothing
+        returns the record as it is; an archived interaction is an ``ArchivedError``."""
     def delete_interaction(
         self, id: int, *, expected_version: Optional[int] = None
-    ) -> Coroutine[Any, Any, None]: ...
-    def restore_interaction(self, id: int) -> Coroutine[Any, Any, Interaction]: ...
+    ) -> Coroutine[Any, Any, None]:
+        """Soft-deletes an interaction (editor or admin): it disappears from reads and the
+        Finder; an admin can restore it until the retention policy's
+        ``deleted_interactions`` period (30 days by default) has passed. With
+        ``expected_version``, a record whose version differs is a ``ConflictError``."""
+    def restore_interaction(self, id: int) -> Coroutine[Any, Any, Interaction]:
+        """Restores a soft-deleted interaction (admin) and returns it; one deleted longer
+        ago than the retention policy's ``deleted_interactions`` period (30 days by
+        default) is a ``ConflictError``."""
     def unarchive_interaction(self, id: int) -> Coroutine[Any, Any, Interaction]:
         """Brings an archived interaction back to the live table (admin): it becomes
         editable again, its version goes up by one and its last change is now (so the
         next archival run leaves it alone)."""
-    def set_member_role(self, user_id: int, role: Role) -> Coroutine[Any, Any, None]: ...
-    def remove_member(self, user_id: int) -> Coroutine[Any, Any, None]: ...
+    def set_member_role(self, user_id: int, role: Role) -> Coroutine[Any, Any, None]:
+        """Gives a user a role at this site (admin): ``"viewer"``, ``"editor"`` or
+        ``"admin"``, replacing any earlier role."""
+    def remove_member(self, user_id: int) -> Coroutine[Any, Any, None]:
+        """Removes a user from this site (admin)."""
     def verify(self) -> Coroutine[Any, Any, Role]:
         """Re-check the session now (as every call does) and return the current role."""
         ...
-    def members(self) -> Coroutine[Any, Any, List[Member]]: ...
-    def audit_trail(self, limit: int = 50, after: Optional[str] = None) -> Coroutine[Any, Any, AuditPage]: ...
+    def members(self) -> Coroutine[Any, Any, List[Member]]:
+        """The site's members (admin)."""
+    def audit_trail(self, limit: int = 50, after: Optional[str] = None) -> Coroutine[Any, Any, AuditPage]:
+        """The site's audit trail, newest first (admin). ``limit`` 1-500; pass the previous
+        page's ``next_cursor`` as ``after`` to continue."""
 
 @final
 class AsyncFinder:
-    def text(self, query: str) -> AsyncFinder: ...
-    def title_contains(self, s: str) -> AsyncFinder: ...
-    def types(self, types: List[str]) -> AsyncFinder: ...
-    def lead_contains(self, s: str) -> AsyncFinder: ...
+    """A search over one site's interactions (asyncio API): ``Finder``'s builder methods;
+    ``fetch()``, ``count()`` and ``explain()`` return coroutines, and ``async for``
+    iterates over every match."""
+
+    def text(self, query: str) -> AsyncFinder:
+        """Free text over title, description and notes (web-search syntax: ``"exact
+        phrase"``, ``or``, ``-excluded``)."""
+    def title_contains(self, s: str) -> AsyncFinder:
+        """Title contains ``s``, case-insensitively."""
+    def types(self, types: List[str]) -> AsyncFinder:
+        """Type is one of ``types`` (a list of str)."""
+    def lead_contains(self, s: str) -> AsyncFinder:
+        """Lead contains ``s``, case-insensitively."""
     def date_range(
         self, start: datetime, end: datetime, mode: RangeMode = "overlap"
-    ) -> AsyncFinder: ...
-    def created_by(self, user_id: int) -> AsyncFinder: ...
-    def include_deleted(self, yes: bool = True) -> AsyncFinder: ...
+    ) -> AsyncFinder:
+        """Interactions overlapping ``[start, end]`` (``mode="overlap"``, the default) or
+        contained in it (``mode="contained"``); ``start`` and ``end`` are aware
+        datetimes."""
+    def created_by(self, user_id: int) -> AsyncFinder:
+        """Created by ``user_id``."""
+    def include_deleted(self, yes: bool = True) -> AsyncFinder:
+        """Also return soft-deleted interactions (admin only: for another role the query
+        raises ``PermissionDeniedError``)."""
     def include_archived(self, yes: bool = True) -> AsyncFinder:
         """Also return archived interactions (read-only, with ``archived_at`` set), in
         the same pages and order as live ones."""
@@ -1368,17 +1670,32 @@ class AsyncFinder:
         """Return every item masked as the ``interactions_masked`` view shows it (the
         core's rule, as ``Interaction.masked()``): description and notes hidden, lead
         reduced to initials."""
-    def sort(self, sort: Sort) -> AsyncFinder: ...
-    def limit(self, limit: int) -> AsyncFinder: ...
-    def after(self, cursor: str) -> AsyncFinder: ...
-    def fetch(self) -> Coroutine[Any, Any, Page]: ...
-    def count(self) -> Coroutine[Any, Any, int]: ...
-    def explain(self) -> Coroutine[Any, Any, str]: ...
-    def iter(self) -> AsyncFinderIter: ...
+    def sort(self, sort: Sort) -> AsyncFinder:
+        """Sort order: ``"start_desc"`` (default), ``"start_asc"``, ``"created_desc"`` or
+        ``"relevance"`` (needs ``text()``, else ``ValidationError``)."""
+    def limit(self, limit: int) -> AsyncFinder:
+        """Page size, 1-500 (else the query raises ``ValidationError``); default 50."""
+    def after(self, cursor: str) -> AsyncFinder:
+        """Continue after the page that returned ``cursor`` (its ``Page.next_cursor``)."""
+    def fetch(self) -> Coroutine[Any, Any, Page]:
+        """Runs the query and returns one page: at most ``limit`` interactions and the next
+        page's cursor."""
+    def count(self) -> Coroutine[Any, Any, int]:
+        """Counts every match of the filters (ignores sort, limit and cursor); a separate
+        query."""
+    def explain(self) -> Coroutine[Any, Any, str]:
+        """The database's plan for the page query (``EXPLAIN`` on PostgreSQL, ``EXPLAIN
+        QUERY PLAN`` on SQLite), one line per plan node: for checking index use."""
+    def iter(self) -> AsyncFinderIter:
+        """Async-iterates over every match (``async for``), fetching page after page
+        (``limit`` per page)."""
     def __aiter__(self) -> AsyncFinderIter:
         """``async for i in finder:`` is ``async for i in finder.iter():``."""
 
 @final
 class AsyncFinderIter:
+    """Async iterator over every match of an ``AsyncFinder`` (``AsyncFinder.iter()``):
+    fetches the next page when the current one is used up."""
+
     def __aiter__(self) -> AsyncFinderIter: ...
     def __anext__(self) -> Coroutine[Any, Any, Interaction]: ...
