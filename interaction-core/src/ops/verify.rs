@@ -12,7 +12,7 @@
 
 use std::collections::BTreeSet;
 
-use serde::{Serialize, Serializer};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::backend::dialect::{quote_ident, DigestColumn};
@@ -74,7 +74,6 @@ pub struct IntegrityReport {
     /// database has no schema (never migrated).
     pub schema_version: Option<String>,
     /// The schema version this library requires.
-    #[serde(serialize_with = "as_display")]
     pub required_version: SchemaVersion,
     /// One entry per migration, this library's and any recorded one it does not know,
     /// by id.
@@ -539,10 +538,6 @@ fn hex(bytes: &[u8]) -> String {
         let _ = write!(s, "{b:02x}");
         s
     })
-}
-
-fn as_display<S: Serializer>(v: &SchemaVersion, s: S) -> std::result::Result<S::Ok, S::Error> {
-    s.collect_str(v)
 }
 
 #[cfg(test)]
